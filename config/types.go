@@ -1,0 +1,293 @@
+package config
+
+import "time"
+
+// Config is one syndicate configuration file. Field tags name the YAML keys.
+type Config struct {
+	Store    Store    `yaml:"store"`
+	Defaults Defaults `yaml:"defaults"`
+	Network  Network  `yaml:"network"`
+	Feeds    []Feed   `yaml:"feeds"`
+	Telegram Telegram `yaml:"telegram"`
+	Mastodon Mastodon `yaml:"mastodon"`
+	Routes   []Route  `yaml:"routes"`
+	Delivery Delivery `yaml:"delivery"`
+	Log      Log      `yaml:"log"`
+	Worker   Worker   `yaml:"worker"`
+
+	// Path is the file the config was loaded from (not a YAML key).
+	Path string `yaml:"-"`
+}
+
+// Store chooses where state is kept: Embedded (the default) or Redis.
+type Store struct {
+	Embedded *Embedded `yaml:"embedded"`
+	Redis    *Redis    `yaml:"redis"`
+	// Retention is how long seen items and finished delivery records are
+	// kept after they were last seen (default 2160h = 90 days).
+	Retention Duration `yaml:"retention"`
+}
+
+// Embedded is the one-file embedded store.
+type Embedded struct {
+	// Path of the database file (default: $XDG_STATE_HOME/syndicate/state.db).
+	Path string `yaml:"path"`
+}
+
+// Redis is a Redis store: one node (URL), Sentinel or Cluster.
+type Redis struct {
+	// URL is redis://[user:password@]host:port/db or rediss://…
+	URL Secret `yaml:"url"`
+	// KeyPrefix namespaces every key (default "syndicate").
+	KeyPrefix string    `yaml:"key_prefix"`
+	Sentinel  *Sentinel `yaml:"sentinel"`
+	Cluster   *Cluster  `yaml:"cluster"`
+	// Username and Password override the ones in URL (for Sentinel and Cluster).
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+	// TLS enables TLS for Sentinel and Cluster connections.
+	TLS bool `yaml:"tls"`
+	// DialTimeout and OpTimeout bound connecting and each command.
+	DialTimeout Duration `yaml:"dial_timeout"`
+	OpTimeout   Duration `yaml:"op_timeout"`
+}
+
+// Sentinel names the Sentinel servers and the monitored master.
+type Sentinel struct {
+	MasterName string   `yaml:"master_name"`
+	Addrs      []string `yaml:"addrs"`
+	Password   Secret   `yaml:"password"`
+}
+
+// Cluster names the seed nodes of a Redis Cluster.
+type Cluster struct {
+	Addrs []string `yaml:"addrs"`
+}
+
+// Defaults apply to every feed and route that does not say otherwise.
+type Defaults struct {
+	// PollInterval between two polls of a feed (default 10m; at least 30s).
+	PollInterval Duration `yaml:"poll_interval"`
+	// MaxAge: items published longer ago are never posted (default 72h).
+	MaxAge Duration `yaml:"max_age"`
+	// Backfill: how many of the newest items are posted at first sight of
+	// a feed (default 0).
+	Backfill *int `yaml:"backfill"`
+	// Language for feeds that declare none.
+	Language string `yaml:"language"`
+}
+
+// Network holds the limits of every download.
+type Network struct {
+	// UserAgent sent with every request (default "syndicate/<version> (+repo URL)").
+	UserAgent string `yaml:"user_agent"`
+	Feeds     Limits `yaml:"feeds"`
+	Media     Limits `yaml:"media"`
+}
+
+// Limits bound one kind of download.
+type Limits struct {
+	// Timeout for the whole request (feeds default 30s, media 30s).
+	Timeout Duration `yaml:"timeout"`
+	// MaxBytes of a body (feeds default 10MiB, media 20MiB).
+	MaxBytes Size `yaml:"max_bytes"`
+	// MaxRedirects followed (default 5).
+	MaxRedirects *int `yaml:"max_redirects"`
+	// AllowPrivate allows private, loopback and link-local addresses
+	// (default false for media; feeds default true since the operator
+	// chose their URLs).
+	AllowPrivate *bool `yaml:"allow_private"`
+}
+
+// Feed is one feed to poll.
+type Feed struct {
+	ID           string   `yaml:"id"`
+	URL          string   `yaml:"url"`
+	Language     string   `yaml:"language"`
+	PollInterval Duration `yaml:"poll_interval"`
+	MaxAge       Duration `yaml:"max_age"`
+	Backfill     *int     `yaml:"backfill"`
+	// PageImage: fetch the article page for og:image when the feed has no image.
+	PageImage *bool `yaml:"page_image"`
+	// Disabled feeds are not polled.
+	Disabled bool `yaml:"disabled"`
+}
+
+// Telegram holds bots and the channels they post to.
+type Telegram struct {
+	Bots     []TelegramBot     `yaml:"bots"`
+	Channels []TelegramChannel `yaml:"channels"`
+}
+
+// TelegramBot is one bot token.
+type TelegramBot struct {
+	ID    string `yaml:"id"`
+	Token Secret `yaml:"token"`
+	// APIURL points at a local Bot API server (default https://api.telegram.org).
+	APIURL string `yaml:"api_url"`
+	// PerSecond caps sends of this bot over all its chats (default 30).
+	PerSecond *float64 `yaml:"per_second"`
+}
+
+// TelegramChannel is one destination: a chat a bot posts to.
+type TelegramChannel struct {
+	ID  string `yaml:"id"`
+	Bot string `yaml:"bot"`
+	// Chat is a numeric id (-100…) or @username.
+	Chat string `yaml:"chat"`
+	// Topic is a forum topic id (message_thread_id); 0 for none.
+	Topic int64 `yaml:"topic"`
+	// PerMinute caps sends to this chat (default 20).
+	PerMinute *float64       `yaml:"per_minute"`
+	Format    TelegramFormat `yaml:"format"`
+	Delivery  *Delivery      `yaml:"delivery"`
+}
+
+// TelegramFormat shapes posts on a Telegram channel.
+type TelegramFormat struct {
+	// Template is a Go template overriding the layout; TemplateFile reads it from a file.
+	Template     string `yaml:"template"`
+	TemplateFile string `yaml:"template_file"`
+	// Image: "photo" (photo with caption when it fits, the default),
+	// "preview" (text with a large link preview of the image), "none".
+	Image string `yaml:"image"`
+	// LinkPreview shows a link preview on text posts (default true).
+	LinkPreview *bool `yaml:"link_preview"`
+	// Buttons in order; allowed: read, telegram, whatsapp, x, facebook,
+	// pinterest, linkedin, email. Default: read, telegram, whatsapp, x, facebook.
+	Buttons []string `yaml:"buttons"`
+	// ButtonsPerRow (default 3).
+	ButtonsPerRow int `yaml:"buttons_per_row"`
+	// ButtonLabels overrides button texts by button name.
+	ButtonLabels map[string]string `yaml:"button_labels"`
+	// UTM parameters added to article links, per button name or "default".
+	UTM map[string]UTM `yaml:"utm"`
+	// Hashtags from categories (default true), at most MaxHashtags (default 5).
+	Hashtags    *bool `yaml:"hashtags"`
+	MaxHashtags int   `yaml:"max_hashtags"`
+	// Silent posts without notification; ProtectContent forbids forwarding.
+	Silent         bool `yaml:"silent"`
+	ProtectContent bool `yaml:"protect_content"`
+	// Documents sends PDF attachments after the post (default true).
+	Documents *bool `yaml:"documents"`
+	// Album sends several images as an album (default false).
+	Album bool `yaml:"album"`
+	// AlbumButtons sends the buttons in a follow-up message after an album.
+	AlbumButtons bool `yaml:"album_buttons"`
+	// Edits: edit the post when the article changes within EditWindow
+	// (default true, 48h).
+	Edits      *bool    `yaml:"edits"`
+	EditWindow Duration `yaml:"edit_window"`
+}
+
+// UTM is a set of campaign parameters.
+type UTM struct {
+	Source   string `yaml:"source"`
+	Medium   string `yaml:"medium"`
+	Campaign string `yaml:"campaign"`
+}
+
+// Mastodon holds the accounts to post as.
+type Mastodon struct {
+	Accounts []MastodonAccount `yaml:"accounts"`
+}
+
+// MastodonAccount is one destination: an account on a server speaking the
+// Mastodon client API.
+type MastodonAccount struct {
+	ID          string         `yaml:"id"`
+	Server      string         `yaml:"server"`
+	AccessToken Secret         `yaml:"access_token"`
+	Format      MastodonFormat `yaml:"format"`
+	Delivery    *Delivery      `yaml:"delivery"`
+}
+
+// MastodonFormat shapes statuses on a Mastodon account.
+type MastodonFormat struct {
+	Template     string `yaml:"template"`
+	TemplateFile string `yaml:"template_file"`
+	// Visibility: public (default), unlisted, private, direct.
+	Visibility  string `yaml:"visibility"`
+	SpoilerText string `yaml:"spoiler_text"`
+	Sensitive   bool   `yaml:"sensitive"`
+	// Hashtags from categories (default true), at most MaxHashtags (default 5).
+	Hashtags    *bool `yaml:"hashtags"`
+	MaxHashtags int   `yaml:"max_hashtags"`
+	// ShareLinks adds a footer of share links; allowed: telegram, whatsapp,
+	// x, facebook, pinterest, linkedin, email.
+	ShareLinks []string `yaml:"share_links"`
+	// TelegramChannel links to the same post on this Telegram channel id.
+	TelegramChannel string `yaml:"telegram_channel"`
+	// AllowMentions lets @user text from articles become mentions (default false).
+	AllowMentions bool `yaml:"allow_mentions"`
+	// Images attached (default 1; 0 for none; capped by the server).
+	Images *int `yaml:"images"`
+	// UTM parameters added to the article link.
+	UTM *UTM `yaml:"utm"`
+	// Edits: update the status when the article changes within EditWindow
+	// (default true, 48h).
+	Edits      *bool    `yaml:"edits"`
+	EditWindow Duration `yaml:"edit_window"`
+}
+
+// Route sends the items of some feeds to some destinations.
+type Route struct {
+	// Feeds are feed ids; To are destination ids (Telegram channel or
+	// Mastodon account ids).
+	Feeds    []string `yaml:"feeds"`
+	To       []string `yaml:"to"`
+	Backfill *int     `yaml:"backfill"`
+	Filter   Filter   `yaml:"filter"`
+}
+
+// Filter selects items. Empty lists select everything.
+type Filter struct {
+	IncludeCategories []string `yaml:"include_categories"`
+	ExcludeCategories []string `yaml:"exclude_categories"`
+	// Keywords match whole words, case-insensitively, in title or summary.
+	IncludeKeywords []string `yaml:"include_keywords"`
+	ExcludeKeywords []string `yaml:"exclude_keywords"`
+	// Regexps (RE2 syntax) match title or summary.
+	IncludeRegexps []string `yaml:"include_regexps"`
+	ExcludeRegexps []string `yaml:"exclude_regexps"`
+	// Languages: only items in these languages (primary subtag match).
+	Languages []string `yaml:"languages"`
+}
+
+// Delivery is the retry policy of a destination (or the default for all).
+type Delivery struct {
+	// MaxAttempts before a job is parked (default 10).
+	MaxAttempts int `yaml:"max_attempts"`
+	// MaxAge: a job still not delivered after this long is parked (default 24h).
+	MaxAge Duration `yaml:"max_age"`
+	// OnAmbiguous: "resend" (at-least-once, default) or "unknown"
+	// (at-most-once: mark unknown and alert).
+	OnAmbiguous string `yaml:"on_ambiguous"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level: debug, info (default), warn, error.
+	Level string `yaml:"level"`
+	// Format: text (default) or json.
+	Format string `yaml:"format"`
+}
+
+// Worker tunes the running worker.
+type Worker struct {
+	// Concurrency: feeds fetched at once (default 4).
+	Concurrency int `yaml:"concurrency"`
+	// ID names this replica in leases (default hostname-pid).
+	ID string `yaml:"id"`
+	// ShutdownTimeout for in-flight posts on SIGTERM (default 20s).
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// Duration is a time.Duration written as "90s", "10m", "48h" or "7d".
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Size is a byte count written as 1048576, "512KiB", "10MiB", "1GB".
+type Size int64
