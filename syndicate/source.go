@@ -1,0 +1,68 @@
+package syndicate
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// FeedSpec is one feed to poll, as the operator configured it.
+type FeedSpec struct {
+	ID  string
+	URL string
+	// Language is used for items when neither the item nor the feed says.
+	Language string
+	// PollInterval is the time between two polls of the feed.
+	PollInterval time.Duration
+	// PageImage allows fetching the article page to find its og:image when
+	// the feed gives no image.
+	PageImage bool
+}
+
+// FetchResult is the outcome of one successful poll.
+type FetchResult struct {
+	// NotModified is true on a 304: Items is empty and the validators are
+	// unchanged.
+	NotModified bool
+	// Items are the feed's items in document order.
+	Items []Item
+	// ETag and LastModified are the new validators.
+	ETag         string
+	LastModified string
+	// MovedTo is set when the feed answered with a permanent redirect.
+	MovedTo string
+	// Title is the feed's own title, for logs and previews.
+	Title string
+}
+
+// Source fetches and normalises feeds. Fetching one feed is callable on
+// demand (not only from the polling timer), so push notifications can
+// trigger it.
+type Source interface {
+	// Fetch polls the feed with a conditional GET based on st.
+	Fetch(ctx context.Context, spec FeedSpec, st FeedState) (FetchResult, error)
+}
+
+// FetchError is a failed poll. RetryAfter is set when the server said when
+// to come back (429, 503 with Retry-After).
+type FetchError struct {
+	StatusCode int
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *FetchError) Error() string {
+	if e.StatusCode != 0 {
+		return fmt.Sprintf("http %d: %v", e.StatusCode, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// PageImager finds the lead image of an article from its web page (the
+// og:image), for items whose feed entry has none. The engine calls it only
+// for items it is about to post, never for the whole feed.
+type PageImager interface {
+	PageImage(ctx context.Context, pageURL string) (*Image, error)
+}

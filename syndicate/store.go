@@ -1,0 +1,164 @@
+package syndicate
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// FeedState is what the store remembers about one feed between polls.
+type FeedState struct {
+	// ETag and LastModified are the validators of the last 200 response,
+	// sent back as If-None-Match / If-Modified-Since.
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+	// LastAttempt and LastSuccess are when the feed was last fetched and
+	// last fetched without error (a 304 is a success).
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// Failures counts consecutive failed polls; it drives the backoff.
+	Failures  int    `json:"failures,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// NextPoll is the earliest time the feed may be polled again
+	// (poll interval, Retry-After or backoff).
+	NextPoll time.Time `json:"next_poll,omitzero"`
+	// Primed is set once the feed's existing items have been recorded, so
+	// that first sight of a feed never floods its destinations.
+	Primed bool `json:"primed,omitempty"`
+}
+
+// Status is the state of one article on one destination.
+type Status string
+
+// The states of a delivery. A delivery starts queued, is sending while a
+// worker holds its lease, and ends sent or parked. Unknown means a send
+// may or may not have reached the platform and the destination's policy
+// says not to resend.
+const (
+	StatusQueued  Status = "queued"
+	StatusSending Status = "sending"
+	StatusSent    Status = "sent"
+	StatusParked  Status = "parked"
+	StatusUnknown Status = "unknown"
+)
+
+// Final reports whether a delivery in this state will not be attempted again
+// without an operator's retry.
+func (s Status) Final() bool {
+	return s == StatusSent || s == StatusParked || s == StatusUnknown
+}
+
+// JobKind says what a delivery job does on the platform.
+type JobKind string
+
+// Job kinds: a new post, or an edit of a post already made.
+const (
+	JobPost JobKind = "post"
+	JobEdit JobKind = "edit"
+)
+
+// Delivery is the record of one article on one destination: the queued job
+// while it waits, and the receipt once it was posted.
+type Delivery struct {
+	// Destination is the destination id from the config.
+	Destination string `json:"destination"`
+	// ArticleKey is Item.ArticleKey(): unique per destination.
+	ArticleKey string `json:"article_key"`
+	// Kind is what the job does; an edit job reuses the record of the post.
+	Kind JobKind `json:"kind"`
+	// Item is the snapshot to post, so that delivery never needs the feed.
+	Item Item `json:"item"`
+	// Seq orders the jobs of a destination: lower is older. Assigned by the
+	// store on Enqueue.
+	Seq    int64  `json:"seq"`
+	Status Status `json:"status"`
+	// Attempts counts send attempts that failed.
+	Attempts int `json:"attempts,omitempty"`
+	// EnqueuedAt is when the job was first queued.
+	EnqueuedAt time.Time `json:"enqueued_at"`
+	// NotBefore holds a job back until then (retry backoff).
+	NotBefore time.Time `json:"not_before,omitzero"`
+	// LeaseUntil is when a claim by a worker expires; after it another
+	// worker may take the job over.
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	// Owner names the worker holding the lease.
+	Owner     string `json:"owner,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// SentAt, MessageIDs and Fingerprint form the receipt: when and as
+	// which platform messages the article was posted, and what it showed.
+	SentAt      time.Time `json:"sent_at,omitzero"`
+	MessageIDs  []string  `json:"message_ids,omitempty"`
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	// FinishedAt is when the record reached a final state; retention
+	// counts from it.
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+}
+
+// DestinationState is what the store remembers about one destination.
+type DestinationState struct {
+	// PausedReason is set when a permanent error (bad token, bot removed)
+	// stopped deliveries to this destination.
+	PausedReason string    `json:"paused_reason,omitempty"`
+	PausedAt     time.Time `json:"paused_at,omitzero"`
+	// BlockedUntil holds all sends back (a platform's rate-limit answer).
+	BlockedUntil time.Time `json:"blocked_until,omitzero"`
+	// Values holds platform-specific facts to remember, such as a chat id
+	// that a Telegram group migrated to.
+	Values map[string]string `json:"values,omitempty"`
+}
+
+// ErrNotClaimed is returned by Store.Finish when the caller no longer holds
+// the lease on the job (it expired and another worker took it).
+var ErrNotClaimed = errors.New("delivery not claimed by this worker")
+
+// Store is the state behind the pipeline. Implementations must be safe for
+// concurrent use, durable once a call returns, and must honour the contract
+// that storetest checks.
+//
+// A poll is recorded in three steps, in this order: Enqueue the new jobs,
+// MarkSeen the items, SaveFeed with the new validators. A crash between the
+// steps makes the next poll see the same items again; Enqueue then skips
+// the jobs that already exist, so nothing is lost and nothing doubles.
+type Store interface {
+	// LoadFeed returns the state of a feed; a feed never saved has the zero state.
+	LoadFeed(ctx context.Context, feedID string) (FeedState, error)
+	// SaveFeed replaces the state of a feed.
+	SaveFeed(ctx context.Context, feedID string, st FeedState) error
+
+	// SeenFingerprints returns, for those of keys already seen in the feed,
+	// the fingerprint recorded with them.
+	SeenFingerprints(ctx context.Context, feedID string, keys []string) (map[string]string, error)
+	// MarkSeen records items of a feed as seen with their fingerprints.
+	MarkSeen(ctx context.Context, feedID string, seen map[string]string, now time.Time) error
+
+	// Enqueue adds delivery jobs, in the order given, as StatusQueued. A
+	// JobPost whose (Destination, ArticleKey) already has a record is
+	// skipped; a JobEdit replaces the item of a record that is sent (and
+	// is skipped otherwise). It returns the jobs it added, with Seq set.
+	Enqueue(ctx context.Context, jobs []Delivery, now time.Time) ([]Delivery, error)
+	// Claim leases up to n jobs of a destination that are due: queued with
+	// NotBefore <= now, or sending with an expired lease. Oldest (lowest Seq)
+	// first. Claimed jobs become StatusSending with Owner and LeaseUntil set.
+	Claim(ctx context.Context, destination, owner string, now time.Time, lease time.Duration, n int) ([]Delivery, error)
+	// Finish stores the outcome of a claimed job: d.Status is the new state
+	// (queued again for a retry, or a final state). It returns ErrNotClaimed
+	// when d.Owner no longer holds the lease.
+	Finish(ctx context.Context, d Delivery) error
+	// Get returns the record of an article on a destination.
+	Get(ctx context.Context, destination, articleKey string) (Delivery, bool, error)
+	// List returns the records of a destination in the given states (all
+	// states when none are given), oldest first, at most limit (0: no limit).
+	List(ctx context.Context, destination string, limit int, states ...Status) ([]Delivery, error)
+
+	// LoadDestination and SaveDestination keep a destination's state.
+	LoadDestination(ctx context.Context, destination string) (DestinationState, error)
+	SaveDestination(ctx context.Context, destination string, st DestinationState) error
+
+	// Prune forgets seen keys and final delivery records older than
+	// before, so that the store stays bounded.
+	Prune(ctx context.Context, before time.Time) error
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
