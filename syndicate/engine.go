@@ -1,0 +1,616 @@
+package syndicate
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Route carries the items of some feeds to some destinations.
+type Route struct {
+	Feeds []string
+	To    []string
+	// Backfill is how many of the newest matching items are posted at
+	// first sight of a feed; the rest are only recorded as seen.
+	Backfill int
+	Filter   Filter
+}
+
+// Feed is a feed to poll with the rules that apply to its items.
+type Feed struct {
+	FeedSpec
+	// MaxAge: items published longer ago are never posted.
+	MaxAge time.Duration
+}
+
+// Policy is the retry policy of a destination.
+type Policy struct {
+	// MaxAttempts failed attempts park a job.
+	MaxAttempts int
+	// MaxAge: a job not delivered this long after it was queued is parked.
+	MaxAge time.Duration
+	// ResendAmbiguous resends after an ambiguous outcome (at-least-once);
+	// false marks the job unknown instead (at-most-once).
+	ResendAmbiguous bool
+}
+
+// Destination is a place posts go to.
+type Destination struct {
+	ID        string
+	Publisher Publisher
+	Policy    Policy
+}
+
+// Clock is the engine's view of time, injected so tests control it.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// SystemClock is the real clock.
+var SystemClock Clock = systemClock{}
+
+// Metrics receives counts at the points where things happen. All methods
+// must be cheap and safe for concurrent use.
+type Metrics interface {
+	FeedPolled(feed, result string, took time.Duration)
+	ItemsDiscovered(feed string, n int)
+	Delivered(destination, outcome string, took time.Duration)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) FeedPolled(string, string, time.Duration) {}
+func (noMetrics) ItemsDiscovered(string, int)              {}
+func (noMetrics) Delivered(string, string, time.Duration)  {}
+
+// Options build an Engine.
+type Options struct {
+	Store  Store
+	Source Source
+	// Pages finds og:image for items without an image (optional).
+	Pages        PageImager
+	Feeds        []Feed
+	Routes       []Route
+	Destinations []Destination
+	Clock        Clock
+	Logger       *slog.Logger
+	Metrics      Metrics
+	// Owner names this worker in job leases.
+	Owner string
+	// Lease is how long a claimed job stays with this worker before another
+	// may take it over (default 2m).
+	Lease time.Duration
+	// FeedConcurrency is how many feeds are fetched at once (default 4).
+	FeedConcurrency int
+	// Tick is how often the worker looks for due feeds and jobs (default 1s).
+	Tick time.Duration
+}
+
+// Engine runs the pipeline: schedule → fetch → dedupe → enqueue → render →
+// deliver → record.
+type Engine struct {
+	store   Store
+	source  Source
+	pages   PageImager
+	feeds   []Feed
+	routes  []Route
+	dests   map[string]*Destination
+	order   []string
+	clock   Clock
+	log     *slog.Logger
+	metrics Metrics
+	owner   string
+	lease   time.Duration
+	conc    int
+	tick    time.Duration
+
+	restoreOnce sync.Once
+	stopOnce    sync.Once
+	stopping    chan struct{}
+}
+
+// New builds an Engine; it checks that routes name known feeds and destinations.
+func New(o Options) (*Engine, error) {
+	e := &Engine{
+		store: o.Store, source: o.Source, pages: o.Pages,
+		feeds: o.Feeds, routes: o.Routes,
+		dests: map[string]*Destination{}, stopping: make(chan struct{}),
+		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
+		owner: o.Owner, lease: o.Lease, conc: o.FeedConcurrency, tick: o.Tick,
+	}
+	if e.store == nil || e.source == nil {
+		return nil, errors.New("engine needs a store and a source")
+	}
+	if e.clock == nil {
+		e.clock = SystemClock
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.metrics == nil {
+		e.metrics = noMetrics{}
+	}
+	if e.owner == "" {
+		e.owner = "worker"
+	}
+	if e.lease <= 0 {
+		e.lease = 2 * time.Minute
+	}
+	if e.conc <= 0 {
+		e.conc = 4
+	}
+	if e.tick <= 0 {
+		e.tick = time.Second
+	}
+	for i := range o.Destinations {
+		d := o.Destinations[i]
+		if d.Policy.MaxAttempts <= 0 {
+			d.Policy.MaxAttempts = 10
+		}
+		if d.Policy.MaxAge <= 0 {
+			d.Policy.MaxAge = 24 * time.Hour
+		}
+		e.dests[d.ID] = &d
+		e.order = append(e.order, d.ID)
+	}
+	feeds := map[string]bool{}
+	for _, f := range e.feeds {
+		feeds[f.ID] = true
+	}
+	for i, r := range e.routes {
+		for _, f := range r.Feeds {
+			if !feeds[f] {
+				return nil, fmt.Errorf("route %d: unknown feed %q", i, f)
+			}
+		}
+		for _, d := range r.To {
+			if e.dests[d] == nil {
+				return nil, fmt.Errorf("route %d: unknown destination %q", i, d)
+			}
+		}
+	}
+	return e, nil
+}
+
+// Stop asks Run to take no more work and return once the posts in flight
+// are done. Cancelling Run's context aborts those too; their jobs then
+// stay claimed until the lease expires and are retried, so nothing is lost.
+func (e *Engine) Stop() {
+	e.stopOnce.Do(func() { close(e.stopping) })
+}
+
+// Run polls and delivers until ctx is cancelled or Stop is called.
+func (e *Engine) Run(ctx context.Context) error {
+	if err := e.restore(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, id := range e.order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.deliverLoop(ctx, id)
+		}()
+	}
+	for {
+		if err := e.PollDue(ctx, false); err != nil && ctx.Err() == nil {
+			e.log.Error("poll failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-e.stopping:
+		case <-e.clock.After(e.tick):
+			continue
+		}
+		wg.Wait()
+		return nil
+	}
+}
+
+// Once polls every feed once and delivers every job that is due, then
+// returns. It reports how many deliveries are left waiting (backoff or
+// rate limits) for a later run.
+func (e *Engine) Once(ctx context.Context) (waiting int, err error) {
+	if err := e.restore(ctx); err != nil {
+		return 0, err
+	}
+	if err := e.PollDue(ctx, true); err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	for _, id := range e.order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.drain(ctx, id)
+		}()
+	}
+	wg.Wait()
+	for _, id := range e.order {
+		left, err := e.store.List(ctx, id, 0, StatusQueued, StatusSending)
+		if err != nil {
+			return 0, fmt.Errorf("list %s: %w", id, err)
+		}
+		waiting += len(left)
+	}
+	return waiting, ctx.Err()
+}
+
+// restore hands remembered destination facts to publishers and lifts
+// pauses left from an earlier run: an operator restarts after fixing the
+// cause, so the destination is tried again.
+func (e *Engine) restore(ctx context.Context) error {
+	var err error
+	e.restoreOnce.Do(func() {
+		for _, id := range e.order {
+			st, lerr := e.store.LoadDestination(ctx, id)
+			if lerr != nil {
+				err = fmt.Errorf("load destination %s: %w", id, lerr)
+				return
+			}
+			if r, ok := e.dests[id].Publisher.(Restorer); ok && len(st.Values) > 0 {
+				r.Restore(st.Values)
+			}
+			if st.PausedReason != "" {
+				e.log.Warn("destination was paused; trying it again", "destination", id, "reason", st.PausedReason)
+				st.PausedReason, st.PausedAt = "", time.Time{}
+				if serr := e.store.SaveDestination(ctx, id, st); serr != nil {
+					err = fmt.Errorf("save destination %s: %w", id, serr)
+					return
+				}
+			}
+		}
+	})
+	return err
+}
+
+// PollDue polls the feeds whose next poll time has come (every feed when
+// force is set), a few at a time. A broken feed is logged and skipped; the
+// error returned is only a store failure.
+func (e *Engine) PollDue(ctx context.Context, force bool) error {
+	sem := make(chan struct{}, e.conc)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for _, f := range e.feeds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := e.PollFeed(ctx, f.ID, force); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func (e *Engine) feed(id string) (Feed, bool) {
+	for _, f := range e.feeds {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Feed{}, false
+}
+
+// PollFeed fetches one feed now (or when due, without force) and queues
+// its new items. It can be called on demand, e.g. on a push notification.
+func (e *Engine) PollFeed(ctx context.Context, feedID string, force bool) error {
+	f, ok := e.feed(feedID)
+	if !ok {
+		return fmt.Errorf("unknown feed %q", feedID)
+	}
+	log := e.log.With("feed", f.ID)
+	st, err := e.store.LoadFeed(ctx, f.ID)
+	if err != nil {
+		return fmt.Errorf("load feed %s: %w", f.ID, err)
+	}
+	now := e.clock.Now()
+	if !force && now.Before(st.NextPoll) {
+		return nil
+	}
+	start := now
+	res, ferr := e.source.Fetch(ctx, f.FeedSpec, st)
+	now = e.clock.Now()
+	st.LastAttempt = now
+	if ferr != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		st.Failures++
+		st.LastError = ferr.Error()
+		wait := pollBackoff(f.PollInterval, st.Failures)
+		var fe *FetchError
+		if errors.As(ferr, &fe) && fe.RetryAfter > wait {
+			wait = fe.RetryAfter
+		}
+		st.NextPoll = now.Add(wait)
+		log.Warn("feed poll failed", "error", ferr, "failures", st.Failures, "next_poll", st.NextPoll)
+		e.metrics.FeedPolled(f.ID, "error", now.Sub(start))
+		if err := e.store.SaveFeed(ctx, f.ID, st); err != nil {
+			return fmt.Errorf("save feed %s: %w", f.ID, err)
+		}
+		return nil
+	}
+	if res.MovedTo != "" {
+		log.Warn("feed moved permanently; update its url in the config", "from", f.URL, "to", res.MovedTo)
+	}
+	if res.NotModified {
+		st.Failures, st.LastError = 0, ""
+		st.LastSuccess = now
+		st.NextPoll = now.Add(f.PollInterval)
+		e.metrics.FeedPolled(f.ID, "not_modified", now.Sub(start))
+		log.Debug("feed not modified")
+		if err := e.store.SaveFeed(ctx, f.ID, st); err != nil {
+			return fmt.Errorf("save feed %s: %w", f.ID, err)
+		}
+		return nil
+	}
+	e.metrics.FeedPolled(f.ID, "ok", now.Sub(start))
+	items := uniqueItems(res.Items)
+	jobs, seen, err := e.plan(ctx, f, st, items, now)
+	if err != nil {
+		return err
+	}
+	e.findPageImages(ctx, jobs)
+	added, err := e.store.Enqueue(ctx, jobs, now)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", f.ID, err)
+	}
+	if err := e.store.MarkSeen(ctx, f.ID, seen, now); err != nil {
+		return fmt.Errorf("mark seen %s: %w", f.ID, err)
+	}
+	if !st.Primed {
+		log.Info("feed primed: existing items recorded, not posted", "items", len(items), "backfill_queued", len(added))
+	}
+	st.Primed = true
+	st.ETag, st.LastModified = res.ETag, res.LastModified
+	st.Failures, st.LastError = 0, ""
+	st.LastSuccess = now
+	st.NextPoll = now.Add(f.PollInterval)
+	if err := e.store.SaveFeed(ctx, f.ID, st); err != nil {
+		return fmt.Errorf("save feed %s: %w", f.ID, err)
+	}
+	e.metrics.ItemsDiscovered(f.ID, len(added))
+	for _, j := range added {
+		log.Info("queued", "destination", j.Destination, "item", j.ArticleKey, "kind", j.Kind, "title", j.Item.Title)
+	}
+	return nil
+}
+
+// Plan returns what polling the feeds now would queue, without changing
+// any state: preview uses it. Feeds are fetched unconditionally.
+func (e *Engine) Plan(ctx context.Context) ([]Delivery, error) {
+	var out []Delivery
+	for _, f := range e.feeds {
+		st, err := e.store.LoadFeed(ctx, f.ID)
+		if err != nil {
+			return nil, fmt.Errorf("load feed %s: %w", f.ID, err)
+		}
+		fresh := st
+		fresh.ETag, fresh.LastModified = "", ""
+		res, err := e.source.Fetch(ctx, f.FeedSpec, fresh)
+		if err != nil {
+			e.log.Warn("feed fetch failed", "feed", f.ID, "error", err)
+			continue
+		}
+		jobs, _, err := e.plan(ctx, f, st, uniqueItems(res.Items), e.clock.Now())
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range jobs {
+			if j.Kind == JobPost {
+				if _, exists, err := e.store.Get(ctx, j.Destination, j.ArticleKey); err != nil {
+					return nil, err
+				} else if exists {
+					continue
+				}
+			}
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// plan decides which items of a fetched feed become jobs on which
+// destinations and returns the fingerprints to record as seen.
+func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, items []Item, now time.Time) ([]Delivery, map[string]string, error) {
+	keys := make([]string, len(items))
+	seen := make(map[string]string, len(items))
+	for i, it := range items {
+		keys[i] = it.Key
+		seen[it.Key] = it.Fingerprint()
+	}
+	known, err := e.store.SeenFingerprints(ctx, f.ID, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("seen %s: %w", f.ID, err)
+	}
+	var jobs []Delivery
+	for _, r := range e.routes {
+		if !slices.Contains(r.Feeds, f.ID) {
+			continue
+		}
+		var fresh, changed []Item
+		for _, it := range items {
+			if !r.Filter.Match(it) {
+				continue
+			}
+			fp, wasSeen := known[it.Key]
+			switch {
+			case !wasSeen:
+				if f.MaxAge > 0 && !it.Date().IsZero() && now.Sub(it.Date()) > f.MaxAge {
+					continue
+				}
+				fresh = append(fresh, it)
+			case fp != "" && fp != seen[it.Key]:
+				changed = append(changed, it)
+			}
+		}
+		if !st.Primed {
+			fresh = newest(fresh, r.Backfill)
+			changed = nil
+		}
+		sortOldestFirst(fresh)
+		for _, d := range r.To {
+			for _, it := range fresh {
+				jobs = append(jobs, Delivery{Destination: d, ArticleKey: it.ArticleKey(), Kind: JobPost, Item: it})
+			}
+			edits, err := e.editJobs(ctx, d, changed, now)
+			if err != nil {
+				return nil, nil, err
+			}
+			jobs = append(jobs, edits...)
+		}
+	}
+	return jobs, seen, nil
+}
+
+// editJobs returns edit jobs for changed items that were posted to the
+// destination within its edit window.
+func (e *Engine) editJobs(ctx context.Context, dest string, changed []Item, now time.Time) ([]Delivery, error) {
+	ed, ok := e.dests[dest].Publisher.(Editor)
+	if !ok || len(changed) == 0 {
+		return nil, nil
+	}
+	window := ed.EditWindow()
+	if window <= 0 {
+		return nil, nil
+	}
+	var jobs []Delivery
+	for _, it := range changed {
+		rec, found, err := e.store.Get(ctx, dest, it.ArticleKey())
+		if err != nil {
+			return nil, fmt.Errorf("get %s: %w", dest, err)
+		}
+		if !found || rec.Status != StatusSent || now.Sub(rec.SentAt) > window || rec.Fingerprint == it.Fingerprint() {
+			continue
+		}
+		jobs = append(jobs, Delivery{Destination: dest, ArticleKey: it.ArticleKey(), Kind: JobEdit, Item: it})
+	}
+	return jobs, nil
+}
+
+// findPageImages looks up og:image for new items that have no image.
+func (e *Engine) findPageImages(ctx context.Context, jobs []Delivery) {
+	if e.pages == nil {
+		return
+	}
+	found := map[string]*Image{}
+	for i := range jobs {
+		it := &jobs[i].Item
+		if it.Image != nil || it.Link == "" {
+			continue
+		}
+		f, ok := e.feed(it.FeedID)
+		if !ok || !f.PageImage {
+			continue
+		}
+		img, done := found[it.Link]
+		if !done {
+			var err error
+			img, err = e.pages.PageImage(ctx, it.Link)
+			if err != nil {
+				e.log.Info("no page image", "feed", it.FeedID, "item", it.Key, "error", err)
+			}
+			found[it.Link] = img
+		}
+		if img != nil {
+			cp := *img
+			it.Image = &cp
+		}
+	}
+}
+
+// uniqueItems drops later items whose key repeats an earlier one (feeds
+// with duplicate GUIDs).
+func uniqueItems(items []Item) []Item {
+	seen := make(map[string]bool, len(items))
+	out := items[:0:0]
+	for _, it := range items {
+		if seen[it.Key] {
+			continue
+		}
+		seen[it.Key] = true
+		out = append(out, it)
+	}
+	return out
+}
+
+// newest returns the n newest items: by date where known, otherwise by
+// document order (feeds list newest first).
+func newest(items []Item, n int) []Item {
+	if n <= 0 {
+		return nil
+	}
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		da, db := items[a].Date(), items[b].Date()
+		if !da.IsZero() && !db.IsZero() {
+			return db.Compare(da)
+		}
+		return cmp.Compare(a, b)
+	})
+	if n > len(idx) {
+		n = len(idx)
+	}
+	out := make([]Item, 0, n)
+	for _, i := range idx[:n] {
+		out = append(out, items[i])
+	}
+	return out
+}
+
+// sortOldestFirst orders items for posting: oldest first; items without a
+// date keep the reverse of document order.
+func sortOldestFirst(items []Item) {
+	slices.Reverse(items)
+	slices.SortStableFunc(items, func(a, b Item) int {
+		da, db := a.Date(), b.Date()
+		if da.IsZero() || db.IsZero() {
+			return 0
+		}
+		return da.Compare(db)
+	})
+}
+
+// pollBackoff doubles the wait after each consecutive failure, from the
+// poll interval up to a day.
+func pollBackoff(interval time.Duration, failures int) time.Duration {
+	d := interval
+	for i := 1; i < failures && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 24*time.Hour)
+}
+
+// retryBackoff is the wait before delivery attempt n+1: exponential from
+// 10s, capped at 30m, with up to 20% jitter so replicas do not retry in step.
+func retryBackoff(attempts int) time.Duration {
+	d := 10 * time.Second
+	for i := 1; i < attempts && d < 30*time.Minute; i++ {
+		d *= 2
+	}
+	d = min(d, 30*time.Minute)
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}

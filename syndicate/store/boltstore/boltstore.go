@@ -1,0 +1,620 @@
+// Package boltstore keeps the syndicate state in one embedded bbolt file, so
+// a single instance needs no server.
+//
+// Every method is one bbolt transaction, and bbolt syncs the file before an
+// Update returns, so a call that returned is durable. bbolt locks the file:
+// a second process opening it fails after Options.Timeout instead of
+// corrupting it.
+//
+// Layout (top-level buckets; integers are big-endian):
+//
+//	feeds          feed id → JSON FeedState
+//	seen/<feed>    item key → last seen (8 bytes, Unix ns) + fingerprint
+//	deliveries/<d> article key → JSON Delivery
+//	order/<d>      Seq (8 bytes) → due time (8 bytes) + article key, for queued and sending records
+//	done/<d>       finish time (8 bytes) + article key → nothing, for final records
+//	destinations   destination id → JSON DestinationState
+//
+// Seq comes from the deliveries/<d> bucket's sequence. The due time of an
+// order entry is NotBefore for a queued record and LeaseUntil for a sending
+// one, so Claim decodes only the records it takes.
+package boltstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
+)
+
+// DefaultTimeout is how long Open waits for another process to release the file.
+const DefaultTimeout = time.Second
+
+// Options tune Open.
+type Options struct {
+	// Timeout bounds the wait for the file lock (default DefaultTimeout).
+	Timeout time.Duration
+}
+
+// Store is a syndicate.Store in one bbolt file.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+var _ syndicate.Store = (*Store)(nil)
+
+var (
+	bucketFeeds        = []byte("feeds")
+	bucketSeen         = []byte("seen")
+	bucketDeliveries   = []byte("deliveries")
+	bucketOrder        = []byte("order")
+	bucketDone         = []byte("done")
+	bucketDestinations = []byte("destinations")
+)
+
+// Open opens or creates the database at path, creating its directory
+// (mode 0700) when missing.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open store %s: file is locked by another process (waited %s): %w", path, opts.Timeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketFeeds, bucketSeen, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: create buckets: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Path returns the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the file and its lock.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Ping reports whether the database is open.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.db.View(func(*bolt.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("ping store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// view and update run one transaction unless ctx is already done; bbolt
+// transactions cannot be interrupted once started.
+func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+// LoadFeed returns the state of a feed, zero when never saved.
+func (s *Store) LoadFeed(ctx context.Context, feedID string) (syndicate.FeedState, error) {
+	var st syndicate.FeedState
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketFeeds), []byte(feedID), &st)
+	})
+	if err != nil {
+		return syndicate.FeedState{}, fmt.Errorf("load feed %s: %w", feedID, err)
+	}
+	return st, nil
+}
+
+// SaveFeed replaces the state of a feed.
+func (s *Store) SaveFeed(ctx context.Context, feedID string, st syndicate.FeedState) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketFeeds), []byte(feedID), st)
+	})
+	if err != nil {
+		return fmt.Errorf("save feed %s: %w", feedID, err)
+	}
+	return nil
+}
+
+// SeenFingerprints returns the fingerprints of those keys seen in the feed.
+func (s *Store) SeenFingerprints(ctx context.Context, feedID string, keys []string) (map[string]string, error) {
+	out := make(map[string]string)
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSeen).Bucket([]byte(feedID))
+		if b == nil {
+			return nil
+		}
+		for _, k := range keys {
+			if v := b.Get([]byte(k)); v != nil {
+				if len(v) < 8 {
+					return fmt.Errorf("seen %q: corrupt value", k)
+				}
+				out[k] = string(v[8:])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seen fingerprints of feed %s: %w", feedID, err)
+	}
+	return out, nil
+}
+
+// MarkSeen records keys of a feed as seen at now with their fingerprints.
+func (s *Store) MarkSeen(ctx context.Context, feedID string, seen map[string]string, now time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(feedID))
+		if err != nil {
+			return err
+		}
+		for k, fp := range seen {
+			v := make([]byte, 8+len(fp))
+			binary.BigEndian.PutUint64(v, uint64(unixNano(now)))
+			copy(v[8:], fp)
+			if err := b.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark seen in feed %s: %w", feedID, err)
+	}
+	return nil
+}
+
+// Enqueue adds the jobs, in order, skipping posts of articles already
+// recorded and edits of articles not sent.
+func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time.Time) ([]syndicate.Delivery, error) {
+	for _, j := range jobs {
+		if err := validateJob(j); err != nil {
+			return nil, fmt.Errorf("enqueue: %w", err)
+		}
+	}
+	var added []syndicate.Delivery
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		added = added[:0]
+		for _, j := range jobs {
+			d, ok, err := enqueueOne(tx, j, now)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", j.Destination, j.ArticleKey, err)
+			}
+			if ok {
+				added = append(added, d)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	return added, nil
+}
+
+func enqueueOne(tx *bolt.Tx, j syndicate.Delivery, now time.Time) (syndicate.Delivery, bool, error) {
+	b, err := destBuckets(tx, j.Destination, true)
+	if err != nil {
+		return syndicate.Delivery{}, false, err
+	}
+	key := []byte(j.ArticleKey)
+	var old syndicate.Delivery
+	exists := b.records.Get(key) != nil
+	if exists {
+		if err := getJSON(b.records, key, &old); err != nil {
+			return syndicate.Delivery{}, false, err
+		}
+	}
+	d := j
+	switch j.Kind {
+	case syndicate.JobPost:
+		if exists {
+			return syndicate.Delivery{}, false, nil
+		}
+	case syndicate.JobEdit:
+		if !exists || old.Status != syndicate.StatusSent {
+			return syndicate.Delivery{}, false, nil
+		}
+		d.SentAt, d.MessageIDs, d.Fingerprint = old.SentAt, old.MessageIDs, old.Fingerprint
+		if err := b.done.Delete(doneKey(old)); err != nil {
+			return syndicate.Delivery{}, false, err
+		}
+	}
+	seq, err := b.records.NextSequence()
+	if err != nil {
+		return syndicate.Delivery{}, false, err
+	}
+	d.Seq = int64(seq)
+	d.Status = syndicate.StatusQueued
+	d.EnqueuedAt = now
+	d.Owner, d.LeaseUntil, d.FinishedAt = "", time.Time{}, time.Time{}
+	if err := putJSON(b.records, key, d); err != nil {
+		return syndicate.Delivery{}, false, err
+	}
+	if err := b.order.Put(seqKey(d.Seq), orderValue(d.NotBefore, d.ArticleKey)); err != nil {
+		return syndicate.Delivery{}, false, err
+	}
+	return d, true, nil
+}
+
+// Claim leases up to n due jobs of the destination, oldest first.
+func (s *Store) Claim(ctx context.Context, destination, owner string, now time.Time, lease time.Duration, n int) ([]syndicate.Delivery, error) {
+	if owner == "" {
+		return nil, fmt.Errorf("claim %s: empty owner", destination)
+	}
+	if n <= 0 {
+		return nil, nil
+	}
+	var claimed []syndicate.Delivery
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		claimed = claimed[:0]
+		b, err := destBuckets(tx, destination, false)
+		if err != nil || b.order == nil {
+			return err
+		}
+		leaseUntil := now.Add(lease)
+		type take struct {
+			seq []byte
+			key string
+		}
+		var takes []take
+		c := b.order.Cursor()
+		for k, v := c.First(); k != nil && len(takes) < n; k, v = c.Next() {
+			due, key, err := parseOrderValue(v)
+			if err != nil {
+				return err
+			}
+			if due <= unixNano(now) {
+				takes = append(takes, take{seq: append([]byte(nil), k...), key: key})
+			}
+		}
+		for _, tk := range takes {
+			var d syndicate.Delivery
+			if err := getJSON(b.records, []byte(tk.key), &d); err != nil {
+				return err
+			}
+			d.Status, d.Owner, d.LeaseUntil = syndicate.StatusSending, owner, leaseUntil
+			if err := putJSON(b.records, []byte(tk.key), d); err != nil {
+				return err
+			}
+			if err := b.order.Put(tk.seq, orderValue(leaseUntil, tk.key)); err != nil {
+				return err
+			}
+			claimed = append(claimed, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", destination, err)
+	}
+	return claimed, nil
+}
+
+// Finish stores the outcome of a job that owner d.Owner holds.
+func (s *Store) Finish(ctx context.Context, d syndicate.Delivery) error {
+	if err := validateFinish(d); err != nil {
+		return fmt.Errorf("finish %s %s: %w", d.Destination, d.ArticleKey, err)
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := destBuckets(tx, d.Destination, false)
+		if err != nil {
+			return err
+		}
+		if b.records == nil || b.records.Get([]byte(d.ArticleKey)) == nil {
+			return syndicate.ErrNotClaimed
+		}
+		var cur syndicate.Delivery
+		if err := getJSON(b.records, []byte(d.ArticleKey), &cur); err != nil {
+			return err
+		}
+		if cur.Status != syndicate.StatusSending || cur.Owner != d.Owner {
+			return syndicate.ErrNotClaimed
+		}
+		next := d
+		next.Seq, next.EnqueuedAt = cur.Seq, cur.EnqueuedAt
+		next.Owner, next.LeaseUntil = "", time.Time{}
+		if next.Status == syndicate.StatusQueued {
+			next.FinishedAt = time.Time{}
+			if err := b.order.Put(seqKey(cur.Seq), orderValue(next.NotBefore, d.ArticleKey)); err != nil {
+				return err
+			}
+		} else {
+			if err := b.order.Delete(seqKey(cur.Seq)); err != nil {
+				return err
+			}
+			if err := b.done.Put(doneKey(next), nil); err != nil {
+				return err
+			}
+		}
+		return putJSON(b.records, []byte(d.ArticleKey), next)
+	})
+	if err != nil {
+		return fmt.Errorf("finish %s %s: %w", d.Destination, d.ArticleKey, err)
+	}
+	return nil
+}
+
+// Get returns the record of an article on a destination.
+func (s *Store) Get(ctx context.Context, destination, articleKey string) (syndicate.Delivery, bool, error) {
+	var d syndicate.Delivery
+	var ok bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b, err := destBuckets(tx, destination, false)
+		if err != nil || b.records == nil || b.records.Get([]byte(articleKey)) == nil {
+			return err
+		}
+		ok = true
+		return getJSON(b.records, []byte(articleKey), &d)
+	})
+	if err != nil {
+		return syndicate.Delivery{}, false, fmt.Errorf("get %s %s: %w", destination, articleKey, err)
+	}
+	return d, ok, nil
+}
+
+// List returns the records of a destination in the given states, by Seq.
+func (s *Store) List(ctx context.Context, destination string, limit int, states ...syndicate.Status) ([]syndicate.Delivery, error) {
+	want := make(map[syndicate.Status]bool, len(states))
+	for _, st := range states {
+		want[st] = true
+	}
+	var out []syndicate.Delivery
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b, err := destBuckets(tx, destination, false)
+		if err != nil || b.records == nil {
+			return err
+		}
+		// Records are keyed by article, not Seq: collect, then sort.
+		return b.records.ForEach(func(k, v []byte) error {
+			var d syndicate.Delivery
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("record %q: %w", k, err)
+			}
+			if len(want) == 0 || want[d.Status] {
+				out = append(out, d)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", destination, err)
+	}
+	sortBySeq(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// LoadDestination returns the state of a destination, zero when never saved.
+func (s *Store) LoadDestination(ctx context.Context, destination string) (syndicate.DestinationState, error) {
+	var st syndicate.DestinationState
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketDestinations), []byte(destination), &st)
+	})
+	if err != nil {
+		return syndicate.DestinationState{}, fmt.Errorf("load destination %s: %w", destination, err)
+	}
+	return st, nil
+}
+
+// SaveDestination replaces the state of a destination.
+func (s *Store) SaveDestination(ctx context.Context, destination string, st syndicate.DestinationState) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketDestinations), []byte(destination), st)
+	})
+	if err != nil {
+		return fmt.Errorf("save destination %s: %w", destination, err)
+	}
+	return nil
+}
+
+// Prune deletes seen keys last seen before before and final records
+// finished before before.
+func (s *Store) Prune(ctx context.Context, before time.Time) error {
+	cut := unixNano(before)
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketSeen).ForEachBucket(func(feed []byte) error {
+			b := tx.Bucket(bucketSeen).Bucket(feed)
+			var stale [][]byte
+			err := b.ForEach(func(k, v []byte) error {
+				if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
+					stale = append(stale, append([]byte(nil), k...))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range stale {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketDone).ForEachBucket(func(dest []byte) error {
+			b, err := destBuckets(tx, string(dest), false)
+			if err != nil {
+				return err
+			}
+			var stale [][]byte
+			c := b.done.Cursor()
+			for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)^1<<63) < cut; k, _ = c.Next() {
+				stale = append(stale, append([]byte(nil), k...))
+			}
+			for _, k := range stale {
+				if err := b.done.Delete(k); err != nil {
+					return err
+				}
+				if b.records != nil {
+					if err := b.records.Delete(k[8:]); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("prune before %s: %w", before.Format(time.RFC3339), err)
+	}
+	return nil
+}
+
+// buckets are the per-destination buckets; nil when absent and not created.
+type buckets struct {
+	records, order, done *bolt.Bucket
+}
+
+func destBuckets(tx *bolt.Tx, destination string, create bool) (buckets, error) {
+	name := []byte(destination)
+	var b buckets
+	if !create {
+		b.records = tx.Bucket(bucketDeliveries).Bucket(name)
+		b.order = tx.Bucket(bucketOrder).Bucket(name)
+		b.done = tx.Bucket(bucketDone).Bucket(name)
+		return b, nil
+	}
+	var err error
+	if b.records, err = tx.Bucket(bucketDeliveries).CreateBucketIfNotExists(name); err != nil {
+		return b, err
+	}
+	if b.order, err = tx.Bucket(bucketOrder).CreateBucketIfNotExists(name); err != nil {
+		return b, err
+	}
+	if b.done, err = tx.Bucket(bucketDone).CreateBucketIfNotExists(name); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func validateJob(j syndicate.Delivery) error {
+	switch {
+	case j.Destination == "":
+		return errors.New("job without destination")
+	case j.ArticleKey == "":
+		return fmt.Errorf("job for %s without article key", j.Destination)
+	case j.Kind != syndicate.JobPost && j.Kind != syndicate.JobEdit:
+		return fmt.Errorf("job %s %s: unknown kind %q", j.Destination, j.ArticleKey, j.Kind)
+	}
+	return nil
+}
+
+func validateFinish(d syndicate.Delivery) error {
+	switch {
+	case d.Status == syndicate.StatusQueued:
+		return nil
+	case !d.Status.Final():
+		return fmt.Errorf("status %q is neither queued nor final", d.Status)
+	case d.FinishedAt.IsZero():
+		return fmt.Errorf("final status %s without FinishedAt", d.Status)
+	}
+	return nil
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw := b.Get(key)
+	if raw == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode %q: %w", key, err)
+	}
+	return nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %q: %w", key, err)
+	}
+	return b.Put(key, raw)
+}
+
+// unixNano maps the zero time to the smallest instant, so that a zero
+// NotBefore is always due.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func seqKey(seq int64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(seq))
+	return k
+}
+
+func orderValue(due time.Time, articleKey string) []byte {
+	v := make([]byte, 8+len(articleKey))
+	binary.BigEndian.PutUint64(v, uint64(unixNano(due)))
+	copy(v[8:], articleKey)
+	return v
+}
+
+func parseOrderValue(v []byte) (int64, string, error) {
+	if len(v) < 8 {
+		return 0, "", errors.New("corrupt order entry")
+	}
+	return int64(binary.BigEndian.Uint64(v)), string(v[8:]), nil
+}
+
+// doneKey sorts by finish time: the sign bit is flipped so that the
+// big-endian bytes order like the signed nanoseconds.
+func doneKey(d syndicate.Delivery) []byte {
+	k := make([]byte, 8+len(d.ArticleKey))
+	binary.BigEndian.PutUint64(k, uint64(unixNano(d.FinishedAt))^1<<63)
+	copy(k[8:], d.ArticleKey)
+	return k
+}
+
+func sortBySeq(ds []syndicate.Delivery) {
+	slices.SortFunc(ds, func(a, b syndicate.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+}

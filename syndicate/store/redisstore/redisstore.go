@@ -1,0 +1,677 @@
+// Package redisstore keeps the syndicate state in Redis, so that several
+// replicas can share one queue and the state survives any one of them.
+//
+// It works with a single node, Sentinel and Cluster through
+// redis.UniversalClient. Enqueue, Claim and Finish are each one Lua script
+// over the keys of one destination, so they are atomic; every key a script
+// touches is passed in KEYS and shares one hash tag, so all of them live in
+// one Cluster slot. Durability is Redis's: configure AOF (appendfsync
+// everysec or always) for the guarantee the engine documents.
+//
+// # Key layout
+//
+// P is Options.Prefix; <feed> and <dest> are ids with '%', '{' and '}'
+// percent-escaped, so that an id can never end or open a hash tag.
+//
+//	P:{f:<feed>}:state  STRING  JSON FeedState
+//	P:{f:<feed>}:seen   ZSET    item key, scored by last seen (Unix µs)
+//	P:{f:<feed>}:fp     HASH    item key → fingerprint
+//	P:{d:<dest>}:jobs   HASH    article key → JSON Delivery without its item
+//	P:{d:<dest>}:items  HASH    article key → JSON Item
+//	P:{d:<dest>}:order  ZSET    queued and sending article keys, scored by Seq
+//	P:{d:<dest>}:due    ZSET    the same keys, scored by when they may be claimed
+//	                            (NotBefore when queued, LeaseUntil when sending; Unix µs)
+//	P:{d:<dest>}:done   ZSET    final article keys, scored by FinishedAt (Unix µs)
+//	P:{d:<dest>}:seq    STRING  the last Seq given out
+//	P:{d:<dest>}:state  STRING  JSON DestinationState
+//	P:feeds             SET     feed ids with seen keys, for Prune
+//	P:dests             SET     destination ids with records, for Prune
+//
+// The item is kept apart from the record because the scripts decode and
+// re-encode records with cjson, whose numbers are doubles: item fields come
+// from feeds (an attachment length can be any integer) and pass through the
+// scripts as opaque strings. Times compared in scripts are microseconds,
+// which doubles hold exactly.
+//
+// Prune bounds memory: it trims the seen sets and deletes final records
+// older than its cut-off. A feed's or destination's state key stays.
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
+)
+
+// DefaultPrefix namespaces keys when Options.Prefix is empty.
+const DefaultPrefix = "syndicate"
+
+// pruneBatch bounds the keys one prune script deletes, so that no script
+// blocks the server for long.
+const pruneBatch = 500
+
+// Options tune New.
+type Options struct {
+	// Prefix namespaces every key (default DefaultPrefix); it must not
+	// contain '{' or '}'.
+	Prefix string
+}
+
+// Store is a syndicate.Store in Redis.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+var _ syndicate.Store = (*Store)(nil)
+
+// New returns a store using rdb, which it owns from then on: Close closes it.
+func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
+	if rdb == nil {
+		return nil, errors.New("redis store: nil client")
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(opts.Prefix, "{}") {
+		return nil, fmt.Errorf("redis store: prefix %q must not contain '{' or '}'", opts.Prefix)
+	}
+	return &Store{rdb: rdb, prefix: opts.Prefix}, nil
+}
+
+// idEscaper makes an id safe inside a hash tag; escaping '%' too keeps the
+// mapping one-to-one.
+var idEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
+
+func (s *Store) feedKey(feedID, suffix string) string {
+	return s.prefix + ":{f:" + idEscaper.Replace(feedID) + "}:" + suffix
+}
+
+func (s *Store) destKey(dest, suffix string) string {
+	return s.prefix + ":{d:" + idEscaper.Replace(dest) + "}:" + suffix
+}
+
+// destKeys are the keys of one destination, in the order the scripts expect.
+func (s *Store) destKeys(dest string) []string {
+	return []string{
+		s.destKey(dest, "jobs"),
+		s.destKey(dest, "items"),
+		s.destKey(dest, "order"),
+		s.destKey(dest, "due"),
+		s.destKey(dest, "done"),
+		s.destKey(dest, "seq"),
+	}
+}
+
+func (s *Store) feedsKey() string { return s.prefix + ":feeds" }
+func (s *Store) destsKey() string { return s.prefix + ":dests" }
+
+// Close closes the client.
+func (s *Store) Close() error {
+	if err := s.rdb.Close(); err != nil {
+		return fmt.Errorf("redis close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// LoadFeed returns the state of a feed, zero when never saved.
+func (s *Store) LoadFeed(ctx context.Context, feedID string) (syndicate.FeedState, error) {
+	var st syndicate.FeedState
+	if err := s.getJSON(ctx, s.feedKey(feedID, "state"), &st); err != nil {
+		return syndicate.FeedState{}, fmt.Errorf("redis load feed %s: %w", feedID, err)
+	}
+	return st, nil
+}
+
+// SaveFeed replaces the state of a feed.
+func (s *Store) SaveFeed(ctx context.Context, feedID string, st syndicate.FeedState) error {
+	if err := s.setJSON(ctx, s.feedKey(feedID, "state"), st); err != nil {
+		return fmt.Errorf("redis save feed %s: %w", feedID, err)
+	}
+	return nil
+}
+
+// LoadDestination returns the state of a destination, zero when never saved.
+func (s *Store) LoadDestination(ctx context.Context, destination string) (syndicate.DestinationState, error) {
+	var st syndicate.DestinationState
+	if err := s.getJSON(ctx, s.destKey(destination, "state"), &st); err != nil {
+		return syndicate.DestinationState{}, fmt.Errorf("redis load destination %s: %w", destination, err)
+	}
+	return st, nil
+}
+
+// SaveDestination replaces the state of a destination.
+func (s *Store) SaveDestination(ctx context.Context, destination string, st syndicate.DestinationState) error {
+	if err := s.setJSON(ctx, s.destKey(destination, "state"), st); err != nil {
+		return fmt.Errorf("redis save destination %s: %w", destination, err)
+	}
+	return nil
+}
+
+func (s *Store) getJSON(ctx context.Context, key string, v any) error {
+	raw, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func (s *Store) setJSON(ctx context.Context, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.rdb.Set(ctx, key, raw, 0).Err()
+}
+
+// SeenFingerprints returns the fingerprints of those keys seen in the feed.
+func (s *Store) SeenFingerprints(ctx context.Context, feedID string, keys []string) (map[string]string, error) {
+	out := make(map[string]string)
+	if len(keys) == 0 {
+		return out, nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.feedKey(feedID, "fp"), keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis seen fingerprints of feed %s: %w", feedID, err)
+	}
+	for i, v := range vals {
+		if fp, ok := v.(string); ok {
+			out[keys[i]] = fp
+		}
+	}
+	return out, nil
+}
+
+// MarkSeen records keys of a feed as seen at now with their fingerprints.
+func (s *Store) MarkSeen(ctx context.Context, feedID string, seen map[string]string, now time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	// Registered first, so that Prune always finds what is written below.
+	if err := s.rdb.SAdd(ctx, s.feedsKey(), feedID).Err(); err != nil {
+		return fmt.Errorf("redis mark seen in feed %s: %w", feedID, err)
+	}
+	score := float64(floorMicros(now))
+	members := make([]redis.Z, 0, len(seen))
+	fps := make([]any, 0, 2*len(seen))
+	for k, fp := range seen {
+		members = append(members, redis.Z{Score: score, Member: k})
+		fps = append(fps, k, fp)
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, s.feedKey(feedID, "seen"), members...)
+		p.HSet(ctx, s.feedKey(feedID, "fp"), fps...)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redis mark seen in feed %s: %w", feedID, err)
+	}
+	return nil
+}
+
+// enqueueScript adds jobs to one destination. KEYS are destKeys; ARGV holds
+// five values per job: kind, article key, record JSON, item JSON, due score.
+// It returns, per job, the stored record JSON or "" when the job was skipped.
+var enqueueScript = redis.NewScript(`
+local jobs, items, order, due, done, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local out = {}
+for i = 1, #ARGV, 5 do
+  local kind, key, recjson, itemjson, dueat = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+  local cur = redis.call('HGET', jobs, key)
+  local rec = nil
+  if kind == 'post' then
+    if not cur then
+      rec = cjson.decode(recjson)
+    end
+  elseif cur then
+    local old = cjson.decode(cur)
+    if old.status == 'sent' then
+      rec = cjson.decode(recjson)
+      rec.sent_at = old.sent_at
+      rec.message_ids = old.message_ids
+      rec.fingerprint = old.fingerprint
+      redis.call('ZREM', done, key)
+    end
+  end
+  if rec then
+    rec.seq = redis.call('INCR', seq)
+    local enc = cjson.encode(rec)
+    redis.call('HSET', jobs, key, enc)
+    redis.call('HSET', items, key, itemjson)
+    redis.call('ZADD', order, rec.seq, key)
+    redis.call('ZADD', due, dueat, key)
+    out[#out+1] = enc
+  else
+    out[#out+1] = ''
+  end
+end
+return out
+`)
+
+// Enqueue adds the jobs, in order, skipping posts of articles already
+// recorded and edits of articles not sent. Jobs of one destination are
+// added atomically; several destinations are several scripts.
+func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time.Time) ([]syndicate.Delivery, error) {
+	var dests []string
+	byDest := map[string][]int{}
+	for i, j := range jobs {
+		if err := validateJob(j); err != nil {
+			return nil, fmt.Errorf("redis enqueue: %w", err)
+		}
+		if _, ok := byDest[j.Destination]; !ok {
+			dests = append(dests, j.Destination)
+		}
+		byDest[j.Destination] = append(byDest[j.Destination], i)
+	}
+	addedAt := make([]*syndicate.Delivery, len(jobs))
+	for _, dest := range dests {
+		if err := s.enqueueDest(ctx, dest, jobs, byDest[dest], now, addedAt); err != nil {
+			return nil, fmt.Errorf("redis enqueue %s: %w", dest, err)
+		}
+	}
+	var added []syndicate.Delivery
+	for _, d := range addedAt {
+		if d != nil {
+			added = append(added, *d)
+		}
+	}
+	return added, nil
+}
+
+func (s *Store) enqueueDest(ctx context.Context, dest string, jobs []syndicate.Delivery, idx []int, now time.Time, addedAt []*syndicate.Delivery) error {
+	if err := s.rdb.SAdd(ctx, s.destsKey(), dest).Err(); err != nil {
+		return err
+	}
+	args := make([]any, 0, 5*len(idx))
+	for _, i := range idx {
+		d := jobs[i]
+		d.Status = syndicate.StatusQueued
+		d.EnqueuedAt = now
+		d.Seq = 0
+		d.Owner, d.LeaseUntil, d.FinishedAt = "", time.Time{}, time.Time{}
+		rec, item, err := encodeRecord(d)
+		if err != nil {
+			return err
+		}
+		args = append(args, string(d.Kind), d.ArticleKey, rec, item, ceilMicros(d.NotBefore))
+	}
+	res, err := enqueueScript.Run(ctx, s.rdb, s.destKeys(dest), args...).StringSlice()
+	if err != nil {
+		return err
+	}
+	if len(res) != len(idx) {
+		return fmt.Errorf("script returned %d results for %d jobs", len(res), len(idx))
+	}
+	for n, i := range idx {
+		if res[n] == "" {
+			continue
+		}
+		d, err := decodeRecord(res[n], "")
+		if err != nil {
+			return err
+		}
+		d.Item = jobs[i].Item
+		addedAt[i] = &d
+	}
+	return nil
+}
+
+// claimScript leases due jobs, oldest first. KEYS are destKeys; ARGV: now,
+// owner, lease-until score, lease-until text, n. It returns record and item
+// JSON, alternating.
+var claimScript = redis.NewScript(`
+local jobs, items, order, due = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now, owner, leasescore, leasetext, n = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local out = {}
+local taken = 0
+local start = 0
+while taken < n do
+  local batch = redis.call('ZRANGE', order, start, start + 99)
+  if #batch == 0 then break end
+  for _, key in ipairs(batch) do
+    local at = tonumber(redis.call('ZSCORE', due, key) or '0')
+    if at <= now then
+      local rec = cjson.decode(redis.call('HGET', jobs, key))
+      rec.status = 'sending'
+      rec.owner = owner
+      rec.lease_until = leasetext
+      local enc = cjson.encode(rec)
+      redis.call('HSET', jobs, key, enc)
+      redis.call('ZADD', due, leasescore, key)
+      out[#out+1] = enc
+      out[#out+1] = redis.call('HGET', items, key)
+      taken = taken + 1
+      if taken >= n then break end
+    end
+  end
+  start = start + 100
+end
+return out
+`)
+
+// Claim leases up to n due jobs of the destination, oldest first.
+func (s *Store) Claim(ctx context.Context, destination, owner string, now time.Time, lease time.Duration, n int) ([]syndicate.Delivery, error) {
+	if owner == "" {
+		return nil, fmt.Errorf("redis claim %s: empty owner", destination)
+	}
+	if n <= 0 {
+		return nil, nil
+	}
+	leaseUntil := now.Add(lease)
+	leaseText, err := leaseUntil.MarshalText()
+	if err != nil {
+		return nil, fmt.Errorf("redis claim %s: %w", destination, err)
+	}
+	res, err := claimScript.Run(ctx, s.rdb, s.destKeys(destination),
+		floorMicros(now), owner, ceilMicros(leaseUntil), string(leaseText), n).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("redis claim %s: %w", destination, err)
+	}
+	return decodePairs(res, fmt.Sprintf("redis claim %s", destination))
+}
+
+// finishScript stores the outcome of a job if owner still holds it. KEYS
+// are destKeys; ARGV: article key, owner, record JSON, item JSON, status,
+// due score (queued) or finish score (final). It returns 1, or 0 when the
+// job is not claimed by owner.
+var finishScript = redis.NewScript(`
+local jobs, items, order, due, done = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local key, owner, recjson, itemjson, status, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local cur = redis.call('HGET', jobs, key)
+if not cur then return 0 end
+local old = cjson.decode(cur)
+if old.status ~= 'sending' or old.owner ~= owner then return 0 end
+local rec = cjson.decode(recjson)
+rec.seq = old.seq
+rec.enqueued_at = old.enqueued_at
+redis.call('HSET', jobs, key, cjson.encode(rec))
+redis.call('HSET', items, key, itemjson)
+if status == 'queued' then
+  redis.call('ZADD', due, score, key)
+else
+  redis.call('ZREM', order, key)
+  redis.call('ZREM', due, key)
+  redis.call('ZADD', done, score, key)
+end
+return 1
+`)
+
+// Finish stores the outcome of a job that d.Owner holds.
+func (s *Store) Finish(ctx context.Context, d syndicate.Delivery) error {
+	if err := validateFinish(d); err != nil {
+		return fmt.Errorf("redis finish %s %s: %w", d.Destination, d.ArticleKey, err)
+	}
+	next := d
+	next.Owner, next.LeaseUntil = "", time.Time{}
+	score := ceilMicros(next.NotBefore)
+	if next.Status == syndicate.StatusQueued {
+		next.FinishedAt = time.Time{}
+	} else {
+		score = floorMicros(next.FinishedAt)
+	}
+	rec, item, err := encodeRecord(next)
+	if err != nil {
+		return fmt.Errorf("redis finish %s %s: %w", d.Destination, d.ArticleKey, err)
+	}
+	ok, err := finishScript.Run(ctx, s.rdb, s.destKeys(d.Destination),
+		d.ArticleKey, d.Owner, rec, item, string(next.Status), score).Int()
+	if err != nil {
+		return fmt.Errorf("redis finish %s %s: %w", d.Destination, d.ArticleKey, err)
+	}
+	if ok != 1 {
+		return fmt.Errorf("redis finish %s %s: %w", d.Destination, d.ArticleKey, syndicate.ErrNotClaimed)
+	}
+	return nil
+}
+
+// Get returns the record of an article on a destination.
+func (s *Store) Get(ctx context.Context, destination, articleKey string) (syndicate.Delivery, bool, error) {
+	var rec, item *redis.StringCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		rec = p.HGet(ctx, s.destKey(destination, "jobs"), articleKey)
+		item = p.HGet(ctx, s.destKey(destination, "items"), articleKey)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return syndicate.Delivery{}, false, fmt.Errorf("redis get %s %s: %w", destination, articleKey, err)
+	}
+	if errors.Is(rec.Err(), redis.Nil) {
+		return syndicate.Delivery{}, false, nil
+	}
+	d, err := decodeRecord(rec.Val(), item.Val())
+	if err != nil {
+		return syndicate.Delivery{}, false, fmt.Errorf("redis get %s %s: %w", destination, articleKey, err)
+	}
+	return d, true, nil
+}
+
+// listScript returns record and item JSON, alternating, of the queued and
+// sending records (ARGV[1] == "active") or of all records.
+var listScript = redis.NewScript(`
+local jobs, items, order = KEYS[1], KEYS[2], KEYS[3]
+local keys
+if ARGV[1] == 'active' then
+  keys = redis.call('ZRANGE', order, 0, -1)
+else
+  keys = redis.call('HKEYS', jobs)
+end
+local out = {}
+for _, key in ipairs(keys) do
+  out[#out+1] = redis.call('HGET', jobs, key)
+  out[#out+1] = redis.call('HGET', items, key)
+end
+return out
+`)
+
+// List returns the records of a destination in the given states, by Seq.
+func (s *Store) List(ctx context.Context, destination string, limit int, states ...syndicate.Status) ([]syndicate.Delivery, error) {
+	want := make(map[syndicate.Status]bool, len(states))
+	scope := "active"
+	for _, st := range states {
+		want[st] = true
+		if st.Final() {
+			scope = "all"
+		}
+	}
+	if len(states) == 0 {
+		scope = "all"
+	}
+	res, err := listScript.Run(ctx, s.rdb, s.destKeys(destination), scope).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("redis list %s: %w", destination, err)
+	}
+	all, err := decodePairs(res, fmt.Sprintf("redis list %s", destination))
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, d := range all {
+		if len(want) == 0 || want[d.Status] {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b syndicate.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// pruneSeenScript deletes up to ARGV[2] keys of a feed last seen before
+// ARGV[1]. KEYS: seen, fp. It returns how many it deleted.
+var pruneSeenScript = redis.NewScript(`
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #old > 0 then
+  redis.call('ZREM', KEYS[1], unpack(old))
+  redis.call('HDEL', KEYS[2], unpack(old))
+end
+return #old
+`)
+
+// pruneDoneScript deletes up to ARGV[2] final records of a destination
+// finished before ARGV[1]. KEYS: jobs, items, done. It returns how many it
+// deleted.
+var pruneDoneScript = redis.NewScript(`
+local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #old > 0 then
+  redis.call('ZREM', KEYS[3], unpack(old))
+  redis.call('HDEL', KEYS[1], unpack(old))
+  redis.call('HDEL', KEYS[2], unpack(old))
+end
+return #old
+`)
+
+// Prune deletes seen keys last seen before before and final records
+// finished before before (to the microsecond).
+func (s *Store) Prune(ctx context.Context, before time.Time) error {
+	cut := floorMicros(before)
+	feeds, err := s.rdb.SMembers(ctx, s.feedsKey()).Result()
+	if err != nil {
+		return fmt.Errorf("redis prune: %w", err)
+	}
+	for _, f := range feeds {
+		keys := []string{s.feedKey(f, "seen"), s.feedKey(f, "fp")}
+		if err := pruneLoop(ctx, s.rdb, pruneSeenScript, keys, cut); err != nil {
+			return fmt.Errorf("redis prune feed %s: %w", f, err)
+		}
+	}
+	dests, err := s.rdb.SMembers(ctx, s.destsKey()).Result()
+	if err != nil {
+		return fmt.Errorf("redis prune: %w", err)
+	}
+	for _, d := range dests {
+		keys := []string{s.destKey(d, "jobs"), s.destKey(d, "items"), s.destKey(d, "done")}
+		if err := pruneLoop(ctx, s.rdb, pruneDoneScript, keys, cut); err != nil {
+			return fmt.Errorf("redis prune destination %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+func pruneLoop(ctx context.Context, rdb redis.UniversalClient, script *redis.Script, keys []string, cut int64) error {
+	for {
+		n, err := script.Run(ctx, rdb, keys, cut, pruneBatch).Int()
+		if err != nil {
+			return err
+		}
+		if n < pruneBatch {
+			return nil
+		}
+	}
+}
+
+func validateJob(j syndicate.Delivery) error {
+	switch {
+	case j.Destination == "":
+		return errors.New("job without destination")
+	case j.ArticleKey == "":
+		return fmt.Errorf("job for %s without article key", j.Destination)
+	case j.Kind != syndicate.JobPost && j.Kind != syndicate.JobEdit:
+		return fmt.Errorf("job %s %s: unknown kind %q", j.Destination, j.ArticleKey, j.Kind)
+	}
+	return nil
+}
+
+func validateFinish(d syndicate.Delivery) error {
+	switch {
+	case d.Status == syndicate.StatusQueued:
+		return nil
+	case !d.Status.Final():
+		return fmt.Errorf("status %q is neither queued nor final", d.Status)
+	case d.FinishedAt.IsZero():
+		return fmt.Errorf("final status %s without FinishedAt", d.Status)
+	}
+	return nil
+}
+
+// encodeRecord splits d into the record the scripts may rewrite and the
+// item they pass through untouched.
+func encodeRecord(d syndicate.Delivery) (record, item string, err error) {
+	it, err := json.Marshal(d.Item)
+	if err != nil {
+		return "", "", fmt.Errorf("encode item %s: %w", d.ArticleKey, err)
+	}
+	d.Item = syndicate.Item{}
+	rec, err := json.Marshal(d)
+	if err != nil {
+		return "", "", fmt.Errorf("encode record %s: %w", d.ArticleKey, err)
+	}
+	return string(rec), string(it), nil
+}
+
+func decodeRecord(record, item string) (syndicate.Delivery, error) {
+	var d syndicate.Delivery
+	if err := json.Unmarshal([]byte(record), &d); err != nil {
+		return d, fmt.Errorf("decode record: %w", err)
+	}
+	d.Item = syndicate.Item{}
+	if item != "" {
+		if err := json.Unmarshal([]byte(item), &d.Item); err != nil {
+			return d, fmt.Errorf("decode item %s: %w", d.ArticleKey, err)
+		}
+	}
+	return d, nil
+}
+
+func decodePairs(res []string, op string) ([]syndicate.Delivery, error) {
+	if len(res)%2 != 0 {
+		return nil, fmt.Errorf("%s: script returned %d values, want pairs", op, len(res))
+	}
+	out := make([]syndicate.Delivery, 0, len(res)/2)
+	for i := 0; i < len(res); i += 2 {
+		d, err := decodeRecord(res[i], res[i+1])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// minScore stands for the zero time: before every instant, and exact as a
+// double.
+const minScore = -(1<<53 - 1)
+
+// floorMicros and ceilMicros turn times into scores; rounding a due time up
+// and the clock down means a job is never claimed early.
+func floorMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return minScore
+	}
+	us := t.UnixMicro()
+	if time.UnixMicro(us).After(t) {
+		us--
+	}
+	return us
+}
+
+func ceilMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return minScore
+	}
+	us := t.UnixMicro()
+	if time.UnixMicro(us).Before(t) {
+		us++
+	}
+	return us
+}

@@ -1,0 +1,1016 @@
+// Package storetest is the behaviour suite that every syndicate.Store
+// implementation runs, so that the engine can rely on one contract whatever
+// keeps its state.
+//
+// The suite uses explicit times (never the wall clock) and no sleeps. Each
+// subtest opens its own empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
+)
+
+// Factory opens the stores under test.
+type Factory struct {
+	// Open returns a new, empty store. It registers the store's Close with
+	// t.Cleanup; the suite never closes a store it got from Open.
+	Open func(t *testing.T) syndicate.Store
+	// Reopen closes old and opens the same state again, as a restarted
+	// process would. Nil skips the durability test.
+	Reopen func(t *testing.T, old syndicate.Store) syndicate.Store
+}
+
+// Run runs the whole contract suite against the stores f opens.
+func Run(t *testing.T, f Factory) {
+	if f.Open == nil {
+		t.Fatal("storetest: Factory.Open is nil")
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, f Factory)
+	}{
+		{"FeedStateRoundTrip", testFeedState},
+		{"SeenFingerprints", testSeen},
+		{"EnqueueOrderAndSeq", testEnqueueOrder},
+		{"EnqueueSkipsExistingPost", testEnqueueIdempotent},
+		{"EnqueueSeveralDestinations", testEnqueueDestinations},
+		{"EnqueueRejectsBadJobs", testEnqueueInvalid},
+		{"EditRequeuesSentRecord", testEditSent},
+		{"EditSkippedUnlessSent", testEditSkipped},
+		{"ItemRoundTrip", testItemRoundTrip},
+		{"ClaimDueness", testClaimDue},
+		{"ClaimOldestFirstWithLimit", testClaimOrder},
+		{"ClaimLeases", testClaimLease},
+		{"ClaimExpiredLease", testClaimExpired},
+		{"FinishRetry", testFinishRetry},
+		{"FinishSent", testFinishSent},
+		{"FinishParked", testFinishParked},
+		{"FinishNotClaimed", testFinishNotClaimed},
+		{"FinishRejectsBadStatus", testFinishInvalid},
+		{"Get", testGet},
+		{"List", testList},
+		{"DestinationStateRoundTrip", testDestinationState},
+		{"PruneSeen", testPruneSeen},
+		{"PruneRecords", testPruneRecords},
+		{"ConcurrentClaimers", testConcurrentClaimers},
+		{"Ping", testPing},
+		{"Durability", testDurability},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, f) })
+	}
+}
+
+// t0 is the suite's fixed clock; tests move it forward explicitly.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// equateTimes compares instants, so a store may return another location.
+var equateTimes = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
+
+func diff(want, got any) string { return cmp.Diff(want, got, equateTimes) }
+
+func item(feed, key string) syndicate.Item {
+	return syndicate.Item{
+		FeedID: feed,
+		Key:    "guid:" + key,
+		Link:   "https://example.org/" + key,
+		Title:  "Title " + key,
+	}
+}
+
+func post(dest, key string) syndicate.Delivery {
+	it := item("feed", key)
+	return syndicate.Delivery{Destination: dest, ArticleKey: it.ArticleKey(), Kind: syndicate.JobPost, Item: it}
+}
+
+func edit(dest, key, title string) syndicate.Delivery {
+	d := post(dest, key)
+	d.Kind = syndicate.JobEdit
+	d.Item.Title = title
+	return d
+}
+
+func enqueue(t *testing.T, s syndicate.Store, now time.Time, jobs ...syndicate.Delivery) []syndicate.Delivery {
+	t.Helper()
+	added, err := s.Enqueue(context.Background(), jobs, now)
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	return added
+}
+
+func claim(t *testing.T, s syndicate.Store, dest, owner string, now time.Time, lease time.Duration, n int) []syndicate.Delivery {
+	t.Helper()
+	got, err := s.Claim(context.Background(), dest, owner, now, lease, n)
+	if err != nil {
+		t.Fatalf("Claim(%s, %s): %v", dest, owner, err)
+	}
+	return got
+}
+
+func finish(t *testing.T, s syndicate.Store, d syndicate.Delivery) {
+	t.Helper()
+	if err := s.Finish(context.Background(), d); err != nil {
+		t.Fatalf("Finish(%s %s): %v", d.ArticleKey, d.Status, err)
+	}
+}
+
+func get(t *testing.T, s syndicate.Store, dest, key string) syndicate.Delivery {
+	t.Helper()
+	d, ok, err := s.Get(context.Background(), dest, key)
+	if err != nil {
+		t.Fatalf("Get(%s, %s): %v", dest, key, err)
+	}
+	if !ok {
+		t.Fatalf("Get(%s, %s): no record", dest, key)
+	}
+	return d
+}
+
+func keysOf(ds []syndicate.Delivery) []string {
+	keys := make([]string, len(ds))
+	for i, d := range ds {
+		keys[i] = d.ArticleKey
+	}
+	return keys
+}
+
+func seqsOf(ds []syndicate.Delivery) []int64 {
+	seqs := make([]int64, len(ds))
+	for i, d := range ds {
+		seqs[i] = d.Seq
+	}
+	return seqs
+}
+
+func akey(key string) string { return item("feed", key).ArticleKey() }
+
+// sendOK finishes a claimed job as sent with a receipt.
+func sendOK(t *testing.T, s syndicate.Store, d syndicate.Delivery, at time.Time, ids ...string) syndicate.Delivery {
+	t.Helper()
+	d.Status = syndicate.StatusSent
+	d.SentAt = at
+	d.FinishedAt = at
+	d.MessageIDs = ids
+	d.Fingerprint = d.Item.Fingerprint()
+	finish(t, s, d)
+	return d
+}
+
+func testFeedState(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	got, err := s.LoadFeed(ctx, "unknown")
+	if err != nil {
+		t.Fatalf("LoadFeed(unknown): %v", err)
+	}
+	if d := diff(syndicate.FeedState{}, got); d != "" {
+		t.Errorf("unknown feed is not the zero state (-want +got):\n%s", d)
+	}
+	st := syndicate.FeedState{
+		ETag:         `W/"abc"`,
+		LastModified: "Sun, 01 Mar 2026 11:00:00 GMT",
+		LastAttempt:  t0,
+		LastSuccess:  t0.Add(-time.Minute),
+		Failures:     3,
+		LastError:    "fetch: 503",
+		NextPoll:     t0.Add(10 * time.Minute),
+		Primed:       true,
+	}
+	if err := s.SaveFeed(ctx, "news", st); err != nil {
+		t.Fatalf("SaveFeed: %v", err)
+	}
+	got, err = s.LoadFeed(ctx, "news")
+	if err != nil {
+		t.Fatalf("LoadFeed: %v", err)
+	}
+	if d := diff(st, got); d != "" {
+		t.Errorf("feed state round trip (-want +got):\n%s", d)
+	}
+	// SaveFeed replaces the whole state.
+	st2 := syndicate.FeedState{LastAttempt: t0.Add(time.Hour), Primed: true}
+	if err := s.SaveFeed(ctx, "news", st2); err != nil {
+		t.Fatalf("SaveFeed: %v", err)
+	}
+	got, _ = s.LoadFeed(ctx, "news")
+	if d := diff(st2, got); d != "" {
+		t.Errorf("SaveFeed did not replace the state (-want +got):\n%s", d)
+	}
+	// Feeds are independent, including ids with separators and braces.
+	odd := "a}b{c:d/e f"
+	if err := s.SaveFeed(ctx, odd, syndicate.FeedState{ETag: "odd"}); err != nil {
+		t.Fatalf("SaveFeed(%q): %v", odd, err)
+	}
+	if got, _ := s.LoadFeed(ctx, odd); got.ETag != "odd" {
+		t.Errorf("LoadFeed(%q).ETag = %q, want odd", odd, got.ETag)
+	}
+	if got, _ := s.LoadFeed(ctx, "news"); got.ETag != "" {
+		t.Errorf("saving %q changed feed news: ETag = %q", odd, got.ETag)
+	}
+}
+
+func testSeen(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	got, err := s.SeenFingerprints(ctx, "news", []string{"a", "b"})
+	if err != nil {
+		t.Fatalf("SeenFingerprints: %v", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("unknown feed has seen keys: %v", got)
+	}
+	if err := s.MarkSeen(ctx, "news", map[string]string{"a": "fa", "b": "fb", "e": ""}, t0); err != nil {
+		t.Fatalf("MarkSeen: %v", err)
+	}
+	got, err = s.SeenFingerprints(ctx, "news", []string{"a", "c", "e", "b"})
+	if err != nil {
+		t.Fatalf("SeenFingerprints: %v", err)
+	}
+	want := map[string]string{"a": "fa", "b": "fb", "e": ""}
+	if d := diff(want, got); d != "" {
+		t.Errorf("SeenFingerprints (-want +got):\n%s", d)
+	}
+	// A fingerprint is replaced by a later MarkSeen.
+	if err := s.MarkSeen(ctx, "news", map[string]string{"a": "fa2"}, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("MarkSeen: %v", err)
+	}
+	got, _ = s.SeenFingerprints(ctx, "news", []string{"a", "b"})
+	if d := diff(map[string]string{"a": "fa2", "b": "fb"}, got); d != "" {
+		t.Errorf("after update (-want +got):\n%s", d)
+	}
+	// Keys are scoped to their feed.
+	got, _ = s.SeenFingerprints(ctx, "other", []string{"a", "b"})
+	if len(got) != 0 {
+		t.Errorf("feed other sees keys of feed news: %v", got)
+	}
+	got, err = s.SeenFingerprints(ctx, "news", nil)
+	if err != nil || len(got) != 0 {
+		t.Errorf("SeenFingerprints(no keys) = %v, %v; want empty, nil", got, err)
+	}
+	if err := s.MarkSeen(ctx, "news", nil, t0); err != nil {
+		t.Errorf("MarkSeen(nothing): %v", err)
+	}
+}
+
+func testEnqueueOrder(t *testing.T, f Factory) {
+	s := f.Open(t)
+	added := enqueue(t, s, t0, post("tg", "1"), post("tg", "2"), post("tg", "3"))
+	if d := diff([]string{akey("1"), akey("2"), akey("3")}, keysOf(added)); d != "" {
+		t.Fatalf("added (-want +got):\n%s", d)
+	}
+	for i, d := range added {
+		if d.Status != syndicate.StatusQueued || !d.EnqueuedAt.Equal(t0) || d.Destination != "tg" {
+			t.Errorf("added[%d] = status %q enqueued %v destination %q; want queued at %v on tg", i, d.Status, d.EnqueuedAt, d.Destination, t0)
+		}
+		if i > 0 && d.Seq <= added[i-1].Seq {
+			t.Errorf("Seq not increasing in enqueue order: %v", seqsOf(added))
+		}
+		if g := get(t, s, "tg", d.ArticleKey); diff(d, g) != "" {
+			t.Errorf("Get differs from the added job (-added +get):\n%s", diff(d, g))
+		}
+	}
+	more := enqueue(t, s, t0.Add(time.Minute), post("tg", "4"))
+	if len(more) != 1 || more[0].Seq <= added[2].Seq {
+		t.Errorf("a later Enqueue got Seq %v, want more than %d", seqsOf(more), added[2].Seq)
+	}
+}
+
+func testEnqueueIdempotent(t *testing.T, f Factory) {
+	s := f.Open(t)
+	first := enqueue(t, s, t0, post("tg", "1"))
+	again := post("tg", "1")
+	again.Item.Title = "changed"
+	if added := enqueue(t, s, t0.Add(time.Minute), again, post("tg", "2")); len(added) != 1 || added[0].ArticleKey != akey("2") {
+		t.Errorf("second Enqueue added %v, want only %s", keysOf(added), akey("2"))
+	}
+	if g := get(t, s, "tg", akey("1")); diff(first[0], g) != "" {
+		t.Errorf("existing record changed by a repeated post (-want +got):\n%s", diff(first[0], g))
+	}
+	// Within one call the first job for a key wins.
+	a, b := post("tg", "3"), post("tg", "3")
+	b.Item.Title = "second"
+	added := enqueue(t, s, t0, a, b)
+	if len(added) != 1 || added[0].Item.Title != a.Item.Title {
+		t.Errorf("duplicate within one call: added %d jobs (%v), want one with the first item", len(added), keysOf(added))
+	}
+	// A record that was sent also blocks a repeated post.
+	c := claim(t, s, "tg", "w", t0, time.Minute, 10)
+	for _, d := range c {
+		sendOK(t, s, d, t0, "m-"+d.ArticleKey)
+	}
+	if added := enqueue(t, s, t0.Add(time.Hour), post("tg", "1"), post("tg", "2"), post("tg", "3")); len(added) != 0 {
+		t.Errorf("posts of sent articles were queued again: %v", keysOf(added))
+	}
+	// The same article on another destination is another record.
+	if added := enqueue(t, s, t0, post("masto", "1")); len(added) != 1 {
+		t.Errorf("post to another destination skipped")
+	}
+}
+
+func testEnqueueDestinations(t *testing.T, f Factory) {
+	s := f.Open(t)
+	added := enqueue(t, s, t0, post("a", "1"), post("b", "1"), post("a", "2"), post("b", "2"))
+	if len(added) != 4 {
+		t.Fatalf("added %d jobs, want 4", len(added))
+	}
+	if added[0].Destination != "a" || added[1].Destination != "b" || added[2].Destination != "a" || added[3].Destination != "b" {
+		t.Errorf("added jobs not in the order given: %v %v %v %v", added[0].Destination, added[1].Destination, added[2].Destination, added[3].Destination)
+	}
+	if added[2].Seq <= added[0].Seq || added[3].Seq <= added[1].Seq {
+		t.Errorf("Seq per destination not increasing: %v", seqsOf(added))
+	}
+	if got := claim(t, s, "a", "w", t0, time.Minute, 10); len(got) != 2 || got[0].Destination != "a" || got[1].Destination != "a" {
+		t.Errorf("Claim(a) got %v", keysOf(got))
+	}
+}
+
+func testEnqueueInvalid(t *testing.T, f Factory) {
+	s := f.Open(t)
+	noDest := post("", "1")
+	noKey := post("tg", "1")
+	noKey.ArticleKey = ""
+	badKind := post("tg", "1")
+	badKind.Kind = "delete"
+	for name, d := range map[string]syndicate.Delivery{"no destination": noDest, "no article key": noKey, "unknown kind": badKind} {
+		if _, err := s.Enqueue(context.Background(), []syndicate.Delivery{d}, t0); err == nil {
+			t.Errorf("Enqueue with %s: no error", name)
+		}
+	}
+	if added, err := s.Enqueue(context.Background(), nil, t0); err != nil || len(added) != 0 {
+		t.Errorf("Enqueue(nothing) = %v, %v", added, err)
+	}
+}
+
+func testEditSent(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"), post("tg", "2"))
+	c := claim(t, s, "tg", "w", t0, time.Minute, 1)
+	sent := sendOK(t, s, c[0], t0.Add(time.Second), "100", "101")
+	before := get(t, s, "tg", akey("1"))
+
+	later := t0.Add(time.Hour)
+	e := edit("tg", "1", "New title")
+	added := enqueue(t, s, later, e)
+	if len(added) != 1 {
+		t.Fatalf("edit of a sent record not added (added %d)", len(added))
+	}
+	got := added[0]
+	if got.Kind != syndicate.JobEdit || got.Status != syndicate.StatusQueued || got.Item.Title != "New title" {
+		t.Errorf("edit job = kind %q status %q title %q; want edit, queued, New title", got.Kind, got.Status, got.Item.Title)
+	}
+	if d := diff(sent.MessageIDs, got.MessageIDs); d != "" {
+		t.Errorf("edit lost the message ids (-want +got):\n%s", d)
+	}
+	if got.Fingerprint != before.Fingerprint || !got.SentAt.Equal(before.SentAt) {
+		t.Errorf("edit lost the receipt: fingerprint %q sent %v; want %q %v", got.Fingerprint, got.SentAt, before.Fingerprint, before.SentAt)
+	}
+	if got.Seq <= before.Seq || !got.EnqueuedAt.Equal(later) || !got.FinishedAt.IsZero() {
+		t.Errorf("edit job seq %d enqueued %v finished %v; want seq > %d, enqueued %v, not finished", got.Seq, got.EnqueuedAt, got.FinishedAt, before.Seq, later)
+	}
+	if g := get(t, s, "tg", akey("1")); diff(got, g) != "" {
+		t.Errorf("Get after edit (-added +get):\n%s", diff(got, g))
+	}
+	// The edit is queued behind the post that was already waiting.
+	c = claim(t, s, "tg", "w", later, time.Minute, 10)
+	if d := diff([]string{akey("2"), akey("1")}, keysOf(c)); d != "" {
+		t.Errorf("claim order after edit (-want +got):\n%s", d)
+	}
+	// The edit is done: the new receipt replaces the old.
+	for _, d := range c {
+		if d.ArticleKey == akey("1") {
+			if d.Kind != syndicate.JobEdit || len(d.MessageIDs) != 2 {
+				t.Errorf("claimed edit = kind %q ids %v; want edit with the receipt", d.Kind, d.MessageIDs)
+			}
+			sendOK(t, s, d, later.Add(time.Second), "100", "101")
+		}
+	}
+	if g := get(t, s, "tg", akey("1")); g.Status != syndicate.StatusSent || g.Fingerprint != e.Item.Fingerprint() {
+		t.Errorf("after the edit: status %q fingerprint %q; want sent %q", g.Status, g.Fingerprint, e.Item.Fingerprint())
+	}
+	// A sent edit can be edited again.
+	if added := enqueue(t, s, later.Add(time.Hour), edit("tg", "1", "Third title")); len(added) != 1 {
+		t.Errorf("second edit of a sent record not added")
+	}
+}
+
+func testEditSkipped(t *testing.T, f Factory) {
+	s := f.Open(t)
+	if added := enqueue(t, s, t0, edit("tg", "none", "x")); len(added) != 0 {
+		t.Errorf("edit of a missing record added: %v", keysOf(added))
+	}
+	if _, ok, _ := s.Get(context.Background(), "tg", akey("none")); ok {
+		t.Errorf("edit of a missing record created one")
+	}
+	// Queued: the post has not happened yet.
+	queued := enqueue(t, s, t0, post("tg", "q"))[0]
+	if added := enqueue(t, s, t0, edit("tg", "q", "x")); len(added) != 0 {
+		t.Errorf("edit of a queued record added")
+	}
+	if g := get(t, s, "tg", akey("q")); diff(queued, g) != "" {
+		t.Errorf("edit changed a queued record (-want +got):\n%s", diff(queued, g))
+	}
+	// Within one call: post, then edit of it.
+	if added := enqueue(t, s, t0, post("tg", "p"), edit("tg", "p", "x")); len(added) != 1 || added[0].Kind != syndicate.JobPost {
+		t.Errorf("post+edit in one call added %d jobs, want the post only", len(added))
+	}
+	// Sending, parked and unknown records are not edited.
+	enqueue(t, s, t0, post("tg2", "s"), post("tg2", "pk"), post("tg2", "u"))
+	c := claim(t, s, "tg2", "w", t0, time.Hour, 3)
+	for _, d := range c {
+		switch d.ArticleKey {
+		case akey("pk"):
+			d.Status, d.FinishedAt, d.LastError = syndicate.StatusParked, t0, "too long"
+			finish(t, s, d)
+		case akey("u"):
+			d.Status, d.FinishedAt = syndicate.StatusUnknown, t0
+			finish(t, s, d)
+		}
+	}
+	for _, k := range []string{"s", "pk", "u"} {
+		before := get(t, s, "tg2", akey(k))
+		if added := enqueue(t, s, t0.Add(time.Minute), edit("tg2", k, "x")); len(added) != 0 {
+			t.Errorf("edit of a %s record added", before.Status)
+		}
+		if g := get(t, s, "tg2", akey(k)); diff(before, g) != "" {
+			t.Errorf("edit changed a %s record (-want +got):\n%s", before.Status, diff(before, g))
+		}
+	}
+}
+
+func testItemRoundTrip(t *testing.T, f Factory) {
+	s := f.Open(t)
+	it := syndicate.Item{
+		FeedID:     "news-fr",
+		Key:        "guid:https://example.org/?p=12345",
+		GUID:       "https://example.org/?p=12345",
+		Link:       "https://example.org/fr/2026/03/01/éte-à-paris/",
+		Title:      "L'été \"à\" Paris <b> & 日本語 😀",
+		Summary:    "First paragraph.\n\nSecond paragraph with \\ backslash and \u2028 separator.",
+		Author:     "Zoë",
+		Published:  time.Date(2026, 2, 28, 9, 30, 0, 123456789, time.UTC),
+		Updated:    time.Date(2026, 3, 1, 8, 0, 0, 0, time.FixedZone("CET", 3600)),
+		Categories: []string{"Culture", "Île-de-France"},
+		Language:   "fr-FR",
+		Image:      &syndicate.Image{URL: "https://example.org/a.jpg", Alt: "A bridge", Type: "image/jpeg", Width: 1200, Height: 800, Source: "media"},
+		Images:     []syndicate.Image{{URL: "https://example.org/b.webp", Source: "content"}},
+		Attachments: []syndicate.Attachment{
+			{URL: "https://example.org/n.pdf", Type: "application/pdf", Title: "Newsletter", Length: 9007199254740993},
+		},
+		Videos: []syndicate.Video{{URL: "https://www.youtube.com/watch?v=abc", Provider: "youtube", ID: "abc"}},
+	}
+	job := syndicate.Delivery{
+		Destination: "tg",
+		ArticleKey:  it.ArticleKey(),
+		Kind:        syndicate.JobPost,
+		Item:        it,
+		NotBefore:   t0.Add(-time.Second),
+	}
+	added := enqueue(t, s, t0, job)
+	if len(added) != 1 {
+		t.Fatalf("added %d jobs", len(added))
+	}
+	if d := diff(it, added[0].Item); d != "" {
+		t.Errorf("Enqueue changed the item (-want +got):\n%s", d)
+	}
+	c := claim(t, s, "tg", "w1", t0, time.Minute, 1)
+	if len(c) != 1 {
+		t.Fatalf("claimed %d jobs", len(c))
+	}
+	if d := diff(it, c[0].Item); d != "" {
+		t.Errorf("Claim changed the item (-want +got):\n%s", d)
+	}
+	c[0].Status = syndicate.StatusQueued
+	c[0].Attempts = 1
+	c[0].LastError = "timeout \"quoted\""
+	c[0].NotBefore = t0.Add(time.Minute)
+	finish(t, s, c[0])
+	g := get(t, s, "tg", it.ArticleKey())
+	if d := diff(it, g.Item); d != "" {
+		t.Errorf("Finish changed the item (-want +got):\n%s", d)
+	}
+	if g.LastError != c[0].LastError || g.Attempts != 1 {
+		t.Errorf("after Finish: last error %q attempts %d", g.LastError, g.Attempts)
+	}
+}
+
+func testClaimDue(t *testing.T, f Factory) {
+	s := f.Open(t)
+	later := post("tg", "later")
+	later.NotBefore = t0.Add(time.Minute)
+	now := post("tg", "now")
+	now.NotBefore = t0
+	enqueue(t, s, t0, later, now)
+	c := claim(t, s, "tg", "w", t0, time.Hour, 10)
+	if d := diff([]string{akey("now")}, keysOf(c)); d != "" {
+		t.Errorf("claim at t0 (-want +got):\n%s", d)
+	}
+	if c := claim(t, s, "tg", "w", t0.Add(time.Minute-time.Millisecond), time.Hour, 10); len(c) != 0 {
+		t.Errorf("job claimed before its NotBefore: %v", keysOf(c))
+	}
+	c = claim(t, s, "tg", "w", t0.Add(time.Minute), time.Hour, 10)
+	if d := diff([]string{akey("later")}, keysOf(c)); d != "" {
+		t.Errorf("claim at NotBefore (-want +got):\n%s", d)
+	}
+	if c := claim(t, s, "other", "w", t0, time.Hour, 10); len(c) != 0 {
+		t.Errorf("claim on an empty destination: %v", keysOf(c))
+	}
+}
+
+func testClaimOrder(t *testing.T, f Factory) {
+	s := f.Open(t)
+	var jobs []syndicate.Delivery
+	for _, k := range []string{"e", "d", "c", "b", "a"} {
+		jobs = append(jobs, post("tg", k))
+	}
+	added := enqueue(t, s, t0, jobs...)
+	var got []syndicate.Delivery
+	for _, n := range []int{2, 2, 2} {
+		c := claim(t, s, "tg", "w", t0, time.Hour, n)
+		if len(c) > n {
+			t.Errorf("Claim(n=%d) returned %d jobs", n, len(c))
+		}
+		for i := 1; i < len(c); i++ {
+			if c[i].Seq <= c[i-1].Seq {
+				t.Errorf("one claim not oldest first: %v", seqsOf(c))
+			}
+		}
+		got = append(got, c...)
+	}
+	if d := diff(keysOf(added), keysOf(got)); d != "" {
+		t.Errorf("claims not in Seq order (-want +got):\n%s", d)
+	}
+	if c := claim(t, s, "tg", "w", t0, time.Hour, 2); len(c) != 0 {
+		t.Errorf("claimed again while leased: %v", keysOf(c))
+	}
+}
+
+func testClaimLease(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"))
+	now := t0.Add(time.Second)
+	c := claim(t, s, "tg", "worker-1", now, 5*time.Minute, 1)
+	if len(c) != 1 {
+		t.Fatalf("claimed %d jobs", len(c))
+	}
+	d := c[0]
+	if d.Status != syndicate.StatusSending || d.Owner != "worker-1" || !d.LeaseUntil.Equal(now.Add(5*time.Minute)) {
+		t.Errorf("claimed job: status %q owner %q lease %v; want sending, worker-1, %v", d.Status, d.Owner, d.LeaseUntil, now.Add(5*time.Minute))
+	}
+	if g := get(t, s, "tg", d.ArticleKey); diff(d, g) != "" {
+		t.Errorf("Get differs from the claimed job (-claim +get):\n%s", diff(d, g))
+	}
+	if c := claim(t, s, "tg", "worker-2", now.Add(5*time.Minute-time.Millisecond), time.Minute, 1); len(c) != 0 {
+		t.Errorf("job claimed by another worker before the lease expired")
+	}
+}
+
+func testClaimExpired(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"))
+	old := claim(t, s, "tg", "old", t0, time.Minute, 1)[0]
+	now := t0.Add(time.Minute)
+	c := claim(t, s, "tg", "new", now, time.Minute, 1)
+	if len(c) != 1 || c[0].Owner != "new" || !c[0].LeaseUntil.Equal(now.Add(time.Minute)) || c[0].Seq != old.Seq {
+		t.Fatalf("expired lease not taken over: %+v", c)
+	}
+	old.Status, old.SentAt, old.FinishedAt, old.MessageIDs = syndicate.StatusSent, now, now, []string{"1"}
+	if err := s.Finish(context.Background(), old); !errors.Is(err, syndicate.ErrNotClaimed) {
+		t.Errorf("Finish by the old owner = %v, want ErrNotClaimed", err)
+	}
+	if g := get(t, s, "tg", akey("1")); g.Status != syndicate.StatusSending || g.Owner != "new" {
+		t.Errorf("old owner's Finish changed the record: status %q owner %q", g.Status, g.Owner)
+	}
+	sendOK(t, s, c[0], now, "2")
+	if g := get(t, s, "tg", akey("1")); g.Status != syndicate.StatusSent || len(g.MessageIDs) != 1 || g.MessageIDs[0] != "2" {
+		t.Errorf("new owner's Finish: status %q ids %v", g.Status, g.MessageIDs)
+	}
+}
+
+func testFinishRetry(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"), post("tg", "2"))
+	d := claim(t, s, "tg", "w", t0, time.Minute, 1)[0]
+	d.Status = syndicate.StatusQueued
+	d.NotBefore = t0.Add(5 * time.Minute)
+	d.Attempts++
+	d.LastError = "502 bad gateway"
+	finish(t, s, d)
+	g := get(t, s, "tg", d.ArticleKey)
+	if g.Status != syndicate.StatusQueued || g.Attempts != 1 || g.LastError != "502 bad gateway" || !g.NotBefore.Equal(d.NotBefore) {
+		t.Errorf("after retry: %+v", g)
+	}
+	if g.Owner != "" || !g.LeaseUntil.IsZero() || !g.FinishedAt.IsZero() || g.Seq != d.Seq {
+		t.Errorf("after retry: owner %q lease %v finished %v seq %d; want no owner, no lease, not finished, seq %d", g.Owner, g.LeaseUntil, g.FinishedAt, g.Seq, d.Seq)
+	}
+	// Held back: only job 2 is due now.
+	c := claim(t, s, "tg", "w", t0.Add(time.Minute), time.Hour, 10)
+	if d := diff([]string{akey("2")}, keysOf(c)); d != "" {
+		t.Errorf("claim while held back (-want +got):\n%s", d)
+	}
+	c = claim(t, s, "tg", "w", t0.Add(5*time.Minute), time.Minute, 10)
+	if len(c) != 1 || c[0].ArticleKey != akey("1") || c[0].Attempts != 1 {
+		t.Errorf("claim after NotBefore: %v", keysOf(c))
+	}
+}
+
+func testFinishSent(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"))
+	d := claim(t, s, "tg", "w", t0, time.Minute, 1)[0]
+	at := t0.Add(3 * time.Second)
+	sent := sendOK(t, s, d, at, "42", "43")
+	g := get(t, s, "tg", d.ArticleKey)
+	if g.Status != syndicate.StatusSent || !g.SentAt.Equal(at) || !g.FinishedAt.Equal(at) || g.Fingerprint != sent.Fingerprint {
+		t.Errorf("sent record: %+v", g)
+	}
+	if diff([]string{"42", "43"}, g.MessageIDs) != "" || g.Owner != "" || !g.LeaseUntil.IsZero() {
+		t.Errorf("sent record: ids %v owner %q lease %v", g.MessageIDs, g.Owner, g.LeaseUntil)
+	}
+	if c := claim(t, s, "tg", "w", t0.Add(time.Hour), time.Minute, 10); len(c) != 0 {
+		t.Errorf("sent job claimed again")
+	}
+	if err := s.Finish(context.Background(), sent); !errors.Is(err, syndicate.ErrNotClaimed) {
+		t.Errorf("second Finish = %v, want ErrNotClaimed", err)
+	}
+}
+
+func testFinishParked(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"))
+	d := claim(t, s, "tg", "w", t0, time.Minute, 1)[0]
+	d.Status, d.FinishedAt, d.LastError, d.Attempts = syndicate.StatusParked, t0.Add(time.Second), "message too long", 1
+	finish(t, s, d)
+	g := get(t, s, "tg", d.ArticleKey)
+	if g.Status != syndicate.StatusParked || g.LastError != "message too long" || !g.FinishedAt.Equal(d.FinishedAt) || g.Attempts != 1 {
+		t.Errorf("parked record: %+v", g)
+	}
+	if c := claim(t, s, "tg", "w", t0.Add(time.Hour), time.Minute, 10); len(c) != 0 {
+		t.Errorf("parked job claimed")
+	}
+}
+
+func testFinishNotClaimed(t *testing.T, f Factory) {
+	s := f.Open(t)
+	queued := enqueue(t, s, t0, post("tg", "1"))[0]
+	queued.Status, queued.FinishedAt, queued.Owner = syndicate.StatusSent, t0, "w"
+	if err := s.Finish(context.Background(), queued); !errors.Is(err, syndicate.ErrNotClaimed) {
+		t.Errorf("Finish of a queued job = %v, want ErrNotClaimed", err)
+	}
+	missing := post("tg", "missing")
+	missing.Status, missing.FinishedAt, missing.Owner = syndicate.StatusSent, t0, "w"
+	if err := s.Finish(context.Background(), missing); !errors.Is(err, syndicate.ErrNotClaimed) {
+		t.Errorf("Finish of a missing job = %v, want ErrNotClaimed", err)
+	}
+	d := claim(t, s, "tg", "w", t0, time.Minute, 1)[0]
+	d.Owner = "someone-else"
+	d.Status, d.FinishedAt = syndicate.StatusSent, t0
+	if err := s.Finish(context.Background(), d); !errors.Is(err, syndicate.ErrNotClaimed) {
+		t.Errorf("Finish by another owner = %v, want ErrNotClaimed", err)
+	}
+	if g := get(t, s, "tg", akey("1")); g.Status != syndicate.StatusSending || g.Owner != "w" {
+		t.Errorf("refused Finish changed the record: %q %q", g.Status, g.Owner)
+	}
+}
+
+func testFinishInvalid(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"))
+	d := claim(t, s, "tg", "w", t0, time.Minute, 1)[0]
+	for _, bad := range []struct {
+		status   syndicate.Status
+		finished time.Time
+	}{
+		{syndicate.StatusSending, time.Time{}},
+		{"", time.Time{}},
+		{"lost", t0},
+		// Finish has no clock: a final state must say when it was reached.
+		{syndicate.StatusSent, time.Time{}},
+	} {
+		d.Status, d.FinishedAt = bad.status, bad.finished
+		err := s.Finish(context.Background(), d)
+		if err == nil || errors.Is(err, syndicate.ErrNotClaimed) {
+			t.Errorf("Finish(status %q, finished %v) = %v, want a validation error", bad.status, bad.finished, err)
+		}
+	}
+	if g := get(t, s, "tg", akey("1")); g.Status != syndicate.StatusSending {
+		t.Errorf("rejected Finish changed the record: %q", g.Status)
+	}
+}
+
+func testGet(t *testing.T, f Factory) {
+	s := f.Open(t)
+	if _, ok, err := s.Get(context.Background(), "tg", "nothing"); ok || err != nil {
+		t.Errorf("Get(missing) = %v, %v; want false, nil", ok, err)
+	}
+	enqueue(t, s, t0, post("tg", "1"))
+	if _, ok, err := s.Get(context.Background(), "masto", akey("1")); ok || err != nil {
+		t.Errorf("Get on another destination = %v, %v; want false, nil", ok, err)
+	}
+	if g := get(t, s, "tg", akey("1")); g.Item.Title != "Title 1" || g.Destination != "tg" || g.ArticleKey != akey("1") {
+		t.Errorf("Get = %+v", g)
+	}
+}
+
+func testList(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	var jobs []syndicate.Delivery
+	for i := range 6 {
+		jobs = append(jobs, post("tg", fmt.Sprint(i)))
+	}
+	added := enqueue(t, s, t0, jobs...)
+	c := claim(t, s, "tg", "w", t0, time.Minute, 4) // 0 1 2 3 sending
+	c[0].Status, c[0].FinishedAt = syndicate.StatusParked, t0
+	finish(t, s, c[0])
+	// The retry of 1 goes back to queued but keeps its place.
+	c[1].Status, c[1].NotBefore = syndicate.StatusQueued, t0.Add(time.Hour)
+	finish(t, s, c[1])
+	sendOK(t, s, c[3], t0, "m3")
+	sendOK(t, s, c[2], t0.Add(-time.Hour), "m2")
+	// Now: 0 parked, 1 queued, 2 sent, 3 sent, 4 queued, 5 queued.
+
+	list := func(limit int, states ...syndicate.Status) []string {
+		t.Helper()
+		got, err := s.List(ctx, "tg", limit, states...)
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i].Seq <= got[i-1].Seq {
+				t.Errorf("List not in Seq order: %v", seqsOf(got))
+			}
+		}
+		return keysOf(got)
+	}
+	k := keysOf(added)
+	for _, tt := range []struct {
+		name   string
+		limit  int
+		states []syndicate.Status
+		want   []string
+	}{
+		{"all", 0, nil, k},
+		{"all limited", 4, nil, k[:4]},
+		{"queued", 0, []syndicate.Status{syndicate.StatusQueued}, []string{k[1], k[4], k[5]}},
+		{"queued limited", 2, []syndicate.Status{syndicate.StatusQueued}, []string{k[1], k[4]}},
+		{"sent", 0, []syndicate.Status{syndicate.StatusSent}, []string{k[2], k[3]}},
+		{"parked or sent", 0, []syndicate.Status{syndicate.StatusParked, syndicate.StatusSent}, []string{k[0], k[2], k[3]}},
+		{"sending", 0, []syndicate.Status{syndicate.StatusSending}, []string{}},
+		{"unknown", 0, []syndicate.Status{syndicate.StatusUnknown}, []string{}},
+	} {
+		if d := diff(tt.want, list(tt.limit, tt.states...)); d != "" {
+			t.Errorf("List %s (-want +got):\n%s", tt.name, d)
+		}
+	}
+	claim(t, s, "tg", "w", t0, time.Minute, 1) // 4 sending
+	if d := diff([]string{k[4]}, list(0, syndicate.StatusSending)); d != "" {
+		t.Errorf("List sending (-want +got):\n%s", d)
+	}
+	if got, err := s.List(ctx, "none", 0); err != nil || len(got) != 0 {
+		t.Errorf("List(unknown destination) = %v, %v", got, err)
+	}
+}
+
+func testDestinationState(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	got, err := s.LoadDestination(ctx, "tg")
+	if err != nil {
+		t.Fatalf("LoadDestination: %v", err)
+	}
+	if d := diff(syndicate.DestinationState{}, got); d != "" {
+		t.Errorf("unknown destination is not the zero state (-want +got):\n%s", d)
+	}
+	st := syndicate.DestinationState{
+		PausedReason: "bot was removed from the channel",
+		PausedAt:     t0,
+		BlockedUntil: t0.Add(30 * time.Second),
+		Values:       map[string]string{"migrated_chat_id": "-1001234567890", "note": "ü"},
+	}
+	if err := s.SaveDestination(ctx, "tg", st); err != nil {
+		t.Fatalf("SaveDestination: %v", err)
+	}
+	got, err = s.LoadDestination(ctx, "tg")
+	if err != nil {
+		t.Fatalf("LoadDestination: %v", err)
+	}
+	if d := diff(st, got); d != "" {
+		t.Errorf("destination state round trip (-want +got):\n%s", d)
+	}
+	if err := s.SaveDestination(ctx, "tg", syndicate.DestinationState{}); err != nil {
+		t.Fatalf("SaveDestination: %v", err)
+	}
+	got, _ = s.LoadDestination(ctx, "tg")
+	if d := diff(syndicate.DestinationState{}, got); d != "" {
+		t.Errorf("SaveDestination did not replace the state (-want +got):\n%s", d)
+	}
+	if got, _ := s.LoadDestination(ctx, "masto"); got.PausedReason != "" {
+		t.Errorf("destinations not independent")
+	}
+}
+
+func testPruneSeen(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	cut := t0.Add(24 * time.Hour)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.MarkSeen(ctx, "news", map[string]string{"old": "1", "renewed": "2", "edge": "3"}, t0))
+	must(s.MarkSeen(ctx, "other", map[string]string{"old": "1"}, t0))
+	must(s.MarkSeen(ctx, "news", map[string]string{"renewed": "2b"}, cut.Add(time.Hour)))
+	must(s.MarkSeen(ctx, "news", map[string]string{"edge": "3"}, cut))
+	must(s.MarkSeen(ctx, "news", map[string]string{"new": "4"}, cut.Add(time.Hour)))
+	must(s.Prune(ctx, cut))
+	got, err := s.SeenFingerprints(ctx, "news", []string{"old", "renewed", "edge", "new"})
+	must(err)
+	if d := diff(map[string]string{"renewed": "2b", "edge": "3", "new": "4"}, got); d != "" {
+		t.Errorf("seen after prune (-want +got):\n%s", d)
+	}
+	got, err = s.SeenFingerprints(ctx, "other", []string{"old"})
+	must(err)
+	if len(got) != 0 {
+		t.Errorf("prune kept an old key of another feed: %v", got)
+	}
+	// Prune keeps feed state.
+	must(s.SaveFeed(ctx, "news", syndicate.FeedState{Primed: true}))
+	must(s.Prune(ctx, cut.Add(1000*time.Hour)))
+	if st, _ := s.LoadFeed(ctx, "news"); !st.Primed {
+		t.Errorf("prune forgot the feed state")
+	}
+}
+
+func testPruneRecords(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	cut := t0.Add(24 * time.Hour)
+	enqueue(t, s, t0, post("tg", "sent-old"), post("tg", "parked-old"), post("tg", "sent-new"), post("tg", "sending"), post("tg", "queued"))
+	c := claim(t, s, "tg", "w", t0, 100*time.Hour, 4)
+	sendOK(t, s, c[0], cut.Add(-time.Nanosecond), "1")
+	c[1].Status, c[1].FinishedAt = syndicate.StatusParked, t0
+	finish(t, s, c[1])
+	sendOK(t, s, c[2], cut, "3")
+	// c[3] stays sending; "queued" stays queued; both were queued long before cut.
+	if err := s.Prune(ctx, cut); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	for key, want := range map[string]bool{"sent-old": false, "parked-old": false, "sent-new": true, "sending": true, "queued": true} {
+		_, ok, err := s.Get(ctx, "tg", akey(key))
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		if ok != want {
+			t.Errorf("after prune, record %s present = %v, want %v", key, ok, want)
+		}
+	}
+	if got, _ := s.List(ctx, "tg", 0); len(got) != 3 {
+		t.Errorf("List after prune has %d records, want 3", len(got))
+	}
+	// Nothing of a pruned record stays behind: the article can be queued
+	// again, and the remaining jobs still claim in order.
+	if added := enqueue(t, s, cut, post("tg", "sent-old")); len(added) != 1 {
+		t.Errorf("pruned article cannot be queued again")
+	}
+	got := claim(t, s, "tg", "w", cut, time.Minute, 10)
+	if d := diff([]string{akey("queued"), akey("sent-old")}, keysOf(got)); d != "" {
+		t.Errorf("claim after prune (-want +got):\n%s", d)
+	}
+	if err := s.Prune(ctx, cut.Add(1000*time.Hour)); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	if got, _ := s.List(ctx, "tg", 0, syndicate.StatusSending); len(got) != 3 {
+		t.Errorf("prune removed sending records: %d left, want 3", len(got))
+	}
+}
+
+func testConcurrentClaimers(t *testing.T, f Factory) {
+	const jobs, workers = 200, 8
+	s := f.Open(t)
+	var all []syndicate.Delivery
+	for i := range jobs {
+		all = append(all, post("tg", fmt.Sprint(i)))
+	}
+	enqueue(t, s, t0, all...)
+
+	var mu sync.Mutex
+	seen := map[string]string{}
+	var dups []string
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		owner := fmt.Sprintf("worker-%d", w)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := s.Claim(context.Background(), "tg", owner, t0, time.Hour, 3)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(c) == 0 {
+					return
+				}
+				for _, d := range c {
+					mu.Lock()
+					if prev, ok := seen[d.ArticleKey]; ok {
+						dups = append(dups, fmt.Sprintf("%s by %s and %s", d.ArticleKey, prev, owner))
+					}
+					seen[d.ArticleKey] = owner
+					mu.Unlock()
+					d.Status, d.FinishedAt, d.SentAt = syndicate.StatusSent, t0, t0
+					if err := s.Finish(context.Background(), d); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("worker: %v", err)
+	}
+	if len(dups) > 0 {
+		t.Errorf("jobs claimed twice: %v", dups)
+	}
+	if len(seen) != jobs {
+		t.Errorf("claimed %d distinct jobs, want %d", len(seen), jobs)
+	}
+	if got, _ := s.List(context.Background(), "tg", 0, syndicate.StatusSent); len(got) != jobs {
+		t.Errorf("%d jobs sent, want %d", len(got), jobs)
+	}
+}
+
+func testPing(t *testing.T, f Factory) {
+	if err := f.Open(t).Ping(context.Background()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+func testDurability(t *testing.T, f Factory) {
+	if f.Reopen == nil {
+		t.Skip("no Reopen in the factory")
+	}
+	ctx := context.Background()
+	s := f.Open(t)
+	feed := syndicate.FeedState{ETag: `"v1"`, NextPoll: t0.Add(time.Minute), Primed: true}
+	dest := syndicate.DestinationState{BlockedUntil: t0.Add(time.Minute), Values: map[string]string{"k": "v"}}
+	if err := s.SaveFeed(ctx, "news", feed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSeen(ctx, "news", map[string]string{"a": "fa"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveDestination(ctx, "tg", dest); err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, s, t0, post("tg", "1"), post("tg", "2"), post("tg", "3"))
+	c := claim(t, s, "tg", "w", t0, time.Minute, 2)
+	sendOK(t, s, c[0], t0, "m1")
+	before, err := s.List(ctx, "tg", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s = f.Reopen(t, s)
+	if got, err := s.LoadFeed(ctx, "news"); err != nil || diff(feed, got) != "" {
+		t.Errorf("feed state after reopen: %v (-want +got):\n%s", err, diff(feed, got))
+	}
+	if got, err := s.SeenFingerprints(ctx, "news", []string{"a"}); err != nil || got["a"] != "fa" {
+		t.Errorf("seen after reopen: %v, %v", got, err)
+	}
+	if got, err := s.LoadDestination(ctx, "tg"); err != nil || diff(dest, got) != "" {
+		t.Errorf("destination state after reopen: %v (-want +got):\n%s", err, diff(dest, got))
+	}
+	after, err := s.List(ctx, "tg", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(before, after); d != "" {
+		t.Errorf("records after reopen (-want +got):\n%s", d)
+	}
+	// The lease survives: job 2 is still held by w, job 3 is due.
+	got := claim(t, s, "tg", "w2", t0, time.Minute, 10)
+	if d := diff([]string{akey("3")}, keysOf(got)); d != "" {
+		t.Errorf("claim after reopen (-want +got):\n%s", d)
+	}
+	sendOK(t, s, c[1], t0, "m2")
+	added := enqueue(t, s, t0, post("tg", "4"))
+	if len(added) != 1 || added[0].Seq <= got[0].Seq {
+		t.Errorf("Seq after reopen: %v, want more than %d", seqsOf(added), got[0].Seq)
+	}
+}
