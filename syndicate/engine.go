@@ -483,16 +483,13 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, items []Item, n
 	return jobs, seen, nil
 }
 
-// editJobs returns edit jobs for changed items that were posted to the
-// destination within its edit window.
+// editJobs returns edit jobs for changed items: for posts still queued (so
+// they go out with the new content) and for posts made within the
+// destination's edit window.
 func (e *Engine) editJobs(ctx context.Context, dest string, changed []Item, now time.Time) ([]Delivery, error) {
-	ed, ok := e.dests[dest].Publisher.(Editor)
-	if !ok || len(changed) == 0 {
-		return nil, nil
-	}
-	window := ed.EditWindow()
-	if window <= 0 {
-		return nil, nil
+	var window time.Duration
+	if ed, ok := e.dests[dest].Publisher.(Editor); ok {
+		window = ed.EditWindow()
 	}
 	var jobs []Delivery
 	for _, it := range changed {
@@ -500,10 +497,14 @@ func (e *Engine) editJobs(ctx context.Context, dest string, changed []Item, now 
 		if err != nil {
 			return nil, fmt.Errorf("get %s: %w", dest, err)
 		}
-		if !found || rec.Status != StatusSent || now.Sub(rec.SentAt) > window || rec.Fingerprint == it.Fingerprint() {
+		if !found {
 			continue
 		}
-		jobs = append(jobs, Delivery{Destination: dest, ArticleKey: it.ArticleKey(), Kind: JobEdit, Item: it})
+		queued := rec.Status == StatusQueued
+		editable := rec.Status == StatusSent && window > 0 && now.Sub(rec.SentAt) <= window && rec.Fingerprint != it.Fingerprint()
+		if queued || editable {
+			jobs = append(jobs, Delivery{Destination: dest, ArticleKey: it.ArticleKey(), Kind: JobEdit, Item: it})
+		}
 	}
 	return jobs, nil
 }

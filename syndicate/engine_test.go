@@ -525,3 +525,19 @@ func TestRunStopsOnStop(t *testing.T) {
 		t.Fatal("Run did not return after Stop")
 	}
 }
+
+func TestChangeBeforePostingPostsNewContent(t *testing.T) {
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
+	h.pubs["tg"].window = 0
+	h.src.set("en")
+	h.once()
+	h.pubs["tg"].errs = []error{&syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: errors.New("502")}}
+	h.src.set("en", item("a", 0))
+	h.once()
+	fixed := item("a", 0)
+	fixed.Title = "a (typo fixed)"
+	h.src.set("en", fixed)
+	h.clock.Advance(time.Hour)
+	h.once()
+	equal(t, "posts", h.pubs["tg"].titles(), []string{"a (typo fixed)"})
+}

@@ -133,8 +133,10 @@ type Store interface {
 
 	// Enqueue adds delivery jobs, in the order given, as StatusQueued. A
 	// JobPost whose (Destination, ArticleKey) already has a record is
-	// skipped; a JobEdit replaces the item of a record that is sent (and
-	// is skipped otherwise). It returns the jobs it added, with Seq set.
+	// skipped. A JobEdit replaces the item of a record that is sent and
+	// queues it again (receipt kept); for a record still queued it only
+	// replaces the item, so the post goes out with the new content; it is
+	// skipped otherwise. It returns the jobs it added, with Seq set.
 	Enqueue(ctx context.Context, jobs []Delivery, now time.Time) ([]Delivery, error)
 	// Claim leases up to n jobs of a destination that are due: queued with
 	// NotBefore <= now, or sending with an expired lease. Oldest (lowest Seq)

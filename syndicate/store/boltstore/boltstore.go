@@ -45,6 +45,9 @@ const DefaultTimeout = time.Second
 type Options struct {
 	// Timeout bounds the wait for the file lock (default DefaultTimeout).
 	Timeout time.Duration
+	// ReadOnly opens an existing file for reading only (preview); every
+	// write then fails.
+	ReadOnly bool
 }
 
 // Store is a syndicate.Store in one bbolt file.
@@ -70,15 +73,22 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: file is locked by another process (waited %s): %w", path, opts.Timeout, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if opts.ReadOnly {
+		return &Store{db: db, path: path}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketFeeds, bucketSeen, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations} {
@@ -207,7 +217,8 @@ func (s *Store) MarkSeen(ctx context.Context, feedID string, seen map[string]str
 }
 
 // Enqueue adds the jobs, in order, skipping posts of articles already
-// recorded and edits of articles not sent.
+// recorded; an edit re-queues a sent record, refreshes the item of a queued
+// one, and is skipped otherwise.
 func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time.Time) ([]syndicate.Delivery, error) {
 	for _, j := range jobs {
 		if err := validateJob(j); err != nil {
@@ -254,6 +265,11 @@ func enqueueOne(tx *bolt.Tx, j syndicate.Delivery, now time.Time) (syndicate.Del
 			return syndicate.Delivery{}, false, nil
 		}
 	case syndicate.JobEdit:
+		if exists && old.Status == syndicate.StatusQueued {
+			// Not posted yet: post the new content instead.
+			old.Item = j.Item
+			return syndicate.Delivery{}, false, putJSON(b.records, key, old)
+		}
 		if !exists || old.Status != syndicate.StatusSent {
 			return syndicate.Delivery{}, false, nil
 		}

@@ -251,6 +251,8 @@ for i = 1, #ARGV, 5 do
       rec.message_ids = old.message_ids
       rec.fingerprint = old.fingerprint
       redis.call('ZREM', done, key)
+    elseif old.status == 'queued' then
+      redis.call('HSET', items, key, itemjson)
     end
   end
   if rec then

@@ -410,17 +410,23 @@ func testEditSkipped(t *testing.T, f Factory) {
 	if _, ok, _ := s.Get(context.Background(), "tg", akey("none")); ok {
 		t.Errorf("edit of a missing record created one")
 	}
-	// Queued: the post has not happened yet.
+	// Queued: the post has not happened yet, so it goes out with the new
+	// content, still as a post and in its place.
 	queued := enqueue(t, s, t0, post("tg", "q"))[0]
 	if added := enqueue(t, s, t0, edit("tg", "q", "x")); len(added) != 0 {
-		t.Errorf("edit of a queued record added")
+		t.Errorf("edit of a queued record added a job")
 	}
-	if g := get(t, s, "tg", akey("q")); diff(queued, g) != "" {
-		t.Errorf("edit changed a queued record (-want +got):\n%s", diff(queued, g))
+	want := queued
+	want.Item.Title = "x"
+	if g := get(t, s, "tg", akey("q")); diff(want, g) != "" {
+		t.Errorf("edit of a queued record (-want +got):\n%s", diff(want, g))
 	}
 	// Within one call: post, then edit of it.
 	if added := enqueue(t, s, t0, post("tg", "p"), edit("tg", "p", "x")); len(added) != 1 || added[0].Kind != syndicate.JobPost {
 		t.Errorf("post+edit in one call added %d jobs, want the post only", len(added))
+	}
+	if g := get(t, s, "tg", akey("p")); g.Item.Title != "x" || g.Kind != syndicate.JobPost {
+		t.Errorf("post+edit in one call stored %q as %s, want the edited title as a post", g.Item.Title, g.Kind)
 	}
 	// Sending, parked and unknown records are not edited.
 	enqueue(t, s, t0, post("tg2", "s"), post("tg2", "pk"), post("tg2", "u"))
