@@ -2,7 +2,10 @@ package config
 
 import "time"
 
-// Config is one syndicate configuration file. Field tags name the YAML keys.
+// Config is one syndicate configuration file. Field tags name the YAML keys;
+// a field tagged env:"expand" also expands "${ENV_VAR}" references (as
+// Secret fields do). Top-level keys starting with "x-" are ignored, so they
+// can hold YAML anchors for aliases elsewhere.
 type Config struct {
 	Store    Store    `yaml:"store"`
 	Defaults Defaults `yaml:"defaults"`
@@ -19,7 +22,8 @@ type Config struct {
 	Path string `yaml:"-"`
 }
 
-// Store chooses where state is kept: Embedded (the default) or Redis.
+// Store chooses where state is kept: Embedded (the default) or Redis, never
+// both. After loading, Embedded is non-nil whenever Redis is nil.
 type Store struct {
 	Embedded *Embedded `yaml:"embedded"`
 	Redis    *Redis    `yaml:"redis"`
@@ -30,38 +34,46 @@ type Store struct {
 
 // Embedded is the one-file embedded store.
 type Embedded struct {
-	// Path of the database file (default: $XDG_STATE_HOME/syndicate/state.db).
+	// Path of the database file (default empty: the command picks a file
+	// in its state directory).
 	Path string `yaml:"path"`
 }
 
 // Redis is a Redis store: one node (URL), Sentinel or Cluster.
 type Redis struct {
-	// URL is redis://[user:password@]host:port/db or rediss://…
+	// URL is redis://[user:password@]host:port/db, rediss://… or unix://…
+	// It is required for a single node; with Sentinel or Cluster it is
+	// optional and only its credentials and database apply.
 	URL Secret `yaml:"url"`
 	// KeyPrefix namespaces every key (default "syndicate").
-	KeyPrefix string    `yaml:"key_prefix"`
-	Sentinel  *Sentinel `yaml:"sentinel"`
-	Cluster   *Cluster  `yaml:"cluster"`
+	KeyPrefix string `yaml:"key_prefix"`
+	// Sentinel and Cluster are exclusive.
+	Sentinel *Sentinel `yaml:"sentinel"`
+	Cluster  *Cluster  `yaml:"cluster"`
 	// Username and Password override the ones in URL (for Sentinel and Cluster).
 	Username string `yaml:"username"`
 	Password Secret `yaml:"password"`
 	// TLS enables TLS for Sentinel and Cluster connections.
 	TLS bool `yaml:"tls"`
-	// DialTimeout and OpTimeout bound connecting and each command.
+	// DialTimeout and OpTimeout bound connecting and each command
+	// (default 5s and 3s).
 	DialTimeout Duration `yaml:"dial_timeout"`
 	OpTimeout   Duration `yaml:"op_timeout"`
 }
 
 // Sentinel names the Sentinel servers and the monitored master.
 type Sentinel struct {
+	// MasterName and Addrs (host:port) are required.
 	MasterName string   `yaml:"master_name"`
-	Addrs      []string `yaml:"addrs"`
-	Password   Secret   `yaml:"password"`
+	Addrs      []string `yaml:"addrs" env:"expand"`
+	// Password authenticates to the Sentinels themselves.
+	Password Secret `yaml:"password"`
 }
 
 // Cluster names the seed nodes of a Redis Cluster.
 type Cluster struct {
-	Addrs []string `yaml:"addrs"`
+	// Addrs (host:port) are required.
+	Addrs []string `yaml:"addrs" env:"expand"`
 }
 
 // Defaults apply to every feed and route that does not say otherwise.
@@ -73,7 +85,7 @@ type Defaults struct {
 	// Backfill: how many of the newest items are posted at first sight of
 	// a feed (default 0).
 	Backfill *int `yaml:"backfill"`
-	// Language for feeds that declare none.
+	// Language for feeds that declare none (a tag like "en" or "pt-BR").
 	Language string `yaml:"language"`
 }
 
@@ -99,15 +111,23 @@ type Limits struct {
 	AllowPrivate *bool `yaml:"allow_private"`
 }
 
-// Feed is one feed to poll.
+// Feed is one feed to poll. Unset values inherit from Defaults when loaded.
 type Feed struct {
-	ID           string   `yaml:"id"`
-	URL          string   `yaml:"url"`
-	Language     string   `yaml:"language"`
+	// ID is unique among feeds: up to 64 letters, digits, "_", "-" or ".".
+	ID string `yaml:"id"`
+	// URL is an absolute http(s) URL (required).
+	URL string `yaml:"url" env:"expand"`
+	// Language of items when neither item nor feed declares one
+	// (default: defaults.language).
+	Language string `yaml:"language"`
+	// PollInterval (default: defaults.poll_interval; at least 30s).
 	PollInterval Duration `yaml:"poll_interval"`
-	MaxAge       Duration `yaml:"max_age"`
-	Backfill     *int     `yaml:"backfill"`
-	// PageImage: fetch the article page for og:image when the feed has no image.
+	// MaxAge (default: defaults.max_age).
+	MaxAge Duration `yaml:"max_age"`
+	// Backfill (default: defaults.backfill; a route may override it).
+	Backfill *int `yaml:"backfill"`
+	// PageImage: fetch the article page for og:image when the feed has no
+	// image (default true: the site's feeds usually carry none).
 	PageImage *bool `yaml:"page_image"`
 	// Disabled feeds are not polled.
 	Disabled bool `yaml:"disabled"`
@@ -121,7 +141,9 @@ type Telegram struct {
 
 // TelegramBot is one bot token.
 type TelegramBot struct {
-	ID    string `yaml:"id"`
+	// ID is unique among bots.
+	ID string `yaml:"id"`
+	// Token is required and looks like "123456:ABC-def".
 	Token Secret `yaml:"token"`
 	// APIURL points at a local Bot API server (default https://api.telegram.org).
 	APIURL string `yaml:"api_url"`
@@ -131,7 +153,9 @@ type TelegramBot struct {
 
 // TelegramChannel is one destination: a chat a bot posts to.
 type TelegramChannel struct {
-	ID  string `yaml:"id"`
+	// ID is unique among all destinations (channels and accounts).
+	ID string `yaml:"id"`
+	// Bot is a bot id; it may be left out when exactly one bot is defined.
 	Bot string `yaml:"bot"`
 	// Chat is a numeric id (-100…) or @username.
 	Chat string `yaml:"chat"`
@@ -140,12 +164,16 @@ type TelegramChannel struct {
 	// PerMinute caps sends to this chat (default 20).
 	PerMinute *float64       `yaml:"per_minute"`
 	Format    TelegramFormat `yaml:"format"`
-	Delivery  *Delivery      `yaml:"delivery"`
+	// Delivery overrides the top-level delivery policy field by field; after
+	// loading it holds the effective policy.
+	Delivery *Delivery `yaml:"delivery"`
 }
 
 // TelegramFormat shapes posts on a Telegram channel.
 type TelegramFormat struct {
-	// Template is a Go template overriding the layout; TemplateFile reads it from a file.
+	// Template is a Go template overriding the layout; TemplateFile reads
+	// it from a file (relative to the config file's directory) into
+	// Template when loading. They are exclusive.
 	Template     string `yaml:"template"`
 	TemplateFile string `yaml:"template_file"`
 	// Image: "photo" (photo with caption when it fits, the default),
@@ -154,15 +182,17 @@ type TelegramFormat struct {
 	// LinkPreview shows a link preview on text posts (default true).
 	LinkPreview *bool `yaml:"link_preview"`
 	// Buttons in order; allowed: read, telegram, whatsapp, x, facebook,
-	// pinterest, linkedin, email. Default: read, telegram, whatsapp, x, facebook.
+	// pinterest, linkedin, email. Default: read, telegram, whatsapp, x,
+	// facebook; an empty list means no buttons.
 	Buttons []string `yaml:"buttons"`
-	// ButtonsPerRow (default 3).
+	// ButtonsPerRow (default 3; 1 to 8).
 	ButtonsPerRow int `yaml:"buttons_per_row"`
 	// ButtonLabels overrides button texts by button name.
 	ButtonLabels map[string]string `yaml:"button_labels"`
 	// UTM parameters added to article links, per button name or "default".
 	UTM map[string]UTM `yaml:"utm"`
-	// Hashtags from categories (default true), at most MaxHashtags (default 5).
+	// Hashtags from categories (default true), at most MaxHashtags (default
+	// 5; 0 means the default, so turn hashtags off with Hashtags).
 	Hashtags    *bool `yaml:"hashtags"`
 	MaxHashtags int   `yaml:"max_hashtags"`
 	// Silent posts without notification; ProtectContent forbids forwarding.
@@ -195,22 +225,29 @@ type Mastodon struct {
 // MastodonAccount is one destination: an account on a server speaking the
 // Mastodon client API.
 type MastodonAccount struct {
-	ID          string         `yaml:"id"`
-	Server      string         `yaml:"server"`
+	// ID is unique among all destinations (channels and accounts).
+	ID string `yaml:"id"`
+	// Server is the instance's absolute http(s) URL (required).
+	Server string `yaml:"server" env:"expand"`
+	// AccessToken is required.
 	AccessToken Secret         `yaml:"access_token"`
 	Format      MastodonFormat `yaml:"format"`
-	Delivery    *Delivery      `yaml:"delivery"`
+	// Delivery overrides the top-level delivery policy field by field; after
+	// loading it holds the effective policy.
+	Delivery *Delivery `yaml:"delivery"`
 }
 
 // MastodonFormat shapes statuses on a Mastodon account.
 type MastodonFormat struct {
+	// Template and TemplateFile work as in TelegramFormat.
 	Template     string `yaml:"template"`
 	TemplateFile string `yaml:"template_file"`
 	// Visibility: public (default), unlisted, private, direct.
 	Visibility  string `yaml:"visibility"`
 	SpoilerText string `yaml:"spoiler_text"`
 	Sensitive   bool   `yaml:"sensitive"`
-	// Hashtags from categories (default true), at most MaxHashtags (default 5).
+	// Hashtags from categories (default true), at most MaxHashtags (default
+	// 5; 0 means the default).
 	Hashtags    *bool `yaml:"hashtags"`
 	MaxHashtags int   `yaml:"max_hashtags"`
 	// ShareLinks adds a footer of share links; allowed: telegram, whatsapp,
@@ -233,11 +270,12 @@ type MastodonFormat struct {
 // Route sends the items of some feeds to some destinations.
 type Route struct {
 	// Feeds are feed ids; To are destination ids (Telegram channel or
-	// Mastodon account ids).
-	Feeds    []string `yaml:"feeds"`
-	To       []string `yaml:"to"`
-	Backfill *int     `yaml:"backfill"`
-	Filter   Filter   `yaml:"filter"`
+	// Mastodon account ids). Both need at least one.
+	Feeds []string `yaml:"feeds"`
+	To    []string `yaml:"to"`
+	// Backfill overrides the feeds' backfill for this route.
+	Backfill *int   `yaml:"backfill"`
+	Filter   Filter `yaml:"filter"`
 }
 
 // Filter selects items. Empty lists select everything.
@@ -255,6 +293,7 @@ type Filter struct {
 }
 
 // Delivery is the retry policy of a destination (or the default for all).
+// Zero values mean "inherit".
 type Delivery struct {
 	// MaxAttempts before a job is parked (default 10).
 	MaxAttempts int `yaml:"max_attempts"`
@@ -283,11 +322,14 @@ type Worker struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 }
 
-// Duration is a time.Duration written as "90s", "10m", "48h" or "7d".
+// Duration is a time.Duration written as "90s", "10m", "48h", "7d" or
+// "1d12h"; never negative.
 type Duration time.Duration
 
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// Size is a byte count written as 1048576, "512KiB", "10MiB", "1GB".
+// Size is a byte count written as 1048576, "512KiB", "10MiB", "1GiB",
+// "500kB" or "10MB" (binary units are powers of 1024, decimal of 1000);
+// never negative.
 type Size int64
