@@ -191,6 +191,12 @@ type TelegramFormat struct {
 	ButtonLabels map[string]string `yaml:"button_labels"`
 	// UTM parameters added to article links, per button name or "default".
 	UTM map[string]UTM `yaml:"utm"`
+	// EmailShareURL is an http(s) page that opens an e-mail with the
+	// subject and body it is given: Telegram buttons cannot open mailto:
+	// links, so the email button needs it (without it the button is left out).
+	EmailShareURL string `yaml:"email_share_url"`
+	// ExcerptMax caps the summary excerpt in characters (default 600).
+	ExcerptMax int `yaml:"excerpt_max"`
 	// Hashtags from categories (default true), at most MaxHashtags (default
 	// 5; 0 means the default, so turn hashtags off with Hashtags).
 	Hashtags    *bool `yaml:"hashtags"`

@@ -297,6 +297,10 @@ func (v validator) telegram() {
 		for _, name := range sortedKeys(f.UTM) {
 			v.oneOf(joinKey(fp+".utm", name), name, append([]string{"default"}, buttonNames...))
 		}
+		if f.EmailShareURL != "" {
+			v.httpURL(fp+".email_share_url", f.EmailShareURL)
+		}
+		v.notNegative(fp+".excerpt_max", f.ExcerptMax)
 		v.notNegative(fp+".max_hashtags", f.MaxHashtags)
 		v.delivery(p+".delivery", *ch.Delivery)
 	}
