@@ -96,6 +96,10 @@ type Options struct {
 	FeedConcurrency int
 	// Tick is how often the worker looks for due feeds and jobs (default 1s).
 	Tick time.Duration
+	// Retention is how long seen items and finished deliveries are kept
+	// after they were last seen or finished (default 90 days); the worker
+	// prunes older state hourly.
+	Retention time.Duration
 }
 
 // Engine runs the pipeline: schedule → fetch → dedupe → enqueue → render →
@@ -115,6 +119,8 @@ type Engine struct {
 	lease   time.Duration
 	conc    int
 	tick    time.Duration
+	keep    time.Duration
+	pruned  time.Time
 
 	restoreOnce sync.Once
 	stopOnce    sync.Once
@@ -128,7 +134,7 @@ func New(o Options) (*Engine, error) {
 		feeds: o.Feeds, routes: o.Routes,
 		dests: map[string]*Destination{}, stopping: make(chan struct{}),
 		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
-		owner: o.Owner, lease: o.Lease, conc: o.FeedConcurrency, tick: o.Tick,
+		owner: o.Owner, lease: o.Lease, conc: o.FeedConcurrency, tick: o.Tick, keep: o.Retention,
 	}
 	if e.store == nil || e.source == nil {
 		return nil, errors.New("engine needs a store and a source")
@@ -153,6 +159,9 @@ func New(o Options) (*Engine, error) {
 	}
 	if e.tick <= 0 {
 		e.tick = time.Second
+	}
+	if e.keep <= 0 {
+		e.keep = 90 * 24 * time.Hour
 	}
 	for i := range o.Destinations {
 		d := o.Destinations[i]
@@ -208,6 +217,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		if err := e.PollDue(ctx, false); err != nil && ctx.Err() == nil {
 			e.log.Error("poll failed", "error", err)
 		}
+		e.prune(ctx)
 		select {
 		case <-ctx.Done():
 		case <-e.stopping:
@@ -238,6 +248,7 @@ func (e *Engine) Once(ctx context.Context) (waiting int, err error) {
 		}()
 	}
 	wg.Wait()
+	e.prune(ctx)
 	for _, id := range e.order {
 		left, err := e.store.List(ctx, id, 0, StatusQueued, StatusSending)
 		if err != nil {
@@ -276,6 +287,19 @@ func (e *Engine) restore(ctx context.Context) error {
 	return err
 }
 
+// prune forgets state older than the retention, at most once an hour.
+func (e *Engine) prune(ctx context.Context) {
+	now := e.clock.Now()
+	if now.Sub(e.pruned) < time.Hour {
+		return
+	}
+	if err := e.store.Prune(ctx, now.Add(-e.keep)); err != nil {
+		e.log.Warn("prune failed", "error", err)
+		return
+	}
+	e.pruned = now
+}
+
 // PollDue polls the feeds whose next poll time has come (every feed when
 // force is set), a few at a time. A broken feed is logged and skipped; the
 // error returned is only a store failure.
@@ -285,6 +309,9 @@ func (e *Engine) PollDue(ctx context.Context, force bool) error {
 	var mu sync.Mutex
 	var firstErr error
 	for _, f := range e.feeds {
+		if e.stopped() {
+			break
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

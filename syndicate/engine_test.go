@@ -541,3 +541,25 @@ func TestChangeBeforePostingPostsNewContent(t *testing.T) {
 	h.once()
 	equal(t, "posts", h.pubs["tg"].titles(), []string{"a (typo fixed)"})
 }
+
+func TestRetentionForgetsOldState(t *testing.T) {
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
+	h.src.set("en")
+	h.once()
+	h.src.set("en", item("a", 0))
+	h.once()
+	if n := len(h.records("tg")); n != 1 {
+		t.Fatalf("records = %d, want 1", n)
+	}
+	// The article left the feed; 91 days later its record is pruned.
+	h.src.set("en")
+	h.clock.Advance(91 * 24 * time.Hour)
+	h.once()
+	if n := len(h.records("tg")); n != 0 {
+		t.Errorf("records after the retention = %d, want 0", n)
+	}
+	seen, err := h.store.SeenFingerprints(context.Background(), "en", []string{"guid:a"})
+	if err != nil || len(seen) != 0 {
+		t.Errorf("seen after the retention = %v, %v; want forgotten", seen, err)
+	}
+}
