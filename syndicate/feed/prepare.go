@@ -1,0 +1,274 @@
+package feed
+
+import (
+	"bytes"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// prepare turns a fetched feed body into a UTF-8 document that the feed
+// parser accepts, repairing the damage real feeds show (byte order marks,
+// text before the XML declaration, legacy or mislabelled encodings, junk
+// after the root element) without guessing beyond what the bytes support.
+// Entities that only HTML defines and bare ampersands need no repair: the
+// parser reads XML leniently and decodes text with HTML's entity table.
+func prepare(body []byte, contentType string) []byte {
+	body, fromBOM := decodeBOM(body)
+	body = trimLeadingSpace(body)
+	if len(body) > 0 && body[0] == '{' {
+		return bytes.ToValidUTF8(body, []byte("\uFFFD"))
+	}
+	// Anything before the first tag (stray text, whitespace) is dropped.
+	if i := bytes.IndexByte(body, '<'); i > 0 {
+		body = body[i:]
+	}
+	declared := ""
+	body, declared = cutDeclaration(body)
+	if !fromBOM {
+		body = toUTF8(body, declared, contentCharset(contentType))
+	}
+	body = cutAfterRoot(body)
+	return dropNonCharacters(body)
+}
+
+// decodeBOM strips a UTF-8 byte order mark and decodes UTF-16 marked by
+// one (or recognisable by its zero bytes around "<"). It reports whether
+// the encoding is certain from it.
+func decodeBOM(b []byte) ([]byte, bool) {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return bytes.ToValidUTF8(b[3:], []byte("\uFFFD")), true
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), bytes.HasPrefix(b, []byte{'<', 0, '?', 0}):
+		return decodeWith(unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), b), true
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}), bytes.HasPrefix(b, []byte{0, '<', 0, '?'}):
+		return decodeWith(unicode.UTF16(unicode.BigEndian, unicode.UseBOM), b), true
+	}
+	return b, false
+}
+
+func decodeWith(enc encoding.Encoding, b []byte) []byte {
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil {
+		return bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
+	return bytes.ToValidUTF8(out, []byte("\uFFFD"))
+}
+
+func trimLeadingSpace(b []byte) []byte {
+	return bytes.TrimLeft(b, " \t\r\n\f\x00")
+}
+
+// cutDeclaration removes the XML declaration wherever it stands before the
+// root element (a declaration after a comment or blank lines is an error
+// for strict parsers) and returns the encoding it names. The result needs
+// no declaration: it is UTF-8.
+func cutDeclaration(b []byte) ([]byte, string) {
+	limit := min(len(b), 4096)
+	i := 0
+	for {
+		if i >= limit {
+			return b, ""
+		}
+		j := bytes.Index(b[i:limit], []byte("<?xml"))
+		if j < 0 {
+			return b, ""
+		}
+		i += j
+		if i+5 < len(b) && isXMLSpace(b[i+5]) {
+			break
+		}
+		i += 5
+	}
+	// Only a declaration before the first element counts.
+	if j := firstElement(b); j >= 0 && j < i {
+		return b, ""
+	}
+	end := bytes.Index(b[i:], []byte("?>"))
+	if end < 0 {
+		return b, ""
+	}
+	decl := string(b[i : i+end])
+	out := make([]byte, 0, len(b))
+	out = append(out, b[:i]...)
+	out = append(out, b[i+end+2:]...)
+	return trimLeadingSpace(out), pseudoAttr(decl, "encoding")
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// firstElement returns the offset of the first start tag, skipping
+// processing instructions, comments and the doctype.
+func firstElement(b []byte) int {
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		rest := b[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<?")):
+			k := bytes.Index(rest, []byte("?>"))
+			if k < 0 {
+				return -1
+			}
+			i += k + 2
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			k := bytes.Index(rest[4:], []byte("-->"))
+			if k < 0 {
+				return -1
+			}
+			i += 4 + k + 3
+		case bytes.HasPrefix(rest, []byte("<!")):
+			k := bytes.IndexByte(rest, '>')
+			if k < 0 {
+				return -1
+			}
+			i += k + 1
+		default:
+			if len(rest) > 1 && isNameStart(rest[1]) {
+				return i
+			}
+			i++
+		}
+	}
+	return -1
+}
+
+func isNameStart(c byte) bool {
+	return c == '_' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// pseudoAttr reads one pseudo-attribute of an XML declaration.
+func pseudoAttr(decl, name string) string {
+	i := strings.Index(decl, name)
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(decl[i+len(name):], " \t\r\n")
+	if !strings.HasPrefix(rest, "=") {
+		return ""
+	}
+	rest = strings.TrimLeft(rest[1:], " \t\r\n")
+	if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
+		return ""
+	}
+	q := rest[0]
+	end := strings.IndexByte(rest[1:], q)
+	if end < 0 {
+		return ""
+	}
+	return strings.TrimSpace(rest[1 : 1+end])
+}
+
+func contentCharset(contentType string) string {
+	if contentType == "" {
+		return ""
+	}
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	return params["charset"]
+}
+
+// toUTF8 decodes b by the declared encoding, else by the HTTP charset.
+// Bytes that are valid UTF-8 (with non-ASCII in them) are taken as UTF-8
+// whatever the labels say: legacy text practically never validates, and
+// mislabelled feeds are common. Invalid UTF-8 without a usable label is
+// read as windows-1252, unless it is mostly UTF-8 with a few stray bytes.
+func toUTF8(b []byte, declared, header string) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	for _, label := range []string{declared, header} {
+		if enc := legacyEncoding(label); enc != nil {
+			return decodeWith(enc, b)
+		}
+	}
+	if mostlyUTF8(b) {
+		return bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
+	return decodeWith(charmap.Windows1252, b)
+}
+
+// legacyEncoding returns the decoder for a label that names an encoding
+// other than UTF-8 and the UTF-16/32 family (a document whose bytes made
+// it this far is ASCII-compatible, so a UTF-16 label is a mistake).
+func legacyEncoding(label string) encoding.Encoding {
+	if label == "" {
+		return nil
+	}
+	enc, name := charset.Lookup(label)
+	if enc == nil {
+		return nil
+	}
+	switch name {
+	case "utf-8", "utf-16le", "utf-16be", "replacement", "x-user-defined":
+		return nil
+	}
+	return enc
+}
+
+// mostlyUTF8 reports whether the well-formed multi-byte sequences in b
+// outnumber the invalid bytes.
+func mostlyUTF8(b []byte) bool {
+	valid, invalid := 0, 0
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			invalid++
+		} else {
+			valid++
+		}
+		b = b[n:]
+	}
+	return valid > invalid
+}
+
+// cutAfterRoot drops what follows the root element's end tag (analytics
+// scripts appended by proxies, a second document).
+func cutAfterRoot(b []byte) []byte {
+	start := firstElement(b)
+	if start < 0 {
+		return b
+	}
+	name := b[start+1:]
+	n := bytes.IndexAny(name, " \t\r\n/>")
+	if n <= 0 {
+		return b
+	}
+	closing := append([]byte("</"), name[:n]...)
+	i := bytes.LastIndex(b, closing)
+	if i < 0 {
+		return b
+	}
+	j := i + len(closing)
+	for j < len(b) && isXMLSpace(b[j]) {
+		j++
+	}
+	if j < len(b) && b[j] == '>' {
+		return b[:j+1]
+	}
+	return b
+}
+
+// dropNonCharacters removes U+FFFE and U+FFFF, which XML forbids and the
+// parser rejects; control bytes are filtered by the parser itself.
+func dropNonCharacters(b []byte) []byte {
+	if !bytes.Contains(b, []byte("\xEF\xBF\xBE")) && !bytes.Contains(b, []byte("\xEF\xBF\xBF")) {
+		return b
+	}
+	b = bytes.ReplaceAll(b, []byte("\xEF\xBF\xBE"), nil)
+	return bytes.ReplaceAll(b, []byte("\xEF\xBF\xBF"), nil)
+}
