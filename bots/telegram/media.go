@@ -1,0 +1,56 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	_ "image/gif" // feeds use GIF, JPEG, PNG and WebP images
+	_ "image/jpeg"
+	_ "image/png"
+	"path"
+	"strings"
+
+	_ "golang.org/x/image/webp"
+)
+
+// Downloader fetches a file for upload when Telegram cannot fetch it by
+// URL. The caller's implementation guards against private addresses and
+// caps size and time.
+type Downloader interface {
+	Download(ctx context.Context, url string) (data []byte, contentType string, err error)
+}
+
+// Telegram's upload limits.
+const (
+	maxPhotoUpload    = 10 << 20
+	maxDocumentUpload = 50 << 20
+	maxPhotoSides     = 10000
+	maxPhotoRatio     = 20
+)
+
+// checkPhoto refuses what Telegram would refuse as a photo: too big, too
+// large in width plus height, too narrow, or not an image at all.
+func checkPhoto(data []byte) error {
+	if len(data) > maxPhotoUpload {
+		return fmt.Errorf("photo of %d bytes is over the upload limit", len(data))
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("not a readable image: %w", err)
+	}
+	w, h := cfg.Width, cfg.Height
+	if w <= 0 || h <= 0 || w+h > maxPhotoSides || w > maxPhotoRatio*h || h > maxPhotoRatio*w {
+		return fmt.Errorf("%s image of %dx%d is outside Telegram's photo limits", format, w, h)
+	}
+	return nil
+}
+
+// fileName names an upload after its URL.
+func fileName(rawURL, fallback string) string {
+	name := path.Base(mustPath(rawURL))
+	if name == "." || name == "/" || name == "" || !strings.Contains(name, ".") {
+		return fallback
+	}
+	return name
+}

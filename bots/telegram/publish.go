@@ -1,0 +1,508 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
+)
+
+// Defaults of the pacing Telegram asks bots to keep.
+const (
+	DefaultPerSecond = 30
+	DefaultPerMinute = 20
+	chatBurst        = 3
+	botBurst         = 5
+	defaultTimeout   = 60 * time.Second
+)
+
+// BotOptions configure one bot token.
+type BotOptions struct {
+	ID    string
+	Token string
+	// APIURL points at a Bot API server (default https://api.telegram.org).
+	APIURL string
+	// HTTPClient makes the calls (default: 60 s timeout per call).
+	HTTPClient *http.Client
+	// PerSecond caps this bot's calls over all its chats (default 30).
+	PerSecond float64
+	// Limiter paces calls (default: an in-process limiter on Clock).
+	Limiter Limiter
+	Logger  *slog.Logger
+	Clock   Clock
+}
+
+// Bot is one bot token; its channels share its client and its limit.
+type Bot struct {
+	id      string
+	token   string
+	api     *tgbot.Bot
+	limiter Limiter
+	rate    Rate
+	log     *slog.Logger
+	clock   Clock
+}
+
+// NewBot prepares a bot without contacting Telegram.
+func NewBot(o BotOptions) (*Bot, error) {
+	if o.Token == "" {
+		return nil, fmt.Errorf("telegram bot %s: empty token", o.ID)
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Limiter == nil {
+		o.Limiter = NewLocalLimiter(o.Clock)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: defaultTimeout}
+	}
+	if o.PerSecond <= 0 {
+		o.PerSecond = DefaultPerSecond
+	}
+	opts := []tgbot.Option{
+		tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(o.HTTPClient.Timeout, traced{client: o.HTTPClient}),
+		tgbot.WithErrorsHandler(func(error) {}),
+		tgbot.WithDebugHandler(func(string, ...any) {}),
+	}
+	if o.APIURL != "" {
+		opts = append(opts, tgbot.WithServerURL(strings.TrimRight(o.APIURL, "/")))
+	}
+	api, err := tgbot.New(o.Token, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("telegram bot %s: %s", o.ID, redact(err.Error(), o.Token))
+	}
+	return &Bot{
+		id: o.ID, token: o.Token, api: api, limiter: o.Limiter,
+		rate: Rate{Events: o.PerSecond, Per: time.Second, Burst: botBurst},
+		log:  o.Logger.With("bot", o.ID), clock: o.Clock,
+	}, nil
+}
+
+// ChannelOptions configure one destination chat of a bot.
+type ChannelOptions struct {
+	// ID is the destination id from the configuration.
+	ID string
+	// Chat is a numeric chat id (-100…) or @username.
+	Chat string
+	// Topic is a forum topic (message_thread_id); 0 for none.
+	Topic int64
+	// PerMinute caps posts to this chat (default 20).
+	PerMinute  float64
+	Format     Format
+	Downloader Downloader
+}
+
+// Channel publishes to one chat. It implements syndicate.Publisher,
+// syndicate.Restorer and syndicate.Editor and is safe for concurrent use.
+//
+// Delivery guarantee: a post is reported only after Telegram confirmed
+// the main message. Telegram has no idempotency keys, so a call that timed
+// out after it was sent is reported as ErrAmbiguous and the engine's
+// policy decides whether to resend it (at-least-once) or not. Follow-up
+// messages (documents, the buttons of an album) are best effort: their
+// failure is logged and never makes the engine post the article again.
+type Channel struct {
+	bot  *Bot
+	opts ChannelOptions
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	chat     string
+	migrated bool
+}
+
+var (
+	_ syndicate.Publisher = (*Channel)(nil)
+	_ syndicate.Restorer  = (*Channel)(nil)
+	_ syndicate.Editor    = (*Channel)(nil)
+)
+
+// Channel returns the publisher of one chat.
+func (b *Bot) Channel(o ChannelOptions) (*Channel, error) {
+	if o.Chat == "" {
+		return nil, fmt.Errorf("telegram channel %s: empty chat", o.ID)
+	}
+	if !strings.HasPrefix(o.Chat, "@") {
+		if _, err := strconv.ParseInt(o.Chat, 10, 64); err != nil {
+			return nil, fmt.Errorf("telegram channel %s: chat %q is neither a numeric id nor @username", o.ID, o.Chat)
+		}
+	}
+	if err := o.Format.Validate(); err != nil {
+		return nil, fmt.Errorf("telegram channel %s: %w", o.ID, err)
+	}
+	if o.PerMinute <= 0 {
+		o.PerMinute = DefaultPerMinute
+	}
+	return &Channel{bot: b, opts: o, chat: o.Chat, log: b.log.With("destination", o.ID)}, nil
+}
+
+// Restore takes back the facts remembered from earlier posts: the id a
+// chat migrated to.
+func (c *Channel) Restore(values map[string]string) {
+	if id := values["chat_id"]; id != "" {
+		c.mu.Lock()
+		c.chat, c.migrated = id, true
+		c.mu.Unlock()
+	}
+}
+
+// EditWindow is how long after posting an article's changes are edited
+// into the post; zero when edits are off.
+func (c *Channel) EditWindow() time.Duration {
+	if c.opts.Format.NoEdits {
+		return 0
+	}
+	if c.opts.Format.EditWindow > 0 {
+		return c.opts.Format.EditWindow
+	}
+	return defaultEditWindow
+}
+
+// Preview renders the item as Publish would send it.
+func (c *Channel) Preview(item syndicate.Item) (string, error) {
+	p, err := Render(item, c.opts.Format)
+	if err != nil {
+		return "", err
+	}
+	return p.Preview(), nil
+}
+
+func (c *Channel) currentChat() (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.chat, c.migrated
+}
+
+func (c *Channel) chatID() any {
+	chat, _ := c.currentChat()
+	if id, err := strconv.ParseInt(chat, 10, 64); err == nil {
+		return id
+	}
+	return chat
+}
+
+// Publish posts the item, or edits the earlier post for an edit job.
+func (c *Channel) Publish(ctx context.Context, job syndicate.Delivery) (syndicate.Receipt, error) {
+	p, err := Render(job.Item, c.opts.Format)
+	if err != nil {
+		return syndicate.Receipt{}, &syndicate.DeliveryError{Kind: syndicate.ErrPermanentItem, Err: err}
+	}
+	if job.Kind == syndicate.JobEdit && len(job.MessageIDs) > 0 {
+		return c.edit(ctx, p, job.MessageIDs)
+	}
+	ids, err := c.sendMain(ctx, p)
+	if err != nil {
+		return syndicate.Receipt{}, err
+	}
+	if p.Method == MethodAlbum && p.FollowUpText != "" && len(p.Keyboard) > 0 {
+		if id, err := c.followUp(ctx, "sendMessage", func(ctx context.Context) (int, error) {
+			m, err := c.bot.api.SendMessage(ctx, c.messageParams(p.FollowUpText, false, &LinkPreview{Disabled: true}, p.Keyboard))
+			return messageID(m), err
+		}); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	for _, d := range p.Documents {
+		if id, err := c.sendDocument(ctx, d); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return c.receipt(ids), nil
+}
+
+func messageID(m *models.Message) int {
+	if m == nil {
+		return 0
+	}
+	return m.ID
+}
+
+func (c *Channel) receipt(ids []int) syndicate.Receipt {
+	r := syndicate.Receipt{}
+	for _, id := range ids {
+		r.MessageIDs = append(r.MessageIDs, strconv.Itoa(id))
+	}
+	chat, migrated := c.currentChat()
+	if strings.HasPrefix(chat, "@") && len(ids) > 0 {
+		r.URL = "https://t.me/" + strings.TrimPrefix(chat, "@") + "/" + strconv.Itoa(ids[0])
+	}
+	if migrated && !strings.HasPrefix(chat, "@") {
+		r.Remember = map[string]string{"chat_id": chat}
+	}
+	return r
+}
+
+// call paces one Bot API call, makes it and classifies its failure. On a
+// 429 it blocks the whole bot until Telegram's retry_after.
+func (c *Channel) call(ctx context.Context, method string, do func(context.Context) error) *apiError {
+	chat, _ := c.currentChat()
+	if err := c.bot.limiter.Wait(ctx, "tg:chat:"+chat, Rate{Events: c.opts.PerMinute, Per: time.Minute, Burst: chatBurst}); err != nil {
+		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the chat's rate limit: " + err.Error()}
+	}
+	if err := c.bot.limiter.Wait(ctx, "tg:bot:"+c.bot.id, c.bot.rate); err != nil {
+		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the bot's rate limit: " + err.Error()}
+	}
+	cctx, info := withCallInfo(ctx)
+	err := do(cctx)
+	if err == nil {
+		return nil
+	}
+	e := classify(method, err, info, c.bot.token)
+	if e.kind == syndicate.ErrRateLimited {
+		c.bot.limiter.Block("tg:bot:"+c.bot.id, c.bot.clock.Now().Add(e.retryAfter))
+		c.log.Warn("telegram rate limited", "method", method, "retry_after", e.retryAfter)
+	}
+	return e
+}
+
+// migrate follows a chat that moved to a new id.
+func (c *Channel) migrate(to int64) {
+	c.mu.Lock()
+	from := c.chat
+	c.chat, c.migrated = strconv.FormatInt(to, 10), true
+	c.mu.Unlock()
+	c.log.Warn("telegram chat migrated", "from", from, "to", to)
+}
+
+// sendMain sends the post's main message, falling back rather than losing
+// the article: plain text when Telegram refuses the markup, no buttons
+// when it refuses a button, an upload and then a text post with a link
+// preview when it cannot take the image.
+func (c *Channel) sendMain(ctx context.Context, p Post) ([]int, error) {
+	var (
+		plain, noKeyboard, uploadTried bool
+		upload                         []byte
+	)
+	for range 8 {
+		ids, e := c.sendOnce(ctx, p, plain, noKeyboard, upload)
+		if e == nil {
+			return ids, nil
+		}
+		switch {
+		case e.act == actMigrated:
+			c.migrate(e.migrateTo)
+			continue
+		case e.act == actPlain && !plain:
+			c.log.Warn("telegram refused the post, sending plain text", "error", e.msg)
+			plain = true
+			continue
+		case e.act == actNoKeyboard && !noKeyboard:
+			c.log.Warn("telegram refused a button, sending without buttons", "error", e.msg)
+			noKeyboard = true
+			continue
+		case e.act == actMedia && p.Method != MethodMessage:
+			if p.Method == MethodPhoto && !uploadTried && !strings.Contains(strings.ToLower(e.msg), "dimensions") {
+				uploadTried = true
+				if data, err := c.download(ctx, p.Photo); err == nil {
+					upload = data
+					c.log.Warn("telegram could not fetch the photo, uploading it", "error", e.msg)
+					continue
+				} else {
+					c.log.Warn("photo cannot be uploaded", "error", err.Error())
+				}
+			}
+			c.log.Warn("telegram could not take the image, sending text with a link preview", "error", e.msg)
+			p, upload = p.AsTextPost(c.opts.Format.NoLinkPreview), nil
+			continue
+		}
+		return nil, e.delivery()
+	}
+	return nil, &syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: errors.New("telegram: too many fallbacks")}
+}
+
+// download fetches and checks a photo for upload.
+func (c *Channel) download(ctx context.Context, url string) ([]byte, error) {
+	if c.opts.Downloader == nil {
+		return nil, errors.New("no downloader configured")
+	}
+	data, _, err := c.opts.Downloader.Download(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", url, err)
+	}
+	if err := checkPhoto(data); err != nil {
+		return nil, fmt.Errorf("photo %s: %w", url, err)
+	}
+	return data, nil
+}
+
+func (c *Channel) sendOnce(ctx context.Context, p Post, plain, noKeyboard bool, upload []byte) ([]int, *apiError) {
+	text := p.Text
+	if plain {
+		text = p.Plain
+	}
+	kb := p.Keyboard
+	if noKeyboard || p.Method == MethodAlbum {
+		kb = nil
+	}
+	var ids []int
+	var e *apiError
+	switch p.Method {
+	case MethodMessage:
+		e = c.call(ctx, "sendMessage", func(ctx context.Context) error {
+			m, err := c.bot.api.SendMessage(ctx, c.messageParams(text, plain, p.LinkPreview, kb))
+			ids = []int{messageID(m)}
+			return err
+		})
+	case MethodPhoto:
+		params := &tgbot.SendPhotoParams{
+			ChatID: c.chatID(), MessageThreadID: int(c.opts.Topic),
+			Photo: &models.InputFileString{Data: p.Photo}, Caption: text,
+			DisableNotification: p.Silent, ProtectContent: p.Protect, ReplyMarkup: markup(kb),
+		}
+		if upload != nil {
+			params.Photo = &models.InputFileUpload{Filename: fileName(p.Photo, "photo.jpg"), Data: bytes.NewReader(upload)}
+		}
+		if !plain {
+			params.ParseMode = models.ParseModeHTML
+		}
+		e = c.call(ctx, "sendPhoto", func(ctx context.Context) error {
+			m, err := c.bot.api.SendPhoto(ctx, params)
+			ids = []int{messageID(m)}
+			return err
+		})
+	case MethodAlbum:
+		var media []models.InputMedia
+		for i, u := range p.Album {
+			im := &models.InputMediaPhoto{Media: u}
+			if i == 0 {
+				im.Caption = text
+				if !plain {
+					im.ParseMode = models.ParseModeHTML
+				}
+			}
+			media = append(media, im)
+		}
+		e = c.call(ctx, "sendMediaGroup", func(ctx context.Context) error {
+			ms, err := c.bot.api.SendMediaGroup(ctx, &tgbot.SendMediaGroupParams{
+				ChatID: c.chatID(), MessageThreadID: int(c.opts.Topic), Media: media,
+				DisableNotification: p.Silent, ProtectContent: p.Protect,
+			})
+			ids = nil
+			for _, m := range ms {
+				ids = append(ids, messageID(m))
+			}
+			return err
+		})
+	default:
+		return nil, &apiError{kind: syndicate.ErrPermanentItem, msg: "unknown post method " + string(p.Method)}
+	}
+	return ids, e
+}
+
+func (c *Channel) messageParams(text string, plain bool, lp *LinkPreview, kb [][]Button) *tgbot.SendMessageParams {
+	f := c.opts.Format
+	params := &tgbot.SendMessageParams{
+		ChatID: c.chatID(), MessageThreadID: int(c.opts.Topic), Text: text,
+		LinkPreviewOptions:  previewOptions(lp),
+		DisableNotification: f.Silent, ProtectContent: f.ProtectContent, ReplyMarkup: markup(kb),
+	}
+	if !plain {
+		params.ParseMode = models.ParseModeHTML
+	}
+	return params
+}
+
+func previewOptions(lp *LinkPreview) *models.LinkPreviewOptions {
+	if lp == nil {
+		return nil
+	}
+	t := true
+	if lp.Disabled {
+		return &models.LinkPreviewOptions{IsDisabled: &t}
+	}
+	o := &models.LinkPreviewOptions{}
+	if lp.URL != "" {
+		u := lp.URL
+		o.URL = &u
+	}
+	if lp.PreferLarge {
+		o.PreferLargeMedia = &t
+	}
+	if lp.AboveText {
+		o.ShowAboveText = &t
+	}
+	return o
+}
+
+func markup(kb [][]Button) models.ReplyMarkup {
+	if len(kb) == 0 {
+		return nil
+	}
+	rows := make([][]models.InlineKeyboardButton, len(kb))
+	for i, row := range kb {
+		for _, b := range row {
+			rows[i] = append(rows[i], models.InlineKeyboardButton{Text: b.Text, URL: b.URL})
+		}
+	}
+	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+}
+
+// followUp makes a best-effort call after the main message: it waits out
+// one 429 and follows a migration, and only logs other failures.
+func (c *Channel) followUp(ctx context.Context, method string, do func(context.Context) (int, error)) (int, error) {
+	var id int
+	for range 3 {
+		e := c.call(ctx, method, func(ctx context.Context) error {
+			var err error
+			id, err = do(ctx)
+			return err
+		})
+		switch {
+		case e == nil:
+			return id, nil
+		case e.kind == syndicate.ErrRateLimited:
+			continue // call waits for the block to pass
+		case e.act == actMigrated:
+			c.migrate(e.migrateTo)
+			continue
+		}
+		c.log.Warn("telegram follow-up message failed", "method", method, "error", e.msg)
+		return 0, e
+	}
+	return 0, errors.New(method + ": gave up")
+}
+
+// sendDocument sends a PDF after the post: by URL, else downloaded and
+// uploaded within Telegram's limit.
+func (c *Channel) sendDocument(ctx context.Context, d Document) (int, error) {
+	params := func(file models.InputFile) *tgbot.SendDocumentParams {
+		return &tgbot.SendDocumentParams{
+			ChatID: c.chatID(), MessageThreadID: int(c.opts.Topic), Document: file,
+			Caption: d.Caption, ParseMode: models.ParseModeHTML,
+			DisableNotification: c.opts.Format.Silent, ProtectContent: c.opts.Format.ProtectContent,
+		}
+	}
+	id, err := c.followUp(ctx, "sendDocument", func(ctx context.Context) (int, error) {
+		m, err := c.bot.api.SendDocument(ctx, params(&models.InputFileString{Data: d.URL}))
+		return messageID(m), err
+	})
+	var e *apiError
+	if err == nil || !errors.As(err, &e) || e.act != actMedia || c.opts.Downloader == nil {
+		return id, err
+	}
+	data, _, derr := c.opts.Downloader.Download(ctx, d.URL)
+	if derr != nil || len(data) > maxDocumentUpload {
+		c.log.Warn("document cannot be uploaded", "url", d.URL, "error", fmt.Sprint(derr), "bytes", len(data))
+		return 0, err
+	}
+	return c.followUp(ctx, "sendDocument", func(ctx context.Context) (int, error) {
+		m, err := c.bot.api.SendDocument(ctx, params(&models.InputFileUpload{Filename: d.FileName, Data: bytes.NewReader(data)}))
+		return messageID(m), err
+	})
+}
