@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/syndicate-bot/syndicate/config"
+)
+
+// env is the process environment, injected so tests control it.
+type env struct {
+	lookup func(string) (string, bool)
+}
+
+func (e env) get(k string) string {
+	if e.lookup == nil {
+		return ""
+	}
+	v, _ := e.lookup(k)
+	return v
+}
+
+const usage = `syndicate posts new articles from RSS, Atom and JSON feeds to Telegram
+channels and Mastodon accounts, exactly once each.
+
+Usage:
+  syndicate run --config FILE [--once]   run the worker (until SIGINT/SIGTERM)
+  syndicate validate --config FILE       check a config file and report every problem
+  syndicate preview --config FILE        show what would be posted, without posting
+  syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
+  syndicate --version                    print the version
+
+Run "syndicate COMMAND --help" for a command's flags.
+`
+
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, env env, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "-version", "--version", "version":
+		fmt.Fprintf(stdout, "syndicate %s\n", version)
+		return 0
+	case "run":
+		err = cmdRun(ctx, rest, env, stdout, stderr)
+	case "validate":
+		err = cmdValidate(rest, env, stdout, stderr)
+	case "preview":
+		err = cmdPreview(ctx, rest, env, stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, rest, env, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "syndicate: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(stderr, "syndicate %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+// errUsage marks a command-line mistake; the flag package already said what.
+var errUsage = errors.New("usage")
+
+// newFlags makes a command's flag set with a --help that describes it.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "%s\n\nUsage:\n  syndicate %s [flags]\n\nFlags:\n", synopsis, name)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+func loadConfig(path string, env env) (*config.Config, error) {
+	if path == "" {
+		return nil, errors.New("--config FILE is required")
+	}
+	return config.Load(path, config.LoadOptions{Getenv: env.lookup, Version: version})
+}
+
+func cmdValidate(args []string, env env, stdout, stderr io.Writer) error {
+	fs := newFlags("validate", "Check a config file: every problem is printed as file:line:column: field: what is wrong.", stderr)
+	path := fs.String("config", "", "config `FILE` (YAML)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path, env)
+	if err != nil {
+		var errs *config.Errors
+		if errors.As(err, &errs) {
+			fmt.Fprintln(stderr, err)
+			return fmt.Errorf("%s: %d problem(s)", *path, len(errs.Problems))
+		}
+		return err
+	}
+	dests := len(cfg.Telegram.Channels) + len(cfg.Mastodon.Accounts)
+	fmt.Fprintf(stdout, "%s: OK (%d feeds, %d destinations, %d routes)\n", *path, len(cfg.Feeds), dests, len(cfg.Routes))
+	return nil
+}
+
+func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Writer) error {
+	fs := newFlags("run", "Run the worker: poll the feeds and post new items until SIGINT or SIGTERM.", stderr)
+	path := fs.String("config", "", "config `FILE` (YAML)")
+	once := fs.Bool("once", false, "poll every feed once, deliver everything due, wait for deliveries, then exit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path, env)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Log, stderr)
+	a, err := build(ctx, cfg, buildOptions{env: env, logger: logger})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *once {
+		waiting, err := a.engine.Once(ctx)
+		if err != nil {
+			return err
+		}
+		if waiting > 0 {
+			logger.Info("cycle done; some deliveries wait for a retry", "waiting", waiting)
+		}
+		return nil
+	}
+	logger.Info("worker started", "feeds", len(cfg.Feeds), "destinations", len(cfg.Telegram.Channels)+len(cfg.Mastodon.Accounts), "version", version)
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- a.engine.Run(runCtx) }()
+	select {
+	case err := <-done:
+		cancel()
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight posts", "timeout", cfg.Worker.ShutdownTimeout.D())
+	cancelAfter := time.AfterFunc(cfg.Worker.ShutdownTimeout.D(), cancel)
+	defer cancelAfter.Stop()
+	a.engine.Stop()
+	err = <-done
+	cancel()
+	logger.Info("stopped")
+	return err
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	switch c.Level {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

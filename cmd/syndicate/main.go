@@ -1,0 +1,28 @@
+// Command syndicate posts new articles from feeds to Telegram channels and
+// Mastodon accounts.
+//
+// Usage:
+//
+//	syndicate run --config FILE [--once]
+//	syndicate validate --config FILE
+//	syndicate preview --config FILE
+//	syndicate demo [--state-dir DIR] [--reset]
+//	syndicate --version
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{lookup: os.LookupEnv}, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
