@@ -11,18 +11,25 @@ import (
 // deliverLoop delivers the due jobs of one destination until ctx ends,
 // one at a time so that posts keep their order.
 func (e *Engine) deliverLoop(ctx context.Context, dest string) {
+	failures := 0
 	for ctx.Err() == nil && !e.stopped() {
 		worked, err := e.DeliverNext(ctx, dest)
-		if err != nil && ctx.Err() == nil {
-			e.log.Error("delivery step failed", "destination", dest, "error", err)
-		}
-		if worked && err == nil {
-			continue
+		wait := e.tick
+		switch {
+		case err != nil && ctx.Err() == nil:
+			failures++
+			wait = storeBackoff(e.tick, failures)
+			e.log.Error("delivery step failed; the store may be down", "destination", dest, "error", err, "retry_in", wait)
+		case err == nil:
+			failures = 0
+			if worked {
+				continue
+			}
 		}
 		select {
 		case <-ctx.Done():
 		case <-e.stopping:
-		case <-e.clock.After(e.tick):
+		case <-e.clock.After(wait):
 		}
 	}
 }
@@ -70,6 +77,7 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 		return false, err
 	}
 	job := jobs[0]
+	leaseUntil := job.LeaseUntil
 	log := e.log.With("destination", dest, "item", job.ArticleKey, "kind", job.Kind)
 	start := e.clock.Now()
 	rec, perr := d.Publisher.Publish(ctx, job)
@@ -83,8 +91,10 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 		job.Fingerprint = job.Item.Fingerprint()
 		job.LastError = ""
 		job.LeaseUntil = time.Time{}
-		if err := e.store.Finish(ctx, job); err != nil {
-			return true, fmt.Errorf("finish %s: %w", dest, err)
+		if err := e.finish(ctx, job, leaseUntil); err != nil {
+			// The post is out but not recorded: once the lease expires the
+			// job is sent again (the ambiguous window of the package doc).
+			return true, fmt.Errorf("record post on %s: %w", dest, err)
 		}
 		if len(rec.Remember) > 0 {
 			if st.Values == nil {
@@ -99,11 +109,13 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 		log.Info("posted", "title", job.Item.Title, "message_ids", job.MessageIDs, "url", rec.URL)
 		return true, nil
 	}
-	if ctx.Err() != nil && errors.Is(perr, ctx.Err()) {
-		// Shutting down: leave the job to its lease, so it is retried.
-		return false, nil
-	}
 	kind, wait := Classify(perr)
+	if ctx.Err() != nil && kind != ErrAmbiguous {
+		// Shutting down: the attempt was cut short; queue the job again
+		// without counting it.
+		job.Status, job.LeaseUntil, job.LastError = StatusQueued, time.Time{}, perr.Error()
+		return false, e.finish(ctx, job, leaseUntil)
+	}
 	job.LastError = perr.Error()
 	job.LeaseUntil = time.Time{}
 	outcome := kind.String()
@@ -141,11 +153,37 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 		log.Warn("delivery failed; will retry", "error", perr, "attempts", job.Attempts+1)
 		e.retry(&job, d.Policy, wait, now)
 	}
-	if err := e.store.Finish(ctx, job); err != nil {
+	if err := e.finish(ctx, job, leaseUntil); err != nil {
 		return true, fmt.Errorf("finish %s: %w", dest, err)
 	}
 	e.metrics.Delivered(dest, outcome, now.Sub(start))
 	return true, nil
+}
+
+// finish records the outcome of a job, retrying while the store fails and
+// the lease lasts: a post that went out but was not recorded would be sent
+// again by whoever takes the job over.
+func (e *Engine) finish(ctx context.Context, job Delivery, leaseUntil time.Time) error {
+	// Recording is attempted even when shutdown has cancelled ctx: the post
+	// is out, and forgetting that would send it again.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		err := e.store.Finish(rctx, job)
+		if err == nil || errors.Is(err, ErrNotClaimed) {
+			return err
+		}
+		wait := storeBackoff(e.tick, attempt)
+		if ctx.Err() != nil || !e.clock.Now().Add(wait).Before(leaseUntil) {
+			return err
+		}
+		e.log.Warn("recording a delivery failed; retrying", "destination", job.Destination, "item", job.ArticleKey, "error", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-e.clock.After(wait):
+		}
+	}
 }
 
 // retry counts a failed attempt and requeues the job with backoff, or

@@ -213,15 +213,21 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.deliverLoop(ctx, id)
 		}()
 	}
+	failures := 0
 	for {
+		wait := e.tick
 		if err := e.PollDue(ctx, false); err != nil && ctx.Err() == nil {
-			e.log.Error("poll failed", "error", err)
+			failures++
+			wait = storeBackoff(e.tick, failures)
+			e.log.Error("poll failed; the store may be down", "error", err, "retry_in", wait)
+		} else {
+			failures = 0
+			e.prune(ctx)
 		}
-		e.prune(ctx)
 		select {
 		case <-ctx.Done():
 		case <-e.stopping:
-		case <-e.clock.After(e.tick):
+		case <-e.clock.After(wait):
 			continue
 		}
 		wg.Wait()
@@ -346,11 +352,26 @@ func (e *Engine) PollFeed(ctx context.Context, feedID string, force bool) error 
 		return fmt.Errorf("unknown feed %q", feedID)
 	}
 	log := e.log.With("feed", f.ID)
+	now := e.clock.Now()
+	// Replicas sharing the store poll each feed one at a time: the lease
+	// is taken before the state is read, so the holder sees the state the
+	// previous holder committed.
+	leased, err := e.store.LeaseFeed(ctx, f.ID, e.owner, now, e.lease)
+	if err != nil {
+		return fmt.Errorf("lease feed %s: %w", f.ID, err)
+	}
+	if !leased {
+		return nil
+	}
+	defer func() {
+		if err := e.store.ReleaseFeed(context.WithoutCancel(ctx), f.ID, e.owner); err != nil {
+			log.Warn("release feed lease", "error", err)
+		}
+	}()
 	st, err := e.store.LoadFeed(ctx, f.ID)
 	if err != nil {
 		return fmt.Errorf("load feed %s: %w", f.ID, err)
 	}
-	now := e.clock.Now()
 	if !force && now.Before(st.NextPoll) {
 		return nil
 	}
@@ -620,6 +641,17 @@ func sortOldestFirst(items []Item) {
 		}
 		return da.Compare(db)
 	})
+}
+
+// storeBackoff is the wait after consecutive store failures: doubling
+// from the tick up to 30s, so an unreachable store is neither hammered nor
+// left long after it returns.
+func storeBackoff(tick time.Duration, failures int) time.Duration {
+	d := tick
+	for i := 1; i < failures && d < 30*time.Second; i++ {
+		d *= 2
+	}
+	return min(d, 30*time.Second)
 }
 
 // pollBackoff doubles the wait after each consecutive failure, from the

@@ -85,7 +85,7 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 			MaxAge: cfg.FeedMaxAge(f),
 		})
 	}
-	dests, err := buildDestinations(cfg, mediaClient, o)
+	dests, err := buildDestinations(cfg, st, mediaClient, o)
 	if err != nil {
 		a.Close()
 		return nil, err

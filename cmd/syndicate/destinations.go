@@ -12,7 +12,7 @@ import (
 
 // buildDestinations makes a publisher for every Telegram channel and
 // Mastodon account of the config, in config order.
-func buildDestinations(cfg *config.Config, media *guard.Client, o buildOptions) ([]destination, error) {
+func buildDestinations(cfg *config.Config, st syndicate.Store, media *guard.Client, o buildOptions) ([]destination, error) {
 	dl := downloader{c: media}
 	bots := map[string]*telegram.Bot{}
 	var out []destination
@@ -46,7 +46,7 @@ func buildDestinations(cfg *config.Config, media *guard.Client, o buildOptions) 
 			Label:       "Telegram " + ch.Chat,
 		})
 	}
-	ms, err := buildMastodon(cfg, dl, o)
+	ms, err := buildMastodon(cfg, st, dl, o)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@
 //	order/<d>      Seq (8 bytes) → due time (8 bytes) + article key, for queued and sending records
 //	done/<d>       finish time (8 bytes) + article key → nothing, for final records
 //	destinations   destination id → JSON DestinationState
+//	leases         feed id → lease expiry (8 bytes, Unix ns) + owner
 //
 // Seq comes from the deliveries/<d> bucket's sequence. The due time of an
 // order entry is NotBefore for a queued record and LeaseUntil for a sending
@@ -65,6 +66,7 @@ var (
 	bucketOrder        = []byte("order")
 	bucketDone         = []byte("done")
 	bucketDestinations = []byte("destinations")
+	bucketLeases       = []byte("leases")
 )
 
 // Open opens or creates the database at path, creating its directory
@@ -91,7 +93,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return &Store{db: db, path: path}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketFeeds, bucketSeen, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations} {
+		for _, name := range [][]byte{bucketFeeds, bucketSeen, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations, bucketLeases} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -444,6 +446,119 @@ func (s *Store) List(ctx context.Context, destination string, limit int, states 
 	return out, nil
 }
 
+// Requeue puts a parked or unknown record back at the end of the queue,
+// due now, with its attempts reset; its last error and receipt stay as
+// history.
+func (s *Store) Requeue(ctx context.Context, destination, articleKey string, now time.Time) (bool, error) {
+	var ok bool
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		ok = false
+		b, err := destBuckets(tx, destination, false)
+		if err != nil || b.records == nil || b.order == nil || b.done == nil {
+			return err
+		}
+		key := []byte(articleKey)
+		if b.records.Get(key) == nil {
+			return nil
+		}
+		var d syndicate.Delivery
+		if err := getJSON(b.records, key, &d); err != nil {
+			return err
+		}
+		if d.Status != syndicate.StatusParked && d.Status != syndicate.StatusUnknown {
+			return nil
+		}
+		if err := b.done.Delete(doneKey(d)); err != nil {
+			return err
+		}
+		seq, err := b.records.NextSequence()
+		if err != nil {
+			return err
+		}
+		d.Seq = int64(seq)
+		d.Status = syndicate.StatusQueued
+		d.Attempts = 0
+		d.EnqueuedAt = now
+		d.NotBefore, d.LeaseUntil, d.FinishedAt = time.Time{}, time.Time{}, time.Time{}
+		d.Owner = ""
+		if err := putJSON(b.records, key, d); err != nil {
+			return err
+		}
+		if err := b.order.Put(seqKey(d.Seq), orderValue(d.NotBefore, articleKey)); err != nil {
+			return err
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("requeue %s %s: %w", destination, articleKey, err)
+	}
+	return ok, nil
+}
+
+// LeaseFeed takes the poll lease of a feed until now+ttl when it is free,
+// expired or already owner's.
+func (s *Store) LeaseFeed(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
+	if owner == "" {
+		return false, fmt.Errorf("lease feed %s: empty owner", feedID)
+	}
+	if ttl <= 0 {
+		return false, fmt.Errorf("lease feed %s: ttl %s is not positive", feedID, ttl)
+	}
+	var ok bool
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		ok = false
+		b := tx.Bucket(bucketLeases)
+		if b == nil {
+			return errors.New("no leases bucket")
+		}
+		if v := b.Get([]byte(feedID)); v != nil {
+			until, holder, err := parseLease(v)
+			if err != nil {
+				return err
+			}
+			if holder != owner && until > unixNano(now) {
+				return nil
+			}
+		}
+		ok = true
+		return b.Put([]byte(feedID), leaseValue(now.Add(ttl), owner))
+	})
+	if err != nil {
+		return false, fmt.Errorf("lease feed %s: %w", feedID, err)
+	}
+	return ok, nil
+}
+
+// ReleaseFeed deletes the poll lease of a feed if owner holds it.
+func (s *Store) ReleaseFeed(ctx context.Context, feedID, owner string) error {
+	if owner == "" {
+		return fmt.Errorf("release feed %s: empty owner", feedID)
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLeases)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(feedID))
+		if v == nil {
+			return nil
+		}
+		_, holder, err := parseLease(v)
+		if err != nil {
+			return err
+		}
+		if holder != owner {
+			return nil
+		}
+		return b.Delete([]byte(feedID))
+	})
+	if err != nil {
+		return fmt.Errorf("release feed %s: %w", feedID, err)
+	}
+	return nil
+}
+
 // LoadDestination returns the state of a destination, zero when never saved.
 func (s *Store) LoadDestination(ctx context.Context, destination string) (syndicate.DestinationState, error) {
 	var st syndicate.DestinationState
@@ -467,8 +582,9 @@ func (s *Store) SaveDestination(ctx context.Context, destination string, st synd
 	return nil
 }
 
-// Prune deletes seen keys last seen before before and final records
-// finished before before.
+// Prune deletes seen keys last seen before before, final records
+// finished before before, and feed leases that expired before before (a
+// lease expired then is free at any later time, so no caller can tell).
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	cut := unixNano(before)
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -492,6 +608,9 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := pruneLeases(tx.Bucket(bucketLeases), cut); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketDone).ForEachBucket(func(dest []byte) error {
@@ -519,6 +638,28 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	})
 	if err != nil {
 		return fmt.Errorf("prune before %s: %w", before.Format(time.RFC3339), err)
+	}
+	return nil
+}
+
+func pruneLeases(b *bolt.Bucket, cut int64) error {
+	if b == nil {
+		return nil
+	}
+	var stale [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if until, _, err := parseLease(v); err != nil || until < cut {
+			stale = append(stale, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -618,6 +759,20 @@ func orderValue(due time.Time, articleKey string) []byte {
 func parseOrderValue(v []byte) (int64, string, error) {
 	if len(v) < 8 {
 		return 0, "", errors.New("corrupt order entry")
+	}
+	return int64(binary.BigEndian.Uint64(v)), string(v[8:]), nil
+}
+
+func leaseValue(until time.Time, owner string) []byte {
+	v := make([]byte, 8+len(owner))
+	binary.BigEndian.PutUint64(v, uint64(unixNano(until)))
+	copy(v[8:], owner)
+	return v
+}
+
+func parseLease(v []byte) (int64, string, error) {
+	if len(v) < 8 {
+		return 0, "", errors.New("corrupt lease")
 	}
 	return int64(binary.BigEndian.Uint64(v)), string(v[8:]), nil
 }

@@ -2,10 +2,11 @@
 // replicas can share one queue and the state survives any one of them.
 //
 // It works with a single node, Sentinel and Cluster through
-// redis.UniversalClient. Enqueue, Claim and Finish are each one Lua script
-// over the keys of one destination, so they are atomic; every key a script
-// touches is passed in KEYS and shares one hash tag, so all of them live in
-// one Cluster slot. Durability is Redis's: configure AOF (appendfsync
+// redis.UniversalClient. Enqueue, Claim, Finish and Requeue are each one
+// Lua script over the keys of one destination, and LeaseFeed and
+// ReleaseFeed one over a feed's lease key, so they are atomic; every key a
+// script touches is passed in KEYS and shares one hash tag, so all of them
+// live in one Cluster slot. Durability is Redis's: configure AOF (appendfsync
 // everysec or always) for the guarantee the engine documents.
 //
 // # Key layout
@@ -16,6 +17,7 @@
 //	P:{f:<feed>}:state  STRING  JSON FeedState
 //	P:{f:<feed>}:seen   ZSET    item key, scored by last seen (Unix µs)
 //	P:{f:<feed>}:fp     HASH    item key → fingerprint
+//	P:{f:<feed>}:lease  HASH    owner → the poll lease's holder, until → its expiry (Unix µs)
 //	P:{d:<dest>}:jobs   HASH    article key → JSON Delivery without its item
 //	P:{d:<dest>}:items  HASH    article key → JSON Item
 //	P:{d:<dest>}:order  ZSET    queued and sending article keys, scored by Seq
@@ -35,6 +37,10 @@
 //
 // Prune bounds memory: it trims the seen sets and deletes final records
 // older than its cut-off. A feed's or destination's state key stays.
+//
+// A feed lease is judged by the callers' clock, like every time here; its
+// key also expires on the server's clock a minute after the lease would,
+// so that a lease its holder never released vanishes without Prune.
 package redisstore
 
 import (
@@ -54,6 +60,11 @@ import (
 
 // DefaultPrefix namespaces keys when Options.Prefix is empty.
 const DefaultPrefix = "syndicate"
+
+// leaseGrace is how much longer than the lease itself a lease key lives on
+// the server, so that a caller's clock running slightly behind the
+// server's cannot lose a lease early.
+const leaseGrace = time.Minute
 
 // pruneBatch bounds the keys one prune script deletes, so that no script
 // blocks the server for long.
@@ -442,6 +453,97 @@ func (s *Store) Finish(ctx context.Context, d syndicate.Delivery) error {
 	}
 	if ok != 1 {
 		return fmt.Errorf("redis finish %s %s: %w", d.Destination, d.ArticleKey, syndicate.ErrNotClaimed)
+	}
+	return nil
+}
+
+// requeueScript puts a parked or unknown record back at the end of the
+// queue. KEYS are destKeys; ARGV: article key, enqueued-at text, due score.
+// It returns 1, or 0 when the record is missing or in another state.
+var requeueScript = redis.NewScript(`
+local jobs, items, order, due, done, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local key, enqueued, duescore = ARGV[1], ARGV[2], ARGV[3]
+local cur = redis.call('HGET', jobs, key)
+if not cur then return 0 end
+local rec = cjson.decode(cur)
+if rec.status ~= 'parked' and rec.status ~= 'unknown' then return 0 end
+rec.status = 'queued'
+rec.attempts = nil
+rec.not_before = nil
+rec.owner = nil
+rec.lease_until = nil
+rec.finished_at = nil
+rec.enqueued_at = enqueued
+rec.seq = redis.call('INCR', seq)
+redis.call('HSET', jobs, key, cjson.encode(rec))
+redis.call('ZREM', done, key)
+redis.call('ZADD', order, rec.seq, key)
+redis.call('ZADD', due, duescore, key)
+return 1
+`)
+
+// Requeue puts a parked or unknown record back at the end of the queue,
+// due now, with its attempts reset; its last error and receipt stay as
+// history.
+func (s *Store) Requeue(ctx context.Context, destination, articleKey string, now time.Time) (bool, error) {
+	enqueued, err := now.MarshalText()
+	if err != nil {
+		return false, fmt.Errorf("redis requeue %s %s: %w", destination, articleKey, err)
+	}
+	ok, err := requeueScript.Run(ctx, s.rdb, s.destKeys(destination),
+		articleKey, string(enqueued), minScore).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis requeue %s %s: %w", destination, articleKey, err)
+	}
+	return ok == 1, nil
+}
+
+// leaseScript takes a feed's lease when it is free, expired or owner's.
+// KEYS: the lease key; ARGV: owner, now score, until score, key TTL (ms).
+// It returns 1 when owner holds the lease, else 0.
+var leaseScript = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'owner', 'until')
+if cur[1] and cur[1] ~= ARGV[1] and tonumber(cur[2]) > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`)
+
+// releaseScript deletes a feed's lease if ARGV[1] holds it. KEYS: the
+// lease key. It returns 1 when it deleted the lease.
+var releaseScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`)
+
+// LeaseFeed takes the poll lease of a feed until now+ttl when it is free,
+// expired or already owner's.
+func (s *Store) LeaseFeed(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
+	if owner == "" {
+		return false, fmt.Errorf("redis lease feed %s: empty owner", feedID)
+	}
+	if ttl <= 0 {
+		return false, fmt.Errorf("redis lease feed %s: ttl %s is not positive", feedID, ttl)
+	}
+	keyTTL := (ttl + leaseGrace + time.Millisecond - 1).Milliseconds()
+	ok, err := leaseScript.Run(ctx, s.rdb, []string{s.feedKey(feedID, "lease")},
+		owner, floorMicros(now), ceilMicros(now.Add(ttl)), keyTTL).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis lease feed %s: %w", feedID, err)
+	}
+	return ok == 1, nil
+}
+
+// ReleaseFeed deletes the poll lease of a feed if owner holds it.
+func (s *Store) ReleaseFeed(ctx context.Context, feedID, owner string) error {
+	if owner == "" {
+		return fmt.Errorf("redis release feed %s: empty owner", feedID)
+	}
+	if err := releaseScript.Run(ctx, s.rdb, []string{s.feedKey(feedID, "lease")}, owner).Err(); err != nil {
+		return fmt.Errorf("redis release feed %s: %w", feedID, err)
 	}
 	return nil
 }

@@ -168,6 +168,9 @@ func TestKeyLayout(t *testing.T) {
 		if err := s.MarkSeen(ctx, f, map[string]string{"k": "fp"}, now); err != nil {
 			t.Fatal(err)
 		}
+		if ok, err := s.LeaseFeed(ctx, f, "w", now, time.Minute); err != nil || !ok {
+			t.Fatalf("LeaseFeed = %v, %v", ok, err)
+		}
 	}
 	for _, d := range dests {
 		if err := s.SaveDestination(ctx, d, syndicate.DestinationState{PausedReason: "x"}); err != nil {
@@ -225,7 +228,7 @@ func TestKeyLayout(t *testing.T) {
 		}
 	}
 	// The suffixes are as documented.
-	want := []string{"state", "seen", "fp"}
+	want := []string{"state", "seen", "fp", "lease"}
 	for _, suffix := range want {
 		if !m.Exists(prefix + ":{f:odd%7Dfeed%7Bx}:" + suffix) {
 			t.Errorf("missing key %s", prefix+":{f:odd%7Dfeed%7Bx}:"+suffix)
@@ -291,6 +294,49 @@ func TestPruneBounded(t *testing.T) {
 		default:
 			t.Errorf("key %s left after pruning everything", key)
 		}
+	}
+}
+
+// TestFeedLeaseKeyExpires checks that a lease key outlives its lease on
+// the server's clock, so that no caller loses a lease early, and then
+// vanishes, so that an unreleased lease leaves nothing behind.
+func TestFeedLeaseKeyExpires(t *testing.T) {
+	ctx := context.Background()
+	m := miniredis.RunT(t)
+	s, err := redisstore.New(redis.NewClient(&redis.Options{Addr: m.Addr()}), redisstore.Options{Prefix: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const key = "p:{f:news}:lease"
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	if ok, err := s.LeaseFeed(ctx, "news", "a", now, time.Minute); err != nil || !ok {
+		t.Fatalf("LeaseFeed = %v, %v", ok, err)
+	}
+	m.FastForward(time.Minute + time.Second)
+	if !m.Exists(key) {
+		t.Fatal("lease key gone by the time its lease expires")
+	}
+	// A renewal restarts the key's TTL.
+	if ok, err := s.LeaseFeed(ctx, "news", "a", now.Add(time.Minute), 10*time.Minute); err != nil || !ok {
+		t.Fatalf("renewal = %v, %v", ok, err)
+	}
+	if ttl := m.TTL(key); ttl <= 10*time.Minute {
+		t.Errorf("lease key TTL after renewal = %s, want more than the 10m lease", ttl)
+	}
+	m.FastForward(time.Hour)
+	if m.Exists(key) {
+		t.Errorf("lease key still there long after its lease expired")
+	}
+	// Release deletes the key.
+	if ok, err := s.LeaseFeed(ctx, "news", "b", now.Add(time.Hour), time.Minute); err != nil || !ok {
+		t.Fatalf("LeaseFeed after expiry = %v, %v", ok, err)
+	}
+	if err := s.ReleaseFeed(ctx, "news", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if m.Exists(key) {
+		t.Errorf("lease key left after release")
 	}
 }
 

@@ -62,6 +62,14 @@ func Run(t *testing.T, f Factory) {
 		{"PruneSeen", testPruneSeen},
 		{"PruneRecords", testPruneRecords},
 		{"ConcurrentClaimers", testConcurrentClaimers},
+		{"RequeueParkedAndUnknown", testRequeue},
+		{"RequeueKeepsReceiptOfEdit", testRequeueEdit},
+		{"RequeueRefusesOtherStates", testRequeueRefused},
+		{"FeedLeaseTakeRefuseRenew", testFeedLease},
+		{"FeedLeaseRelease", testFeedLeaseRelease},
+		{"FeedLeaseRejectsBadArgs", testFeedLeaseInvalid},
+		{"ConcurrentFeedLease", testConcurrentFeedLease},
+		{"PruneKeepsFeedLeases", testPruneLeases},
 		{"Ping", testPing},
 		{"Durability", testDurability},
 	}
@@ -961,6 +969,345 @@ func testConcurrentClaimers(t *testing.T, f Factory) {
 	}
 }
 
+func requeue(t *testing.T, s syndicate.Store, dest, key string, now time.Time) bool {
+	t.Helper()
+	ok, err := s.Requeue(context.Background(), dest, key, now)
+	if err != nil {
+		t.Fatalf("Requeue(%s, %s): %v", dest, key, err)
+	}
+	return ok
+}
+
+func maxSeq(ds []syndicate.Delivery) int64 {
+	var m int64
+	for _, d := range ds {
+		m = max(m, d.Seq)
+	}
+	return m
+}
+
+// requeued is what Requeue at now makes of before, given the Seq it got.
+func requeued(before syndicate.Delivery, now time.Time, seq int64) syndicate.Delivery {
+	want := before
+	want.Status = syndicate.StatusQueued
+	want.Seq = seq
+	want.Attempts = 0
+	want.EnqueuedAt = now
+	want.NotBefore, want.LeaseUntil, want.FinishedAt = time.Time{}, time.Time{}, time.Time{}
+	want.Owner = ""
+	return want
+}
+
+func testRequeue(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "parked"), post("tg", "unknown"), post("tg", "sent"), post("tg", "q1"), post("tg", "q2"))
+	c := claim(t, s, "tg", "w", t0, time.Hour, 5)
+	if len(c) != 5 {
+		t.Fatalf("claimed %d jobs, want 5", len(c))
+	}
+	c[0].Status, c[0].Attempts, c[0].LastError = syndicate.StatusParked, 3, "message too long"
+	c[0].NotBefore, c[0].FinishedAt = t0.Add(24*time.Hour), t0.Add(time.Second)
+	finish(t, s, c[0])
+	c[1].Status, c[1].Attempts, c[1].LastError = syndicate.StatusUnknown, 1, "timeout after the request was written"
+	c[1].FinishedAt = t0.Add(2 * time.Second)
+	finish(t, s, c[1])
+	sendOK(t, s, c[2], t0, "m")
+	c[3].Status, c[3].Attempts = syndicate.StatusQueued, 1
+	finish(t, s, c[3])
+	c[4].Status = syndicate.StatusQueued
+	finish(t, s, c[4])
+
+	now := t0.Add(time.Hour)
+	for _, k := range []string{"parked", "unknown"} {
+		before := get(t, s, "tg", akey(k))
+		top := maxSeq(mustList(t, s, "tg"))
+		if !requeue(t, s, "tg", akey(k), now) {
+			t.Fatalf("Requeue of the %s record = false, want true", k)
+		}
+		got := get(t, s, "tg", akey(k))
+		if got.Seq <= top {
+			t.Errorf("requeued %s record has Seq %d, want more than every other (%d)", k, got.Seq, top)
+		}
+		if d := diff(requeued(before, now, got.Seq), got); d != "" {
+			t.Errorf("requeued %s record (-want +got):\n%s", k, d)
+		}
+		if requeue(t, s, "tg", akey(k), now) {
+			t.Errorf("second Requeue of the %s record = true, want false (it is queued)", k)
+		}
+	}
+	queue := []string{akey("q1"), akey("q2"), akey("parked"), akey("unknown")}
+	if d := diff(queue, keysOf(mustList(t, s, "tg", syndicate.StatusQueued))); d != "" {
+		t.Errorf("queued after requeue (-want +got):\n%s", d)
+	}
+	// Queued again, the records are no longer final: pruning every final
+	// record keeps them.
+	if err := s.Prune(ctx, now.Add(1000*time.Hour)); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	for _, k := range []string{"parked", "unknown"} {
+		if _, ok, err := s.Get(ctx, "tg", akey(k)); err != nil || !ok {
+			t.Errorf("Prune removed the requeued %s record (present %v, %v)", k, ok, err)
+		}
+	}
+	if _, ok, _ := s.Get(ctx, "tg", akey("sent")); ok {
+		t.Errorf("Prune kept the sent record; the check above proves nothing")
+	}
+	// They are claimable now, despite the old NotBefore, behind the jobs
+	// that were waiting already.
+	got := claim(t, s, "tg", "w2", now, time.Minute, 10)
+	if d := diff(queue, keysOf(got)); d != "" {
+		t.Errorf("claim after requeue (-want +got):\n%s", d)
+	}
+	for _, d := range got {
+		if d.ArticleKey == akey("parked") && (d.Attempts != 0 || d.LastError != "message too long") {
+			t.Errorf("claimed requeued record: attempts %d last error %q", d.Attempts, d.LastError)
+		}
+	}
+	// A later outcome counts from its own finish time, not the old one.
+	for _, d := range got {
+		if d.ArticleKey == akey("parked") {
+			sendOK(t, s, d, now.Add(time.Minute), "p1")
+		}
+	}
+	if err := s.Prune(ctx, now); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	if g, ok, err := s.Get(ctx, "tg", akey("parked")); err != nil || !ok || g.Status != syndicate.StatusSent {
+		t.Errorf("requeued record sent after the cut-off: present %v, status %q, %v; want kept as sent", ok, g.Status, err)
+	}
+}
+
+func mustList(t *testing.T, s syndicate.Store, dest string, states ...syndicate.Status) []syndicate.Delivery {
+	t.Helper()
+	got, err := s.List(context.Background(), dest, 0, states...)
+	if err != nil {
+		t.Fatalf("List(%s, %v): %v", dest, states, err)
+	}
+	return got
+}
+
+func testRequeueEdit(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"))
+	sendOK(t, s, claim(t, s, "tg", "w", t0, time.Minute, 1)[0], t0, "100", "101")
+	enqueue(t, s, t0.Add(time.Hour), edit("tg", "1", "New title"))
+	d := claim(t, s, "tg", "w", t0.Add(time.Hour), time.Minute, 1)[0]
+	d.Status, d.Attempts, d.LastError, d.FinishedAt = syndicate.StatusParked, 5, "message is not modified", t0.Add(time.Hour)
+	finish(t, s, d)
+	before := get(t, s, "tg", akey("1"))
+
+	now := t0.Add(2 * time.Hour)
+	if !requeue(t, s, "tg", akey("1"), now) {
+		t.Fatal("Requeue of a parked edit = false")
+	}
+	got := get(t, s, "tg", akey("1"))
+	if d := diff(requeued(before, now, got.Seq), got); d != "" {
+		t.Errorf("requeued edit (-want +got):\n%s", d)
+	}
+	if got.Kind != syndicate.JobEdit || len(got.MessageIDs) != 2 || got.Item.Title != "New title" {
+		t.Errorf("requeued edit: kind %q ids %v title %q; want the edit with its receipt", got.Kind, got.MessageIDs, got.Item.Title)
+	}
+}
+
+func testRequeueRefused(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "sent"), post("tg", "sending"), post("tg", "queued"))
+	c := claim(t, s, "tg", "w", t0, time.Hour, 2)
+	sendOK(t, s, c[0], t0, "m")
+	before := mustList(t, s, "tg")
+	for _, tt := range []struct{ dest, key string }{
+		{"tg", akey("sent")},
+		{"tg", akey("sending")},
+		{"tg", akey("queued")},
+		{"tg", akey("missing")},
+		{"masto", akey("sent")},
+	} {
+		ok, err := s.Requeue(ctx, tt.dest, tt.key, t0.Add(time.Hour))
+		if ok || err != nil {
+			t.Errorf("Requeue(%s, %s) = %v, %v; want false, nil", tt.dest, tt.key, ok, err)
+		}
+	}
+	if d := diff(before, mustList(t, s, "tg")); d != "" {
+		t.Errorf("refused Requeue changed records (-want +got):\n%s", d)
+	}
+	if _, ok, _ := s.Get(ctx, "masto", akey("sent")); ok {
+		t.Errorf("Requeue on another destination created a record")
+	}
+	// The indexes are untouched too: only the queued job is claimable, and
+	// the sent record is still pruned as final.
+	if got := claim(t, s, "tg", "w2", t0.Add(time.Minute), time.Hour, 10); diff([]string{akey("queued")}, keysOf(got)) != "" {
+		t.Errorf("claim after refused Requeue = %v, want only %s", keysOf(got), akey("queued"))
+	}
+	if err := s.Prune(ctx, t0.Add(time.Second)); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	if _, ok, _ := s.Get(ctx, "tg", akey("sent")); ok {
+		t.Errorf("sent record not pruned after a refused Requeue")
+	}
+}
+
+func lease(t *testing.T, s syndicate.Store, feed, owner string, now time.Time, ttl time.Duration) bool {
+	t.Helper()
+	ok, err := s.LeaseFeed(context.Background(), feed, owner, now, ttl)
+	if err != nil {
+		t.Fatalf("LeaseFeed(%s, %s): %v", feed, owner, err)
+	}
+	return ok
+}
+
+func release(t *testing.T, s syndicate.Store, feed, owner string) {
+	t.Helper()
+	if err := s.ReleaseFeed(context.Background(), feed, owner); err != nil {
+		t.Fatalf("ReleaseFeed(%s, %s): %v", feed, owner, err)
+	}
+}
+
+func testFeedLease(t *testing.T, f Factory) {
+	s := f.Open(t)
+	steps := []struct {
+		name  string
+		feed  string
+		owner string
+		at    time.Duration // after t0
+		ttl   time.Duration
+		want  bool
+	}{
+		{"free lease taken", "news", "a", 0, time.Minute, true},
+		{"held lease refused", "news", "b", 30 * time.Second, time.Minute, false},
+		{"refused just before expiry", "news", "b", time.Minute - time.Millisecond, time.Minute, false},
+		{"other feed independent", "sport", "b", 30 * time.Second, time.Minute, true},
+		{"odd feed id independent", "a}b{c", "b", 30 * time.Second, time.Minute, true},
+		{"holder renews", "news", "a", 50 * time.Second, time.Minute, true},
+		{"renewal extended the lease", "news", "b", 90 * time.Second, time.Minute, false},
+		{"expired lease taken over", "news", "b", 110 * time.Second, time.Minute, true},
+		{"old holder refused", "news", "a", 110 * time.Second, time.Minute, false},
+		{"holder renews shorter", "news", "b", 120 * time.Second, time.Second, true},
+		{"renewal set now+ttl", "news", "a", 121 * time.Second, time.Minute, true},
+		{"other feeds kept their leases", "sport", "a", 80 * time.Second, time.Minute, false},
+	}
+	for _, st := range steps {
+		if got := lease(t, s, st.feed, st.owner, t0.Add(st.at), st.ttl); got != st.want {
+			t.Errorf("%s: LeaseFeed(%s, %s, t0+%s, %s) = %v, want %v", st.name, st.feed, st.owner, st.at, st.ttl, got, st.want)
+		}
+	}
+}
+
+func testFeedLeaseRelease(t *testing.T, f Factory) {
+	s := f.Open(t)
+	release(t, s, "news", "a") // nothing to release
+	if !lease(t, s, "news", "a", t0, time.Hour) || !lease(t, s, "sport", "a", t0, time.Hour) {
+		t.Fatal("free leases not taken")
+	}
+	release(t, s, "news", "b")
+	if lease(t, s, "news", "b", t0.Add(time.Second), time.Hour) {
+		t.Errorf("release by a non-holder freed the lease")
+	}
+	release(t, s, "news", "a")
+	if !lease(t, s, "news", "b", t0.Add(time.Second), time.Hour) {
+		t.Errorf("release by the holder did not free the lease")
+	}
+	if lease(t, s, "sport", "b", t0.Add(time.Second), time.Hour) {
+		t.Errorf("releasing one feed freed another")
+	}
+	// The former holder's late release leaves the new holder's lease.
+	release(t, s, "news", "a")
+	if lease(t, s, "news", "c", t0.Add(2*time.Second), time.Hour) {
+		t.Errorf("release by the former holder freed the new holder's lease")
+	}
+}
+
+func testFeedLeaseInvalid(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	for _, tt := range []struct {
+		owner string
+		ttl   time.Duration
+	}{
+		{"", time.Minute},
+		{"a", 0},
+		{"a", -time.Second},
+	} {
+		if ok, err := s.LeaseFeed(ctx, "news", tt.owner, t0, tt.ttl); err == nil || ok {
+			t.Errorf("LeaseFeed(owner %q, ttl %s) = %v, %v; want an error", tt.owner, tt.ttl, ok, err)
+		}
+	}
+	if err := s.ReleaseFeed(ctx, "news", ""); err == nil {
+		t.Errorf("ReleaseFeed(empty owner): no error")
+	}
+	// The rejected calls took nothing.
+	if !lease(t, s, "news", "b", t0, time.Minute) {
+		t.Errorf("a rejected LeaseFeed left a lease behind")
+	}
+}
+
+func testConcurrentFeedLease(t *testing.T, f Factory) {
+	const owners = 8
+	s := f.Open(t)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	won := make([]bool, owners)
+	errs := make([]error, owners)
+	for i := range owners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			won[i], errs[i] = s.LeaseFeed(context.Background(), "news", fmt.Sprintf("replica-%d", i), t0, time.Minute)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i := range owners {
+		if errs[i] != nil {
+			t.Errorf("replica-%d: %v", i, errs[i])
+		}
+		if won[i] {
+			if winner >= 0 {
+				t.Errorf("replica-%d and replica-%d both hold the lease", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no replica got the lease")
+	}
+	// The store agrees on who won.
+	if !lease(t, s, "news", fmt.Sprintf("replica-%d", winner), t0.Add(time.Second), time.Minute) {
+		t.Errorf("winner replica-%d cannot renew", winner)
+	}
+	if lease(t, s, "news", fmt.Sprintf("replica-%d", (winner+1)%owners), t0.Add(time.Second), time.Minute) {
+		t.Errorf("a loser got the lease after the race")
+	}
+}
+
+// testPruneLeases checks that Prune(before) keeps every lease that expires
+// at or after before; one that expired earlier is free to every caller
+// whose clock is past before, so a store may drop it.
+func testPruneLeases(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	if !lease(t, s, "news", "a", t0, time.Hour) {
+		t.Fatal("free lease not taken")
+	}
+	if err := s.MarkSeen(ctx, "news", map[string]string{"k": "fp"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []time.Time{t0, t0.Add(time.Hour)} {
+		if err := s.Prune(ctx, cut); err != nil {
+			t.Fatalf("Prune(%v): %v", cut, err)
+		}
+		if lease(t, s, "news", "b", t0.Add(time.Minute), time.Hour) {
+			t.Errorf("after Prune(%v) another owner took a lease held until %v", cut, t0.Add(time.Hour))
+		}
+	}
+	if !lease(t, s, "news", "a", t0.Add(time.Minute), time.Hour) {
+		t.Errorf("after Prune the holder cannot renew")
+	}
+}
+
 func testPing(t *testing.T, f Factory) {
 	if err := f.Open(t).Ping(context.Background()); err != nil {
 		t.Errorf("Ping: %v", err)
@@ -983,6 +1330,9 @@ func testDurability(t *testing.T, f Factory) {
 	}
 	if err := s.SaveDestination(ctx, "tg", dest); err != nil {
 		t.Fatal(err)
+	}
+	if !lease(t, s, "news", "w", t0, time.Minute) {
+		t.Fatal("free feed lease not taken")
 	}
 	enqueue(t, s, t0, post("tg", "1"), post("tg", "2"), post("tg", "3"))
 	c := claim(t, s, "tg", "w", t0, time.Minute, 2)
@@ -1008,6 +1358,9 @@ func testDurability(t *testing.T, f Factory) {
 	}
 	if d := diff(before, after); d != "" {
 		t.Errorf("records after reopen (-want +got):\n%s", d)
+	}
+	if lease(t, s, "news", "w2", t0.Add(time.Second), time.Minute) {
+		t.Errorf("feed lease lost on reopen")
 	}
 	// The lease survives: job 2 is still held by w, job 3 is due.
 	got := claim(t, s, "tg", "w2", t0, time.Minute, 10)

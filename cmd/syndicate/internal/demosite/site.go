@@ -27,10 +27,19 @@ type Site struct {
 	start    time.Time
 }
 
-// Start serves the site on a free loopback port. Article dates are set
-// relative to now, so that they always count as recent.
+// PreferredAddr is where the site listens when the port is free: a fixed
+// address keeps article and image URLs the same from one demo run to the
+// next, as a real site's are.
+const PreferredAddr = "127.0.0.1:8737"
+
+// Start serves the site on PreferredAddr, else on a free loopback port.
+// Article dates are set relative to now, so that they always count as
+// recent.
 func Start(now time.Time) (*Site, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", PreferredAddr)
+	if err != nil {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
@@ -87,7 +96,7 @@ func (s *Site) upload(name string) string              { return s.URL + "/wp-con
 
 func (s *Site) serveFeed(w http.ResponseWriter, r *http.Request, e Edition) {
 	modified := s.start.UTC().Format(http.TimeFormat)
-	etag := fmt.Sprintf(`"%08x"`, crc32.ChecksumIEEE([]byte(e.Lang+modified)))
+	etag := fmt.Sprintf(`"%08x"`, crc32.ChecksumIEEE([]byte(s.URL+e.Lang+modified)))
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Last-Modified", modified)
 	if r.Header.Get("If-None-Match") == etag {
@@ -118,7 +127,8 @@ func (s *Site) feedData(e Edition) map[string]any {
 		// A tracking pixel, as analytics plugins add to feeds.
 		body += `<img src="` + s.URL + `/wp-content/uploads/pixel.png" width="1" height="1" alt="" />`
 		it := feedItem{
-			GUID:       fmt.Sprintf("%s/?p=%d", s.URL, 1000+len(e.Lang)*100+i),
+			// WordPress GUIDs name the post on the site's canonical host.
+			GUID:       fmt.Sprintf("https://freedomvoice.example/?p=%d", 1000+i+100*edition(e.Lang)),
 			Link:       s.articleURL(e, a) + "?utm_source=rss&utm_medium=rss",
 			Title:      a.Title,
 			Author:     a.Author,
@@ -146,6 +156,11 @@ func (s *Site) servePage(w http.ResponseWriter, e Edition, a Article) {
 </head><body><article><h1>%s</h1>%s</article></body></html>`,
 		e.Lang, dir, template.HTMLEscapeString(a.Title), template.HTMLEscapeString(a.Title),
 		s.upload(a.Image), template.HTMLEscapeString(a.Title), template.HTMLEscapeString(a.Title), a.Body)
+}
+
+// edition numbers the editions for post ids.
+func edition(lang string) int {
+	return strings.Index("en ar fa sq", lang) / 3
 }
 
 // excerpt is the first paragraph's text, as WordPress puts in <description>.

@@ -1,0 +1,414 @@
+package mastodonfake
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"image"
+	_ "image/gif" // decoders for the image types the fake accepts
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	_ "golang.org/x/image/webp" // WebP uploads
+)
+
+func (s *Server) handle(req *request, endpoint string, now time.Time) answer {
+	switch endpoint {
+	case "GET /api/v2/instance":
+		if s.opts.NoV2Instance {
+			return errorAnswer(http.StatusNotFound, "Record not found")
+		}
+		return answer{status: 200, body: s.instance(true)}
+	case "GET /api/v1/instance":
+		return answer{status: 200, body: s.instance(false)}
+	case "GET /api/v1/accounts/verify_credentials":
+		return answer{status: 200, body: s.accountJSON(req.account)}
+	case "POST /api/v2/media":
+		return s.upload(req)
+	case "GET /api/v1/media/{id}":
+		return s.getMedia(req)
+	case "PUT /api/v1/media/{id}":
+		return s.putMedia(req)
+	case "POST /api/v1/statuses":
+		return s.postStatus(req, now)
+	case "PUT /api/v1/statuses/{id}":
+		return s.putStatus(req, now)
+	case "GET /api/v1/statuses/{id}":
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if st := s.find(req.vals["id"]); st != nil {
+			return answer{status: 200, body: s.statusJSON(st)}
+		}
+		return errorAnswer(http.StatusNotFound, "Record not found")
+	case "GET /api/v1/accounts/{id}/statuses":
+		return s.accountStatuses(req)
+	}
+	return errorAnswer(http.StatusNotFound, "Record not found")
+}
+
+func (s *Server) instance(v2 bool) map[string]any {
+	o := s.opts
+	media := map[string]any{
+		"supported_mime_types":   o.SupportedMIMETypes,
+		"image_size_limit":       o.ImageSizeLimit,
+		"image_matrix_limit":     o.ImageMatrixLimit,
+		"video_size_limit":       99 << 20,
+		"video_frame_rate_limit": 60,
+		"video_matrix_limit":     8294400,
+	}
+	if v2 {
+		media["description_limit"] = o.DescriptionLimit
+	}
+	host := strings.TrimPrefix(s.ts.URL, "http://")
+	m := map[string]any{
+		"title":   "Fake " + o.Flavour,
+		"version": map[string]string{FlavourMastodon: "4.5.0", FlavourGoToSocial: "3.5.0+0.19.0 gotosocial"}[o.Flavour],
+		"configuration": map[string]any{
+			"statuses": map[string]any{
+				"max_characters":              o.MaxCharacters,
+				"max_media_attachments":       o.MaxMedia,
+				"characters_reserved_per_url": o.ReservedPerURL,
+			},
+			"media_attachments": media,
+		},
+	}
+	if o.Flavour == FlavourGoToSocial {
+		m["source_url"] = "https://github.com/superseriousbusiness/gotosocial"
+	}
+	if v2 {
+		m["domain"] = host
+	} else {
+		m["uri"] = host
+	}
+	return m
+}
+
+func (s *Server) accountJSON(acct string) map[string]any {
+	return map[string]any{"id": "1", "username": acct, "acct": acct, "url": s.ts.URL + "/@" + acct, "display_name": acct}
+}
+
+var mimeExt = map[string]string{"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "video/mp4": "mp4"}
+
+func (s *Server) upload(req *request) answer {
+	fh := req.files["file"]
+	if fh == nil {
+		return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: File can't be blank")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return errorAnswer(http.StatusInternalServerError, "Error processing thumbnail for uploaded media")
+	}
+	data, _ := io.ReadAll(f)
+	f.Close()
+	ct := http.DetectContentType(data)
+	if ct == "application/octet-stream" || ct == "text/plain; charset=utf-8" {
+		ct = fh.Header.Get("Content-Type")
+	}
+	if !oneOf(ct, s.opts.SupportedMIMETypes...) {
+		return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: File content type is invalid, File is invalid")
+	}
+	if int64(len(data)) > s.opts.ImageSizeLimit {
+		return errorAnswer(http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: File file size must be less than %d MB", s.opts.ImageSizeLimit>>20))
+	}
+	desc := req.form.Get("description")
+	if utf8.RuneCountInString(desc) > s.opts.DescriptionLimit {
+		return errorAnswer(http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: Description is too long (maximum is %d characters)", s.opts.DescriptionLimit))
+	}
+	a := &Attachment{Account: req.account, ContentType: ct, Description: desc, Size: len(data), Type: "image"}
+	if strings.HasPrefix(ct, "image/") {
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: File content type is invalid, File is invalid")
+		}
+		if int64(cfg.Width)*int64(cfg.Height) > s.opts.ImageMatrixLimit {
+			return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: File dimensions are too large")
+		}
+		a.Width, a.Height = cfg.Width, cfg.Height
+	} else {
+		a.Type = "video"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	a.ID = strconv.Itoa(s.nextID)
+	a.URL = fmt.Sprintf("%s/system/media/%s.%s", s.ts.URL, a.ID, mimeExt[ct])
+	a.pending = s.opts.MediaProcessing
+	s.media[a.ID] = a
+	if a.pending > 0 {
+		return answer{status: http.StatusAccepted, body: s.mediaJSON(a)}
+	}
+	return answer{status: 200, body: s.mediaJSON(a)}
+}
+
+func (s *Server) mediaJSON(a *Attachment) map[string]any {
+	m := map[string]any{"id": a.ID, "type": a.Type, "description": a.Description, "url": nil, "preview_url": nil,
+		"meta": map[string]any{"original": map[string]any{"width": a.Width, "height": a.Height}}}
+	if a.pending == 0 {
+		m["url"], m["preview_url"] = a.URL, a.URL
+	}
+	return m
+}
+
+func (s *Server) getMedia(req *request) answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.media[req.vals["id"]]
+	if a == nil || a.Account != req.account {
+		return errorAnswer(http.StatusNotFound, "Record not found")
+	}
+	if a.pending > 0 {
+		a.pending--
+		m := s.mediaJSON(a)
+		m["url"], m["preview_url"] = nil, nil
+		return answer{status: http.StatusPartialContent, body: m}
+	}
+	return answer{status: 200, body: s.mediaJSON(a)}
+}
+
+func (s *Server) putMedia(req *request) answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.media[req.vals["id"]]
+	if a == nil || a.Account != req.account || a.StatusID != "" {
+		return errorAnswer(http.StatusNotFound, "Record not found")
+	}
+	if d, ok := req.form["description"]; ok {
+		a.Description = d[0]
+	}
+	return answer{status: 200, body: s.mediaJSON(a)}
+}
+
+func (s *Server) validationError(msg string) answer {
+	if s.opts.Flavour == FlavourGoToSocial {
+		return errorAnswer(http.StatusBadRequest, "Bad Request: "+msg)
+	}
+	return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: "+msg)
+}
+
+// checkText applies the server's length rule.
+func (s *Server) checkText(text, spoiler string) (answer, bool) {
+	gts := s.opts.Flavour == FlavourGoToSocial
+	n := Length(spoiler, text, s.opts.ReservedPerURL, gts)
+	if n <= s.opts.MaxCharacters {
+		return answer{}, true
+	}
+	if gts {
+		return errorAnswer(http.StatusBadRequest, fmt.Sprintf("Bad Request: status too long, %d characters provided (including content warning), limit is %d", n, s.opts.MaxCharacters)), false
+	}
+	return errorAnswer(http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: Text character limit of %d exceeded", s.opts.MaxCharacters)), false
+}
+
+// attach resolves media ids for a status; unknown ids are ignored as
+// Mastodon does.
+func (s *Server) attach(account string, ids []string, statusID string) ([]*Attachment, answer, bool) {
+	if len(ids) > s.opts.MaxMedia {
+		return nil, s.validationError(fmt.Sprintf("Cannot attach more than %d files", s.opts.MaxMedia)), false
+	}
+	var out []*Attachment
+	for _, id := range ids {
+		a := s.media[id]
+		if a == nil || a.Account != account || (a.StatusID != "" && a.StatusID != statusID) {
+			continue
+		}
+		if a.pending > 0 {
+			return nil, errorAnswer(http.StatusUnprocessableEntity, "Cannot attach files that have not finished processing. Try again in a moment!"), false
+		}
+		out = append(out, a)
+	}
+	return out, answer{}, true
+}
+
+func (s *Server) postStatus(req *request, now time.Time) answer {
+	f := req.form
+	key := req.Header.Get("Idempotency-Key")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	useKey := key != "" && s.opts.Flavour == FlavourMastodon
+	if useKey {
+		if e, ok := s.idempotency[req.account+"\x00"+key]; ok && now.Sub(e.at) < time.Hour {
+			if st := s.find(e.statusID); st != nil {
+				return answer{status: 200, body: s.statusJSON(st)}
+			}
+		}
+	}
+	text, spoiler := f.Get("status"), f.Get("spoiler_text")
+	ids := f["media_ids[]"]
+	if strings.TrimSpace(text) == "" && len(ids) == 0 {
+		return s.validationError("Text can't be blank")
+	}
+	if a, ok := s.checkText(text, spoiler); !ok {
+		return a
+	}
+	media, a, ok := s.attach(req.account, ids, "")
+	if !ok {
+		return a
+	}
+	vis := f.Get("visibility")
+	if vis == "" {
+		vis = "public"
+		if s.opts.Flavour == FlavourGoToSocial {
+			vis = "unlisted"
+		}
+	}
+	s.nextID++
+	st := &Status{
+		ID: strconv.Itoa(s.nextID), Account: req.account, Text: text, SpoilerText: spoiler, Visibility: vis,
+		Language: language(f.Get("language")), Sensitive: f.Get("sensitive") == "true" || spoiler != "",
+		IdempotencyKey: key, CreatedAt: now,
+	}
+	st.URL = fmt.Sprintf("%s/@%s/%s", s.ts.URL, req.account, st.ID)
+	s.setText(st, text)
+	for _, m := range media {
+		m.StatusID = st.ID
+		st.Media = append(st.Media, *m)
+	}
+	s.statuses = append(s.statuses, st)
+	if useKey {
+		s.idempotency[req.account+"\x00"+key] = idemEntry{statusID: st.ID, at: now}
+	}
+	return answer{status: 200, body: s.statusJSON(st)}
+}
+
+func (s *Server) putStatus(req *request, now time.Time) answer {
+	f := req.form
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.find(req.vals["id"])
+	if st == nil || st.Account != req.account {
+		return errorAnswer(http.StatusNotFound, "Record not found")
+	}
+	text, spoiler := f.Get("status"), f.Get("spoiler_text")
+	if a, ok := s.checkText(text, spoiler); !ok {
+		return a
+	}
+	ids, hasMedia := f["media_ids[]"]
+	media, a, ok := s.attach(req.account, ids, st.ID)
+	if !ok {
+		return a
+	}
+	st.Text, st.SpoilerText = text, spoiler
+	s.setText(st, text)
+	if l := f.Get("language"); l != "" {
+		st.Language = language(l)
+	}
+	st.Sensitive = f.Get("sensitive") == "true" || spoiler != ""
+	if hasMedia {
+		st.Media = nil
+		for _, m := range media {
+			m.StatusID = st.ID
+			st.Media = append(st.Media, *m)
+		}
+	}
+	// media_attributes[][id] and [][description] come in order.
+	attrIDs, descs := f["media_attributes[][id]"], f["media_attributes[][description]"]
+	for i, id := range attrIDs {
+		for j := range st.Media {
+			if st.Media[j].ID == id && i < len(descs) {
+				st.Media[j].Description = descs[i]
+				if m := s.media[id]; m != nil {
+					m.Description = descs[i]
+				}
+			}
+		}
+	}
+	st.Edits++
+	st.EditedAt = now
+	return answer{status: 200, body: s.statusJSON(st)}
+}
+
+func (s *Server) accountStatuses(req *request) answer {
+	limit := 20
+	if l, err := strconv.Atoi(req.URL.Query().Get("limit")); err == nil && l > 0 {
+		limit = min(l, 40)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for i := len(s.statuses) - 1; i >= 0 && len(out) < limit; i-- {
+		if s.statuses[i].Account == req.account {
+			out = append(out, s.statusJSON(s.statuses[i]))
+		}
+	}
+	return answer{status: 200, body: out}
+}
+
+func (s *Server) find(id string) *Status {
+	for _, st := range s.statuses {
+		if st.ID == id {
+			return st
+		}
+	}
+	return nil
+}
+
+var languageRE = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+// language keeps a valid code; Mastodon falls back to the account's
+// language for anything else.
+func language(l string) string {
+	if languageRE.MatchString(l) {
+		return l
+	}
+	return "en"
+}
+
+// setText derives what followers see from the status text.
+func (s *Server) setText(st *Status, text string) {
+	st.Mentions = Mentions(text)
+	st.Tags = Hashtags(text)
+	st.Content = contentHTML(text)
+}
+
+// contentHTML renders text as the server's HTML: escaped, URLs linked,
+// paragraphs and line breaks.
+func contentHTML(text string) string {
+	var b strings.Builder
+	for para := range strings.SplitSeq(text, "\n\n") {
+		b.WriteString("<p>")
+		spans := urlSpans(para)
+		sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+		last := 0
+		for _, sp := range spans {
+			b.WriteString(strings.ReplaceAll(html.EscapeString(para[last:sp.start]), "\n", "<br />"))
+			u := html.EscapeString(para[sp.start:sp.end])
+			fmt.Fprintf(&b, `<a href="%s" rel="nofollow noopener" target="_blank">%s</a>`, u, u)
+			last = sp.end
+		}
+		b.WriteString(strings.ReplaceAll(html.EscapeString(para[last:]), "\n", "<br />"))
+		b.WriteString("</p>")
+	}
+	return b.String()
+}
+
+func (s *Server) statusJSON(st *Status) map[string]any {
+	var media []map[string]any
+	for _, m := range st.Media {
+		mm := m
+		media = append(media, s.mediaJSON(&mm))
+	}
+	var mentions []map[string]string
+	for _, m := range st.Mentions {
+		mentions = append(mentions, map[string]string{"id": "2", "username": strings.Split(m, "@")[0], "acct": m, "url": "https://example.invalid/@" + m})
+	}
+	var tags []map[string]string
+	for _, t := range st.Tags {
+		tags = append(tags, map[string]string{"name": t, "url": s.ts.URL + "/tags/" + t})
+	}
+	m := map[string]any{
+		"id": st.ID, "uri": st.URL, "url": st.URL, "content": st.Content, "created_at": st.CreatedAt.UTC().Format(time.RFC3339),
+		"spoiler_text": st.SpoilerText, "visibility": st.Visibility, "language": st.Language, "sensitive": st.Sensitive,
+		"media_attachments": media, "mentions": mentions, "tags": tags, "account": s.accountJSON(st.Account),
+	}
+	if !st.EditedAt.IsZero() {
+		m["edited_at"] = st.EditedAt.UTC().Format(time.RFC3339)
+	}
+	return m
+}

@@ -1,0 +1,579 @@
+// Package mastodonfake is an in-process Mastodon API server for tests and
+// demos: it serves the client API the bots use, validates requests against
+// the endpoints' OpenAPI description, applies Mastodon's (or GoToSocial's)
+// length rules, Idempotency-Key semantics, media processing and rate
+// limits, injects faults on demand and records everything.
+package mastodonfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server flavours: servers that speak the Mastodon client API differently.
+const (
+	FlavourMastodon = "mastodon"
+	// FlavourGoToSocial ignores Idempotency-Key, answers validation errors
+	// with 400, defaults to unlisted and counts URLs at full length.
+	FlavourGoToSocial = "gotosocial"
+)
+
+// Options configure a fake server; zero values take Mastodon's defaults.
+type Options struct {
+	// Now is the fake's clock (default time.Now).
+	Now                func() time.Time
+	MaxCharacters      int
+	MaxMedia           int
+	ReservedPerURL     int
+	DescriptionLimit   int
+	ImageSizeLimit     int64
+	ImageMatrixLimit   int64
+	SupportedMIMETypes []string
+	Flavour            string
+	// Tokens maps access tokens to account user names (default
+	// {"test-token": "bot"}).
+	Tokens map[string]string
+	// NoV2Instance makes GET /api/v2/instance answer 404 (servers before 4.0).
+	NoV2Instance bool
+	// MediaProcessing is how many times GET /api/v1/media/:id answers 206
+	// before 200; with 0 uploads are processed at once (200).
+	MediaProcessing int
+	RateLimits      RateLimits
+}
+
+// RateLimits are per-account request budgets over sliding windows.
+type RateLimits struct {
+	Requests       int
+	RequestsWindow time.Duration
+	Media          int
+	MediaWindow    time.Duration
+	Statuses       int
+	StatusesWindow time.Duration
+}
+
+// Fault is an injected failure for one request.
+type Fault struct {
+	// Status and Error answer the request with this code and error text
+	// without doing anything.
+	Status int
+	Error  string
+	// DropAfterCreate performs the request, then closes the connection
+	// without answering (a crash or timeout after the server acted).
+	DropAfterCreate bool
+	// HangAfterCreate performs the request, then answers only after the
+	// client gave up.
+	HangAfterCreate bool
+}
+
+// Status is a status as followers see it.
+type Status struct {
+	ID          string
+	URL         string
+	Account     string
+	Text        string
+	Content     string
+	SpoilerText string
+	Visibility  string
+	Language    string
+	Sensitive   bool
+	Media       []Attachment
+	Mentions    []string
+	Tags        []string
+	// IdempotencyKey is the key the status was created with.
+	IdempotencyKey string
+	CreatedAt      time.Time
+	EditedAt       time.Time
+	Edits          int
+}
+
+// Attachment is an uploaded media file.
+type Attachment struct {
+	ID          string
+	Account     string
+	Type        string
+	ContentType string
+	URL         string
+	Description string
+	Size        int
+	Width       int
+	Height      int
+	StatusID    string
+	// pending counts the 206 answers still to give.
+	pending int
+}
+
+// Request is a recorded request.
+type Request struct {
+	Method string
+	Path   string
+	// Endpoint is "METHOD /path/{template}" as in the spec.
+	Endpoint       string
+	Query          url.Values
+	Form           url.Values
+	Files          []string
+	IdempotencyKey string
+	// Authorization is the header as sent.
+	Authorization string
+	Status        int
+	At            time.Time
+}
+
+// Server is a running fake.
+type Server struct {
+	opts Options
+	spec Spec
+	ts   *httptest.Server
+	done chan struct{}
+
+	mu          sync.Mutex
+	requests    []Request
+	specErrors  []string
+	statuses    []*Status
+	media       map[string]*Attachment
+	idempotency map[string]idemEntry
+	faults      map[string][]Fault
+	windows     map[string][]time.Time
+	nextID      int
+}
+
+type idemEntry struct {
+	statusID string
+	at       time.Time
+}
+
+// New starts a fake server.
+func New(opts Options) *Server {
+	s := newServer(opts)
+	s.ts = httptest.NewServer(s)
+	return s
+}
+
+func newServer(opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxCharacters == 0 {
+		opts.MaxCharacters = 500
+	}
+	if opts.MaxMedia == 0 {
+		opts.MaxMedia = 4
+	}
+	if opts.ReservedPerURL == 0 {
+		opts.ReservedPerURL = 23
+	}
+	if opts.DescriptionLimit == 0 {
+		opts.DescriptionLimit = 1500
+	}
+	if opts.ImageSizeLimit == 0 {
+		opts.ImageSizeLimit = 16 << 20
+	}
+	if opts.ImageMatrixLimit == 0 {
+		opts.ImageMatrixLimit = 33177600
+	}
+	if len(opts.SupportedMIMETypes) == 0 {
+		opts.SupportedMIMETypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"}
+	}
+	if opts.Flavour == "" {
+		opts.Flavour = FlavourMastodon
+	}
+	if opts.Tokens == nil {
+		opts.Tokens = map[string]string{"test-token": "bot"}
+	}
+	r := &opts.RateLimits
+	if r.Requests == 0 {
+		r.Requests, r.RequestsWindow = 300, 5*time.Minute
+	}
+	if r.Media == 0 {
+		r.Media, r.MediaWindow = 30, 30*time.Minute
+	}
+	if r.Statuses == 0 {
+		r.Statuses, r.StatusesWindow = 300, 3*time.Hour
+	}
+	spec, err := loadSpec()
+	if err != nil {
+		panic(err) // the embedded spec is part of the build
+	}
+	return &Server{
+		opts:        opts,
+		spec:        spec,
+		done:        make(chan struct{}),
+		media:       map[string]*Attachment{},
+		idempotency: map[string]idemEntry{},
+		faults:      map[string][]Fault{},
+		windows:     map[string][]time.Time{},
+		nextID:      110000000000000000,
+	}
+}
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return s.ts.URL }
+
+// Close stops the server and releases requests still hanging.
+func (s *Server) Close() {
+	close(s.done)
+	s.ts.CloseClientConnections()
+	s.ts.Close()
+}
+
+// Fail queues faults for the next requests to endpoint ("POST
+// /api/v1/statuses", "GET /api/v1/media/{id}", …), one per request.
+func (s *Server) Fail(endpoint string, faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[endpoint] = append(s.faults[endpoint], faults...)
+}
+
+// Statuses returns the account's statuses as followers see them, oldest
+// first, edits applied.
+func (s *Server) Statuses() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Status, 0, len(s.statuses))
+	for _, st := range s.statuses {
+		c := *st
+		c.Media = append([]Attachment(nil), st.Media...)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Requests returns every request received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// SpecErrors returns what requests did that the API description does not
+// allow (unknown endpoints or parameters, wrong types).
+func (s *Server) SpecErrors() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.specErrors...)
+}
+
+// CountStatus returns how many requests got the HTTP status code.
+func (s *Server) CountStatus(code int) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Status == code {
+			n++
+		}
+	}
+	return n
+}
+
+// SetMaxCharacters changes the character limit (a server reconfigured).
+func (s *Server) SetMaxCharacters(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.MaxCharacters = n
+}
+
+// request is the parsed request handed to the handlers.
+type request struct {
+	*http.Request
+	op      *Operation
+	vals    map[string]string
+	form    url.Values
+	files   map[string]*multipart.FileHeader
+	account string
+	rec     *Request
+}
+
+// answer is what a handler returns.
+type answer struct {
+	status int
+	body   any
+	// after runs once the answer was decided and before it is written:
+	// it applies the fault that follows a successful action.
+	fault *Fault
+}
+
+func errorAnswer(status int, msg string) answer {
+	return answer{status: status, body: map[string]string{"error": msg}}
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := s.opts.Now()
+	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Authorization: r.Header.Get("Authorization"), At: now}
+	req := &request{Request: r, rec: &rec}
+	a := s.serve(req, now)
+
+	s.mu.Lock()
+	rec.Status = a.status
+	s.requests = append(s.requests, rec)
+	headers := s.rateHeaders(req.account, req.op, now)
+	s.mu.Unlock()
+
+	if a.fault != nil && a.fault.DropAfterCreate {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+	}
+	if a.fault != nil && a.fault.HangAfterCreate {
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		return
+	}
+	for k, v := range headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(a.status)
+	if a.body != nil {
+		_ = json.NewEncoder(w).Encode(a.body)
+	}
+}
+
+func (s *Server) serve(req *request, now time.Time) answer {
+	op, vals := s.spec.match(req.Method, req.URL.Path)
+	if op == nil {
+		s.specError(fmt.Sprintf("unknown endpoint %s %s", req.Method, req.URL.Path))
+		return errorAnswer(http.StatusNotFound, "Record not found")
+	}
+	req.op, req.vals = op, vals
+	endpoint := op.Method + " " + op.Path
+	req.rec.Endpoint = endpoint
+	if err := s.parseBody(req); err != nil {
+		s.specError(fmt.Sprintf("%s: %v", endpoint, err))
+		return errorAnswer(http.StatusBadRequest, err.Error())
+	}
+	var files []string
+	for f := range req.files {
+		files = append(files, f)
+	}
+	req.rec.Form, req.rec.Files = req.form, files
+	if errs := op.validate(req.URL.Query(), req.form, files); len(errs) > 0 {
+		for _, e := range errs {
+			s.specError(endpoint + ": " + e)
+		}
+		return errorAnswer(http.StatusBadRequest, "fake: request does not match the API description: "+strings.Join(errs, "; "))
+	}
+	if v := req.form.Get("visibility"); v != "" && !oneOf(v, "public", "unlisted", "private", "direct") {
+		return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: Visibility is not included in the list")
+	}
+
+	public := strings.Contains(op.Path, "/instance")
+	if !public {
+		token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		acct, known := s.opts.Tokens[token]
+		if !ok || !known {
+			return errorAnswer(http.StatusUnauthorized, "The access token is invalid")
+		}
+		req.account = acct
+	}
+
+	s.mu.Lock()
+	if f, ok := s.nextFault(endpoint); ok && !f.DropAfterCreate && !f.HangAfterCreate {
+		s.mu.Unlock()
+		msg := f.Error
+		if msg == "" {
+			msg = defaultError(f.Status)
+		}
+		return errorAnswer(f.Status, msg)
+	} else if ok {
+		s.mu.Unlock()
+		a := s.handle(req, endpoint, now)
+		a.fault = &f
+		return a
+	}
+	if req.account != "" {
+		if !s.takeRate(req.account, endpoint, now) {
+			s.mu.Unlock()
+			return errorAnswer(http.StatusTooManyRequests, "Too many requests")
+		}
+	}
+	s.mu.Unlock()
+	return s.handle(req, endpoint, now)
+}
+
+func (s *Server) nextFault(endpoint string) (Fault, bool) {
+	q := s.faults[endpoint]
+	if len(q) == 0 {
+		return Fault{}, false
+	}
+	s.faults[endpoint] = q[1:]
+	return q[0], true
+}
+
+func (s *Server) specError(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.specErrors = append(s.specErrors, msg)
+}
+
+func defaultError(code int) string {
+	switch code {
+	case 401:
+		return "The access token is invalid"
+	case 403:
+		return "This action is not allowed"
+	case 404:
+		return "Record not found"
+	case 410:
+		return "Account is suspended"
+	case 422:
+		return "Validation failed"
+	case 429:
+		return "Too many requests"
+	case 503:
+		return "Service Unavailable"
+	}
+	return http.StatusText(code)
+}
+
+func (s *Server) parseBody(req *request) error {
+	req.form = url.Values{}
+	if req.Body == nil || req.Method == http.MethodGet {
+		return nil
+	}
+	ct, params, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	switch ct {
+	case "", "application/x-www-form-urlencoded":
+		b, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		if err != nil {
+			return err
+		}
+		v, err := url.ParseQuery(string(b))
+		if err != nil {
+			return fmt.Errorf("form body: %w", err)
+		}
+		req.form = v
+	case "multipart/form-data":
+		mr := multipart.NewReader(req.Body, params["boundary"])
+		f, err := mr.ReadForm(64 << 20)
+		if err != nil {
+			return fmt.Errorf("multipart body: %w", err)
+		}
+		req.form = url.Values(f.Value)
+		req.files = map[string]*multipart.FileHeader{}
+		for k, fhs := range f.File {
+			req.files[k] = fhs[0]
+		}
+	case "application/json":
+		var m map[string]any
+		if err := json.NewDecoder(io.LimitReader(req.Body, 1<<20)).Decode(&m); err != nil {
+			return fmt.Errorf("json body: %w", err)
+		}
+		for k, v := range m {
+			switch x := v.(type) {
+			case []any:
+				for _, e := range x {
+					req.form.Add(k+"[]", fmt.Sprint(e))
+				}
+			case nil:
+			default:
+				req.form.Set(k, fmt.Sprint(x))
+			}
+		}
+	default:
+		return fmt.Errorf("unsupported content type %q", ct)
+	}
+	return nil
+}
+
+// families returns the rate-limit families a request counts in.
+func families(endpoint string) []string {
+	switch endpoint {
+	case "POST /api/v2/media":
+		return []string{"requests", "media"}
+	case "POST /api/v1/statuses":
+		return []string{"requests", "statuses"}
+	}
+	return []string{"requests"}
+}
+
+func (s *Server) limit(family string) (int, time.Duration) {
+	r := s.opts.RateLimits
+	switch family {
+	case "media":
+		return r.Media, r.MediaWindow
+	case "statuses":
+		return r.Statuses, r.StatusesWindow
+	}
+	return r.Requests, r.RequestsWindow
+}
+
+// window returns the times of the family's requests still in its window.
+func (s *Server) window(account, family string, now time.Time) []time.Time {
+	_, d := s.limit(family)
+	key := account + "/" + family
+	w := s.windows[key]
+	i := 0
+	for i < len(w) && !w[i].After(now.Add(-d)) {
+		i++
+	}
+	w = w[i:]
+	s.windows[key] = w
+	return w
+}
+
+// takeRate counts a request, or reports false when a family is exhausted.
+func (s *Server) takeRate(account, endpoint string, now time.Time) bool {
+	for _, f := range families(endpoint) {
+		n, _ := s.limit(f)
+		if len(s.window(account, f, now)) >= n {
+			return false
+		}
+	}
+	for _, f := range families(endpoint) {
+		key := account + "/" + f
+		s.windows[key] = append(s.windows[key], now)
+	}
+	return true
+}
+
+// rateHeaders reports the family closest to its limit, as Mastodon does.
+func (s *Server) rateHeaders(account string, op *Operation, now time.Time) map[string]string {
+	if account == "" || op == nil {
+		return nil
+	}
+	best := ""
+	bestLeft := 0.0
+	var lim, rem int
+	var reset time.Time
+	for _, f := range families(op.Method + " " + op.Path) {
+		n, d := s.limit(f)
+		w := s.window(account, f, now)
+		left := float64(n-len(w)) / float64(n)
+		if best == "" || left < bestLeft {
+			best, bestLeft = f, left
+			lim, rem = n, max(0, n-len(w))
+			reset = now.Add(d)
+			if len(w) > 0 {
+				reset = w[0].Add(d)
+			}
+		}
+	}
+	return map[string]string{
+		"X-RateLimit-Limit":     strconv.Itoa(lim),
+		"X-RateLimit-Remaining": strconv.Itoa(rem),
+		"X-RateLimit-Reset":     reset.UTC().Format("2006-01-02T15:04:05.000000Z"),
+	}
+}
+
+func oneOf(v string, set ...string) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,434 @@
+// Package mastodon posts articles as statuses to an account on a server
+// speaking the Mastodon client API (Mastodon, GoToSocial, Pleroma, Akkoma).
+//
+// Render is a pure function from an article to a status that fits the
+// server's limit as Mastodon counts it. An Account delivers statuses: it
+// uploads the lead image with alt text, paces requests under the account's
+// rate limits, and classifies failures once for the engine.
+//
+// Delivery guarantee: every new status carries an Idempotency-Key derived
+// from the destination, the article and its version, so a retry after a
+// timeout or crash returns the status the server already made instead of
+// posting again. Mastodon remembers a key for one hour; a job whose first
+// attempt is older than keyTrust and whose last attempt may have reached
+// the server is reported as ErrAmbiguous, so the destination's policy
+// decides. For servers that ignore the key (GoToSocial), a retry after an
+// uncertain attempt first looks for the status among the account's latest.
+package mastodon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	gomastodon "github.com/mattn/go-mastodon"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
+)
+
+const (
+	kindRateLimited = syndicate.ErrRateLimited
+	kindDestination = syndicate.ErrPermanentDestination
+	// keyTrust is how long after the first attempt a retry still relies on
+	// the server's one-hour memory of Idempotency-Keys, with a margin for
+	// clock skew and the retry's own duration.
+	keyTrust = 55 * time.Minute
+	// maxRenders bounds re-rendering after "too long" answers.
+	maxRenders = 5
+)
+
+// TelegramLinks finds the same article's post on the operator's Telegram
+// channel, for the status to link to once it exists.
+type TelegramLinks interface {
+	// TelegramURL returns the post's public link, or "" when there is none.
+	TelegramURL(ctx context.Context, articleKey string) (string, error)
+}
+
+// AccountOptions configure an Account.
+type AccountOptions struct {
+	// ID is the destination id from the configuration.
+	ID string
+	// Server is the base URL, e.g. https://mastodon.social.
+	Server string
+	// Token is the access token; it never appears in logs or errors.
+	Token string
+	// HTTPClient's Transport carries the requests (default
+	// http.DefaultTransport); its Timeout is ignored in favour of CallTimeout.
+	HTTPClient *http.Client
+	Format     Format
+	Downloader Downloader
+	// Limiter paces requests (default an in-process LocalLimiter).
+	Limiter       Limiter
+	TelegramLinks TelegramLinks
+	Logger        *slog.Logger
+	Now           func() time.Time
+	// Sleep waits between media polls (default a timer).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// CallTimeout bounds every request (default 30s).
+	CallTimeout time.Duration
+	// MediaPollInterval and MediaPolls bound waiting for media
+	// processing (default 1s, 30 polls).
+	MediaPollInterval time.Duration
+	MediaPolls        int
+	UserAgent         string
+}
+
+// Account publishes to one account; it implements syndicate.Publisher and
+// syndicate.Editor and is safe for concurrent use.
+type Account struct {
+	opts   AccountOptions
+	tmpl   string
+	client *gomastodon.Client
+
+	mu          sync.Mutex
+	server      server
+	limitsUntil time.Time
+	// attempts remembers, per Idempotency-Key, the first attempt and
+	// whether an attempt may have reached the server without an answer.
+	attempts map[string]*attempt
+}
+
+type attempt struct {
+	first     time.Time
+	uncertain bool
+	media     []gomastodon.ID
+}
+
+var (
+	_ syndicate.Publisher = (*Account)(nil)
+	_ syndicate.Editor    = (*Account)(nil)
+)
+
+// NewAccount returns the publisher of one account.
+func NewAccount(o AccountOptions) (*Account, error) {
+	if o.ID == "" || o.Server == "" || o.Token == "" {
+		return nil, errors.New("mastodon account: id, server and token are required")
+	}
+	if err := o.Format.Validate(); err != nil {
+		return nil, fmt.Errorf("mastodon account %s: %w", o.ID, err)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 30 * time.Second
+	}
+	if o.MediaPollInterval <= 0 {
+		o.MediaPollInterval = time.Second
+	}
+	if o.MediaPolls <= 0 {
+		o.MediaPolls = 30
+	}
+	if o.Limiter == nil {
+		o.Limiter = NewLocalLimiter(LocalLimiterOptions{Now: o.Now})
+	}
+	base := http.DefaultTransport
+	if o.HTTPClient != nil && o.HTTPClient.Transport != nil {
+		base = o.HTTPClient.Transport
+	}
+	a := &Account{opts: o, attempts: map[string]*attempt{}}
+	a.client = gomastodon.NewClient(&gomastodon.Config{Server: strings.TrimRight(o.Server, "/"), AccessToken: o.Token})
+	a.client.Client = http.Client{Transport: &transport{base: base, onHeader: a.observeRate}}
+	a.client.UserAgent = o.UserAgent
+	return a, nil
+}
+
+func (a *Account) now() time.Time { return a.opts.Now() }
+
+// EditWindow implements syndicate.Editor.
+func (a *Account) EditWindow() time.Duration { return a.opts.Format.EditWindow }
+
+// Preview implements syndicate.Publisher: the status as it would be posted,
+// with the server's limits when they were read already, else the defaults.
+func (a *Account) Preview(item syndicate.Item) (string, error) {
+	a.mu.Lock()
+	lim := a.server.limits
+	a.mu.Unlock()
+	st, err := Render(item, a.opts.Format, lim)
+	if err != nil {
+		return "", err
+	}
+	return st.Preview(), nil
+}
+
+// observeRate slows down when the server says the budget is running low.
+func (a *Account) observeRate(st rateState) {
+	now := a.now()
+	if st.Limit <= 0 || !st.Reset.After(now) {
+		return
+	}
+	key := a.opts.ID + "/requests"
+	switch {
+	case st.Remaining <= 1:
+		a.opts.Limiter.Block(key, st.Reset)
+	case st.Remaining*10 < st.Limit:
+		// Spread what is left over the time until the reset.
+		a.opts.Limiter.Block(key, now.Add(st.Reset.Sub(now)/time.Duration(st.Remaining+1)))
+	}
+}
+
+// wait takes a slot in each of the account's budget families.
+func (a *Account) wait(ctx context.Context, families ...string) error {
+	for _, f := range families {
+		if err := a.opts.Limiter.Wait(ctx, a.opts.ID+"/"+f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// call bounds one API call: go-mastodon's own client has no timeout.
+func (a *Account) call(ctx context.Context, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
+	defer cancel()
+	return fn(ctx)
+}
+
+// IdempotencyKey derives the key of a job: the same article version on the
+// same destination always gets the same key. Re-rendering shorter after a
+// "too long" answer keeps the key: the refused attempt created nothing, and
+// the server stores a key only with the status it created.
+func IdempotencyKey(job syndicate.Delivery) string {
+	h := sha256.New()
+	for _, s := range []string{job.Destination, job.ArticleKey, string(job.Kind), job.Item.Fingerprint()} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Publish implements syndicate.Publisher.
+func (a *Account) Publish(ctx context.Context, job syndicate.Delivery) (syndicate.Receipt, error) {
+	r, err := a.publish(ctx, job)
+	if err != nil {
+		de := classify(err, a.now())
+		de.Err = scrubError(de.Err, a.opts.Token)
+		level := slog.LevelWarn
+		if de.Kind == syndicate.ErrRateLimited {
+			level = slog.LevelDebug // pacing, not a failure
+		}
+		a.opts.Logger.Log(ctx, level, "mastodon delivery failed", "destination", a.opts.ID, "item", job.ArticleKey,
+			"kind", de.Kind.String(), "retry_after", de.RetryAfter, "error", de.Err)
+		return syndicate.Receipt{}, de
+	}
+	return r, nil
+}
+
+func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicate.Receipt, error) {
+	if job.Kind == syndicate.JobEdit {
+		return a.edit(ctx, job)
+	}
+	key := IdempotencyKey(job)
+	at := a.attempt(key, job)
+	lim, err := a.limits(ctx)
+	if err != nil {
+		return syndicate.Receipt{}, err
+	}
+
+	a.mu.Lock()
+	ignoresKeys := a.server.ignoresKeys
+	a.mu.Unlock()
+	if at.uncertain || job.Attempts > 0 {
+		if ignoresKeys || a.now().Sub(at.first) > keyTrust {
+			if r, ok := a.findPosted(ctx, job.Item); ok {
+				a.done(key)
+				return r, nil
+			}
+		}
+	}
+
+	st, err := a.render(ctx, job, lim)
+	if err != nil {
+		return syndicate.Receipt{}, err
+	}
+	ids := at.media
+	if ids == nil {
+		if ids, err = a.uploadMedia(ctx, st, lim, job.ArticleKey); err != nil {
+			return syndicate.Receipt{}, err
+		}
+		a.mu.Lock()
+		at.media = ids
+		a.mu.Unlock()
+	}
+
+	for renders := 1; ; {
+		toot := &gomastodon.Toot{
+			Status: st.Text, SpoilerText: st.SpoilerText, Visibility: st.Visibility,
+			Language: st.Language, Sensitive: st.Sensitive, MediaIDs: ids,
+		}
+		if err := a.wait(ctx, "statuses", "requests"); err != nil {
+			return syndicate.Receipt{}, err
+		}
+		var posted *gomastodon.Status
+		// The key also lets Go's transport resend the request once when a
+		// reused connection breaks before the answer; servers that ignore
+		// the key do not get it, so nothing resends behind our back.
+		pctx := ctx
+		if !ignoresKeys {
+			pctx = withIdempotencyKey(ctx, key)
+		}
+		err := a.call(pctx, func(ctx context.Context) error {
+			var err error
+			posted, err = a.client.PostStatus(ctx, toot)
+			return err
+		})
+		if err == nil {
+			a.done(key)
+			return syndicate.Receipt{MessageIDs: []string{string(posted.ID)}, URL: posted.URL}, nil
+		}
+		switch {
+		case isTooLong(err) && renders < maxRenders:
+			renders++
+			lim = a.shorter(lim, err)
+			if st, err = a.render(ctx, job, lim); err != nil {
+				return syndicate.Receipt{}, err
+			}
+			a.opts.Logger.Info("mastodon status re-rendered shorter", "destination", a.opts.ID,
+				"item", job.ArticleKey, "limit", lim.MaxCharacters, "urls_in_full", lim.CountURLsInFull)
+			continue
+		case isTooLong(err):
+			return syndicate.Receipt{}, &syndicate.DeliveryError{Kind: syndicate.ErrPermanentItem,
+				Err: fmt.Errorf("server still finds the status too long after %d renderings: %w", renders, err)}
+		case isMediaNotReady(err) && len(ids) > 0:
+			if werr := a.waitMediaReady(ctx, ids); werr != nil {
+				if !errors.Is(werr, errSkipMedia) {
+					return syndicate.Receipt{}, werr
+				}
+				a.opts.Logger.Warn("mastodon status goes out without an image", "destination", a.opts.ID,
+					"item", job.ArticleKey, "error", werr)
+				ids = nil
+			}
+			continue
+		case mayHaveReached(err):
+			a.mu.Lock()
+			at.uncertain = true
+			a.mu.Unlock()
+			if a.now().Sub(at.first) > keyTrust {
+				a.opts.Logger.Warn("mastodon status may have been posted and the idempotency key is about to expire",
+					"destination", a.opts.ID, "item", job.ArticleKey, "first_attempt", at.first, "error", scrubError(err, a.opts.Token))
+				return syndicate.Receipt{}, &syndicate.DeliveryError{Kind: syndicate.ErrAmbiguous,
+					Err: fmt.Errorf("post status (first attempt %s ago): %w", a.now().Sub(at.first).Round(time.Second), err)}
+			}
+			return syndicate.Receipt{}, &syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: fmt.Errorf("post status: %w", err)}
+		}
+		if code, _, ok := apiStatus(err); ok && code == http.StatusNotFound {
+			return syndicate.Receipt{}, &syndicate.DeliveryError{Kind: syndicate.ErrPermanentDestination,
+				Err: fmt.Errorf("server has no status API at %s: %w", a.opts.Server, err)}
+		}
+		return syndicate.Receipt{}, fmt.Errorf("post status: %w", err)
+	}
+}
+
+// shorter returns the limits for the next rendering after a "too long"
+// answer: the limit the answer states when it is lower than the one we
+// had (the server was reconfigured), else URLs counted at full length
+// (servers such as GoToSocial do, whatever they advertise), else a tenth
+// less each time. What is learnt is remembered for the account.
+func (a *Account) shorter(lim Limits, cause error) Limits {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch n, ok := statedLimit(cause); {
+	case ok && n < lim.MaxCharacters:
+		lim.MaxCharacters = n
+		a.server.limits.MaxCharacters = n
+	case !lim.CountURLsInFull:
+		lim.CountURLsInFull = true
+		a.server.limits.CountURLsInFull = true
+	default:
+		lim.MaxCharacters = lim.MaxCharacters * 9 / 10
+	}
+	return lim
+}
+
+// render renders the job's item with the Telegram link when there is one.
+func (a *Account) render(ctx context.Context, job syndicate.Delivery, lim Limits) (Status, error) {
+	p := Post{Item: job.Item}
+	if a.opts.TelegramLinks != nil {
+		u, err := a.opts.TelegramLinks.TelegramURL(ctx, job.ArticleKey)
+		if err != nil {
+			a.opts.Logger.Warn("telegram link unavailable", "destination", a.opts.ID, "item", job.ArticleKey, "error", err)
+		}
+		p.TelegramURL = u
+	}
+	st, err := RenderPost(p, a.opts.Format, lim)
+	if err != nil {
+		return Status{}, &syndicate.DeliveryError{Kind: syndicate.ErrPermanentItem, Err: fmt.Errorf("render: %w", err)}
+	}
+	return st, nil
+}
+
+// attempt returns the attempt record of a key. A job retried after a
+// restart has no record: its enqueue time stands in for the first attempt,
+// which errs towards treating the key as expired.
+func (a *Account) attempt(key string, job syndicate.Delivery) *attempt {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if at, ok := a.attempts[key]; ok {
+		return at
+	}
+	at := &attempt{first: a.now()}
+	if job.Attempts > 0 && !job.EnqueuedAt.IsZero() {
+		at.first = job.EnqueuedAt
+		at.uncertain = true
+	}
+	// Forget records no retry can use any more.
+	for k, old := range a.attempts {
+		if a.now().Sub(old.first) > 24*time.Hour {
+			delete(a.attempts, k)
+		}
+	}
+	a.attempts[key] = at
+	return at
+}
+
+func (a *Account) done(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.attempts, key)
+}
+
+// findPosted looks among the account's latest statuses for one linking to
+// the article, after an attempt that may have posted it.
+func (a *Account) findPosted(ctx context.Context, it syndicate.Item) (syndicate.Receipt, bool) {
+	link, ok := CleanLink(it.Link, a.opts.Format.UTM)
+	if !ok {
+		return syndicate.Receipt{}, false
+	}
+	if err := a.wait(ctx, "requests", "requests"); err != nil {
+		return syndicate.Receipt{}, false
+	}
+	var statuses []*gomastodon.Status
+	err := a.call(ctx, func(ctx context.Context) error {
+		acct, err := a.client.GetAccountCurrentUser(ctx)
+		if err != nil {
+			return err
+		}
+		statuses, err = a.client.GetAccountStatuses(ctx, acct.ID, &gomastodon.Pagination{Limit: 40})
+		return err
+	})
+	if err != nil {
+		a.opts.Logger.Warn("mastodon lookup of earlier status failed", "destination", a.opts.ID, "error", scrubError(err, a.opts.Token))
+		return syndicate.Receipt{}, false
+	}
+	for _, s := range statuses {
+		if strings.Contains(s.Content, `href="`+html.EscapeString(link)+`"`) {
+			a.opts.Logger.Info("mastodon status found from an earlier attempt", "destination", a.opts.ID, "status", string(s.ID))
+			return syndicate.Receipt{MessageIDs: []string{string(s.ID)}, URL: s.URL}, true
+		}
+	}
+	return syndicate.Receipt{}, false
+}

@@ -1,0 +1,84 @@
+package mastodon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// go-mastodon has no per-request headers and hides rate-limit headers, and
+// it retries a 429 by itself for up to an hour. This transport is the one
+// choke point under it: it adds the Idempotency-Key carried by the request
+// context, reports X-RateLimit-* headers, and turns a 429 into an error at
+// once, so the library's retry loop never starts and our scheduler decides
+// when to come back.
+
+type idempotencyKeyCtx struct{}
+
+// withIdempotencyKey makes the requests made under ctx carry key.
+func withIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKeyCtx{}, key)
+}
+
+// rateState is what the server said about the budget closest to running out.
+type rateState struct {
+	Limit     int
+	Remaining int
+	Reset     time.Time
+}
+
+// rateLimitedError is a 429 answer.
+type rateLimitedError struct {
+	Reset   time.Time
+	Message string
+}
+
+func (e *rateLimitedError) Error() string {
+	return fmt.Sprintf("rate limited by the server until %s: %s", e.Reset.UTC().Format(time.RFC3339), e.Message)
+}
+
+type transport struct {
+	base     http.RoundTripper
+	onHeader func(rateState)
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if key, ok := req.Context().Value(idempotencyKeyCtx{}).(string); ok && key != "" && req.Method == http.MethodPost {
+		req = req.Clone(req.Context())
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := parseRateHeaders(resp.Header)
+	if ok && t.onHeader != nil {
+		t.onHeader(st)
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return nil, &rateLimitedError{Reset: st.Reset, Message: string(msg)}
+	}
+	return resp, nil
+}
+
+// parseRateHeaders reads X-RateLimit-Limit, -Remaining and -Reset (an
+// ISO 8601 time).
+func parseRateHeaders(h http.Header) (rateState, bool) {
+	var st rateState
+	var err error
+	if st.Limit, err = strconv.Atoi(h.Get("X-RateLimit-Limit")); err != nil {
+		return rateState{}, false
+	}
+	if st.Remaining, err = strconv.Atoi(h.Get("X-RateLimit-Remaining")); err != nil {
+		return rateState{}, false
+	}
+	if st.Reset, err = time.Parse(time.RFC3339Nano, h.Get("X-RateLimit-Reset")); err != nil {
+		return rateState{}, false
+	}
+	return st, true
+}

@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syndicate-bot/syndicate/bots/mastodon/mastodonfake"
+	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
+	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/demosite"
+)
+
+// result is what one invocation of the program did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCmd(t *testing.T, ctx context.Context, vars map[string]string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	lookup := func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+	code := run(ctx, args, env{lookup: lookup}, &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	r := runCmd(t, context.Background(), nil, "--version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "syndicate ") {
+		t.Errorf("--version = %d %q", r.code, r.stdout)
+	}
+	r = runCmd(t, context.Background(), nil, "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "syndicate run --config FILE") {
+		t.Errorf("--help = %d %q", r.code, r.stdout)
+	}
+	for _, cmd := range []string{"run", "validate", "preview", "demo"} {
+		r := runCmd(t, context.Background(), nil, cmd, "--help")
+		if r.code != 0 || !strings.Contains(r.stderr, "syndicate "+cmd) || !strings.Contains(r.stderr, "-") {
+			t.Errorf("%s --help = %d, stderr %q", cmd, r.code, r.stderr)
+		}
+	}
+	if r := runCmd(t, context.Background(), nil, "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, "unknown command") {
+		t.Errorf("unknown command = %d %q", r.code, r.stderr)
+	}
+	if r := runCmd(t, context.Background(), nil, "run", "--nope"); r.code != 2 {
+		t.Errorf("unknown flag exit code = %d, want 2", r.code)
+	}
+	if r := runCmd(t, context.Background(), nil, "run"); r.code != 1 || !strings.Contains(r.stderr, "--config FILE is required") {
+		t.Errorf("run without --config = %d %q", r.code, r.stderr)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	vars := map[string]string{"TELEGRAM_TOKEN": "123456:ABCDEF", "MASTODON_TOKEN": "secret"}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	writeFile(t, good, minimalConfig("https://example.org/feed/", "https://mastodon.example", "https://api.telegram.org", filepath.Join(dir, "state.db")))
+	r := runCmd(t, context.Background(), vars, "validate", "--config", good)
+	if r.code != 0 || !strings.Contains(r.stdout, "OK (1 feeds, 2 destinations, 1 routes)") {
+		t.Fatalf("validate good config = %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+
+	broken := filepath.Join(dir, "broken.yaml")
+	writeFile(t, broken, `feeds:
+  - id: en
+    url: ftp://example.org/feed
+    poll_interval: 5s
+    colour: blue
+telegram:
+  bots:
+    - id: main
+      token: ${MISSING_TOKEN}
+  channels:
+    - id: tg
+      bot: nobody
+      chat: "not a chat"
+routes:
+  - feeds: [en, de]
+    to: [tg, md]
+`)
+	r = runCmd(t, context.Background(), nil, "validate", "--config", broken)
+	if r.code != 1 {
+		t.Fatalf("validate broken config exit code = %d, want 1\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		broken + ":3:10: feeds[0].url",
+		broken + ":4:20: feeds[0].poll_interval",
+		broken + ":5:5: feeds[0].colour",
+		broken + ":9:14: telegram.bots[0].token",
+		broken + ":12:12: telegram.channels[0].bot",
+		broken + ":13:13: telegram.channels[0].chat",
+		"routes[0].feeds[1]", "routes[0].to[1]",
+		"problem(s)",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// minimalConfig routes one feed to one Telegram channel and one Mastodon
+// account, with secrets from the environment.
+func minimalConfig(feedURL, mastodonURL, telegramURL, dbPath string) string {
+	return fmt.Sprintf(`store:
+  embedded:
+    path: %s
+network:
+  media:
+    allow_private: true
+feeds:
+  - id: en
+    url: %s
+    language: en
+telegram:
+  bots:
+    - id: main
+      token: ${TELEGRAM_TOKEN}
+      api_url: %s
+  channels:
+    - id: tg-en
+      chat: "@freedomvoice_en"
+      per_minute: 600
+mastodon:
+  accounts:
+    - id: md-en
+      server: %s
+      access_token: ${MASTODON_TOKEN}
+routes:
+  - feeds: [en]
+    to: [tg-en, md-en]
+    backfill: 2
+`, dbPath, feedURL, telegramURL, mastodonURL)
+}
+
+// platforms starts the sample site and both platform stand-ins.
+func platforms(t *testing.T) (*demosite.Site, *telegramfake.Server, *mastodonfake.Server) {
+	t.Helper()
+	site, err := demosite.Start(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { site.Close() })
+	tg := telegramfake.New(telegramfake.Options{Tokens: []string{"123456:ABCDEF"},
+		Chats: []telegramfake.Chat{{ID: -1001000000001, Username: "freedomvoice_en"}}})
+	t.Cleanup(tg.Close)
+	md := mastodonfake.New(mastodonfake.Options{Tokens: map[string]string{"mastodon-secret": "freedomvoice"}})
+	t.Cleanup(md.Close)
+	return site, tg, md
+}
+
+var platformVars = map[string]string{"TELEGRAM_TOKEN": "123456:ABCDEF", "MASTODON_TOKEN": "mastodon-secret"}
+
+func TestRunOncePostsNewItemsOnce(t *testing.T) {
+	site, tg, md := platforms(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "state.db")))
+
+	r := runCmd(t, context.Background(), platformVars, "run", "--config", cfg, "--once")
+	if r.code != 0 {
+		t.Fatalf("run --once = %d\n%s", r.code, r.stderr)
+	}
+	msgs := tg.Messages("@freedomvoice_en")
+	statuses := md.Statuses()
+	if len(msgs) < 2 || len(statuses) != 2 {
+		t.Fatalf("after the first run: %d Telegram messages, %d statuses; want the 2 backfilled articles on each", len(msgs), len(statuses))
+	}
+	for _, secret := range []string{"123456:ABCDEF", "mastodon-secret"} {
+		if strings.Contains(r.stderr, secret) || strings.Contains(r.stdout, secret) {
+			t.Errorf("output contains the secret %q", secret)
+		}
+	}
+
+	r = runCmd(t, context.Background(), platformVars, "run", "--config", cfg, "--once")
+	if r.code != 0 {
+		t.Fatalf("second run --once = %d\n%s", r.code, r.stderr)
+	}
+	if n := len(tg.Messages("@freedomvoice_en")); n != len(msgs) {
+		t.Errorf("second run changed Telegram messages from %d to %d", len(msgs), n)
+	}
+	if n := len(md.Statuses()); n != 2 {
+		t.Errorf("second run changed statuses from 2 to %d", n)
+	}
+}
+
+func TestRunOnceFatalStoreError(t *testing.T) {
+	site, tg, md := platforms(t)
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	writeFile(t, blocker, "")
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(blocker, "state.db")))
+	r := runCmd(t, context.Background(), platformVars, "run", "--config", cfg, "--once")
+	if r.code != 1 || !strings.Contains(r.stderr, "embedded store") {
+		t.Errorf("run with an unusable store = %d %q", r.code, r.stderr)
+	}
+}
+
+func TestPreviewChangesNothing(t *testing.T) {
+	site, tg, md := platforms(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	db := filepath.Join(dir, "state.db")
+	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), db))
+
+	r := runCmd(t, context.Background(), platformVars, "preview", "--config", cfg)
+	if r.code != 0 {
+		t.Fatalf("preview = %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"tg-en", "md-en", "Video: thousands rally", "4 post(s) would be sent"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("preview lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "123456:ABCDEF") || strings.Contains(r.stdout, "mastodon-secret") {
+		t.Error("preview shows a secret")
+	}
+	if len(tg.Calls()) != 0 || len(md.Statuses()) != 0 {
+		t.Errorf("preview contacted a platform: %d Telegram calls, %d statuses", len(tg.Calls()), len(md.Statuses()))
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("preview created the state file: %v", err)
+	}
+	// What preview showed is what run posts.
+	if r := runCmd(t, context.Background(), platformVars, "run", "--config", cfg, "--once"); r.code != 0 {
+		t.Fatalf("run --once = %d\n%s", r.code, r.stderr)
+	}
+	if n := len(md.Statuses()); n != 2 {
+		t.Errorf("run after preview posted %d statuses, want 2", n)
+	}
+	r = runCmd(t, context.Background(), platformVars, "preview", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "0 post(s) would be sent") {
+		t.Errorf("preview after the run = %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	site, tg, md := platforms(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "state.db")))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- runCmd(t, ctx, platformVars, "run", "--config", cfg) }()
+	deadline := time.After(20 * time.Second)
+	for len(md.Statuses()) < 2 {
+		select {
+		case r := <-done:
+			t.Fatalf("run returned early: %d\n%s", r.code, r.stderr)
+		case <-deadline:
+			t.Fatal("run posted nothing")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if r.code != 0 || !strings.Contains(r.stderr, "stopped") {
+			t.Errorf("run after cancel = %d\n%s", r.code, r.stderr)
+		}
+	case <-deadline:
+		t.Fatal("run did not stop after cancel")
+	}
+}
+
+func TestDemoTwice(t *testing.T) {
+	dir := t.TempDir()
+	r := runCmd(t, context.Background(), map[string]string{"HOME": dir}, "demo", "--state-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("demo = %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		"telegram-en", "mastodon-ar", "telegram-fa", "mastodon-sq",
+		"Newsletter No. 142", "إضراب المعلمين", "نامه‌ی ۳۰۰ فعال", "Protesta në Tiranë",
+		"youtube.com/watch?v=dQw4w9WgXcQ", "newsletter-142.pdf",
+		"post(s) delivered",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(r.stdout)
+	}
+	again := runCmd(t, context.Background(), map[string]string{"HOME": dir}, "demo", "--state-dir", dir)
+	if again.code != 0 || !strings.Contains(again.stdout, "Nothing new to post") {
+		t.Errorf("second demo = %d\n%s\n%s", again.code, again.stdout, again.stderr)
+	}
+}

@@ -1,0 +1,64 @@
+// Package syndicate is the pipeline that carries articles from feeds to
+// destinations: schedule → fetch → dedupe → enqueue → render → deliver →
+// record. It owns the interfaces it consumes (Source, Store, Publisher) and
+// depends on no adapter; cmd/syndicate wires the implementations.
+//
+// # Flow
+//
+// A poll of a feed (PollFeed) takes the feed's poll lease, fetches with a
+// conditional GET, and plans jobs: items not seen before that pass a
+// route's filter and are younger than the feed's max age become one job
+// per destination of the route. At first sight of a feed (not primed: new,
+// or the store was wiped) only the route's backfill newest items are
+// queued; the rest are only recorded as seen, so a channel is never
+// flooded with a backlog. An article already posted to a destination
+// through another feed (same canonical link) is not queued there again.
+// Items that changed after posting are queued as edits within the
+// publisher's edit window.
+//
+// The poll is recorded in three steps, in this order: enqueue the jobs,
+// mark the items seen, save the feed state with its new validators (ETag,
+// Last-Modified). Enqueue is idempotent per (destination, article), so a
+// crash between the steps makes the next poll see the same items again and
+// skip the jobs that exist: nothing is lost and nothing doubles.
+//
+// Delivery (DeliverNext) claims the oldest due job of a destination with a
+// lease, publishes it, and records the outcome. Jobs of one destination go
+// out one at a time, oldest first. A job whose lease expired (its worker
+// died) is claimed again by any worker.
+//
+// # States and retries
+//
+// A delivery is queued → sending → sent | parked | unknown. Publishers
+// classify failures once, into kinds the engine acts on:
+//   - rate limited: the destination is held back until the platform's
+//     retry time; the job keeps its place and no attempt is counted;
+//   - temporary: retried with exponential backoff and jitter; after the
+//     policy's attempts or age the job is parked with the reason;
+//   - permanent for the item: parked with the reason;
+//   - permanent for the destination: the destination is paused (its jobs
+//     wait) until a restart; other destinations go on;
+//   - ambiguous (the request may have reached the platform): resent under
+//     the at-least-once policy (the default) or marked unknown under the
+//     at-most-once policy.
+//
+// # Guarantees
+//
+// A job is recorded as sent only after the platform confirmed it, so no
+// article is lost: every failure ends in a retry, a paused destination
+// whose jobs wait, or a parked job with its reason.
+//
+// Duplicates can happen only in the window between the platform accepting
+// a post and the store recording it (a crash, a lost connection, the store
+// being unreachable for longer than the job's lease). Mastodon closes that
+// window: every status carries an Idempotency-Key derived from the
+// destination, the article and its content, which the server honours for
+// an hour. Telegram has no such key: the window is open there, and the
+// destination's policy chooses between resending (at-least-once, possible
+// duplicate) and marking the job unknown (at-most-once, possible loss,
+// visible to the operator).
+//
+// Several replicas may share one store: feed polls are serialised by the
+// poll lease, jobs by their claim, and the embedded store gives the same
+// guarantees to a single process.
+package syndicate
