@@ -152,12 +152,27 @@ type Store interface {
 	// states when none are given), oldest first, at most limit (0: no limit).
 	List(ctx context.Context, destination string, limit int, states ...Status) ([]Delivery, error)
 
+	// Requeue puts a parked or unknown record back in the queue with its
+	// attempts reset and a new Seq, for an operator's retry. It reports
+	// false when the record is missing or in another state.
+	Requeue(ctx context.Context, destination, articleKey string, now time.Time) (bool, error)
+
+	// LeaseFeed takes, renews or refuses the poll lease of a feed: it
+	// reports true when owner now holds it until now+ttl, false when
+	// another owner holds an unexpired lease. Replicas sharing a store
+	// thereby poll each feed one at a time.
+	LeaseFeed(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (bool, error)
+	// ReleaseFeed gives up owner's lease on a feed; it does nothing when
+	// owner does not hold it.
+	ReleaseFeed(ctx context.Context, feedID, owner string) error
+
 	// LoadDestination and SaveDestination keep a destination's state.
 	LoadDestination(ctx context.Context, destination string) (DestinationState, error)
 	SaveDestination(ctx context.Context, destination string, st DestinationState) error
 
 	// Prune forgets seen keys and final delivery records older than
-	// before, so that the store stays bounded.
+	// before, so that the store stays bounded. Leases expiring at or after
+	// before are kept.
 	Prune(ctx context.Context, before time.Time) error
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
