@@ -31,6 +31,7 @@ const (
 	defaultLogFormat       = "text"
 	defaultConcurrency     = 4
 	defaultShutdownTimeout = Duration(20 * time.Second)
+	defaultLease           = Duration(2 * time.Minute)
 	// MinPollInterval is the shortest poll interval allowed, to stay polite
 	// to the site.
 	MinPollInterval = Duration(30 * time.Second)
@@ -153,6 +154,7 @@ func applyDefaults(c *Config, version string) {
 	orString(&c.Log.Format, defaultLogFormat)
 	orInt(&c.Worker.Concurrency, defaultConcurrency)
 	orDuration(&c.Worker.ShutdownTimeout, defaultShutdownTimeout)
+	orDuration(&c.Worker.Lease, defaultLease)
 }
 
 func limits(l *Limits, maxBytes Size, allowPrivate bool) {

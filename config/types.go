@@ -326,6 +326,10 @@ type Worker struct {
 	ID string `yaml:"id"`
 	// ShutdownTimeout for in-flight posts on SIGTERM (default 20s).
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// Lease is how long a claimed delivery stays with this worker without
+	// a heartbeat (renewed every third of it) before another replica may
+	// take it over (default 2m, at least 3s).
+	Lease Duration `yaml:"lease"`
 }
 
 // Duration is a time.Duration written as "90s", "10m", "48h", "7d" or

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The allowed values of enumerations.
@@ -56,6 +57,9 @@ func validate(c *Config, r *report) {
 	v.oneOf("log.format", c.Log.Format, logFormats)
 	if c.Worker.Concurrency < 1 {
 		r.add("worker.concurrency", "must be at least 1")
+	}
+	if c.Worker.Lease < Duration(3*time.Second) {
+		r.add("worker.lease", "must be at least 3s")
 	}
 }
 

@@ -77,10 +77,11 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 		return false, err
 	}
 	job := jobs[0]
-	leaseUntil := job.LeaseUntil
 	log := e.log.With("destination", dest, "item", job.ArticleKey, "kind", job.Kind)
 	start := e.clock.Now()
+	hb := e.heartbeat(ctx, job)
 	rec, perr := d.Publisher.Publish(ctx, job)
+	leaseUntil := hb.stop()
 	now = e.clock.Now()
 	if perr == nil {
 		job.Status = StatusSent
@@ -158,6 +159,46 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 	}
 	e.metrics.Delivered(dest, outcome, now.Sub(start))
 	return true, nil
+}
+
+// heartbeat renews the claim on a job while it is being published, so a
+// send slowed by rate limits or uploads is not taken over by another
+// replica; a worker that dies stops renewing and its job is taken over
+// once the lease runs out.
+type heartbeat struct {
+	cancel context.CancelFunc
+	done   chan time.Time
+}
+
+func (e *Engine) heartbeat(ctx context.Context, job Delivery) heartbeat {
+	hctx, cancel := context.WithCancel(ctx)
+	hb := heartbeat{cancel: cancel, done: make(chan time.Time, 1)}
+	go func() {
+		until := job.LeaseUntil
+		defer func() { hb.done <- until }()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-e.clock.After(e.lease / 3):
+			}
+			now := e.clock.Now()
+			if err := e.store.Extend(hctx, job.Destination, job.ArticleKey, e.owner, now, e.lease); err != nil {
+				if hctx.Err() == nil {
+					e.log.Warn("renewing a delivery lease failed", "destination", job.Destination, "item", job.ArticleKey, "error", err)
+				}
+				continue
+			}
+			until = now.Add(e.lease)
+		}
+	}()
+	return hb
+}
+
+// stop ends the heartbeat and returns until when the lease is held.
+func (h heartbeat) stop() time.Time {
+	h.cancel()
+	return <-h.done
 }
 
 // finish records the outcome of a job, retrying while the store fails and

@@ -142,6 +142,10 @@ type Store interface {
 	// NotBefore <= now, or sending with an expired lease. Oldest (lowest Seq)
 	// first. Claimed jobs become StatusSending with Owner and LeaseUntil set.
 	Claim(ctx context.Context, destination, owner string, now time.Time, lease time.Duration, n int) ([]Delivery, error)
+	// Extend renews owner's claim on a job until now+lease, so a slow send
+	// (rate-limit waits, uploads) keeps its job. It returns ErrNotClaimed
+	// when owner no longer holds the job.
+	Extend(ctx context.Context, destination, articleKey, owner string, now time.Time, lease time.Duration) error
 	// Finish stores the outcome of a claimed job: d.Status is the new state
 	// (queued again for a retry, or a final state). It returns ErrNotClaimed
 	// when d.Owner no longer holds the lease.

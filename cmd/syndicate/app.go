@@ -33,6 +33,9 @@ Usage:
   syndicate run --config FILE [--once]   run the worker (until SIGINT/SIGTERM)
   syndicate validate --config FILE       check a config file and report every problem
   syndicate preview --config FILE        show what would be posted, without posting
+  syndicate status --config FILE         show feeds, destinations, parked deliveries
+  syndicate retry --config FILE [--destination ID] [ARTICLE...]
+                                         queue parked deliveries again, lift pauses
   syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
   syndicate --version                    print the version
 
@@ -62,6 +65,10 @@ func run(ctx context.Context, args []string, env env, stdout, stderr io.Writer) 
 		err = cmdPreview(ctx, rest, env, stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, rest, env, stdout, stderr)
+	case "status":
+		err = cmdStatus(ctx, rest, env, stdout, stderr)
+	case "retry":
+		err = cmdRetry(ctx, rest, env, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "syndicate: unknown command %q\n\n%s", cmd, usage)
 		return 2

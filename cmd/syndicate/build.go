@@ -103,7 +103,7 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 	eng, err := syndicate.New(syndicate.Options{
 		Store: st, Source: src, Pages: src, Feeds: feeds, Routes: routes, Destinations: list,
 		Clock: o.clock, Logger: o.logger, Owner: workerID(cfg.Worker.ID),
-		FeedConcurrency: cfg.Worker.Concurrency, Retention: cfg.Store.Retention.D(),
+		FeedConcurrency: cfg.Worker.Concurrency, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
 	})
 	if err != nil {
 		a.Close()

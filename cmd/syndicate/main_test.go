@@ -41,7 +41,7 @@ func TestVersionAndHelp(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "syndicate run --config FILE") {
 		t.Errorf("--help = %d %q", r.code, r.stdout)
 	}
-	for _, cmd := range []string{"run", "validate", "preview", "demo"} {
+	for _, cmd := range []string{"run", "validate", "preview", "demo", "status", "retry"} {
 		r := runCmd(t, context.Background(), nil, cmd, "--help")
 		if r.code != 0 || !strings.Contains(r.stderr, "syndicate "+cmd) || !strings.Contains(r.stderr, "-") {
 			t.Errorf("%s --help = %d, stderr %q", cmd, r.code, r.stderr)
@@ -300,5 +300,42 @@ func TestDemoTwice(t *testing.T) {
 	again := runCmd(t, context.Background(), map[string]string{"HOME": dir}, "demo", "--state-dir", dir)
 	if again.code != 0 || !strings.Contains(again.stdout, "Nothing new to post") {
 		t.Errorf("second demo = %d\n%s\n%s", again.code, again.stdout, again.stderr)
+	}
+}
+
+func TestStatusAndRetry(t *testing.T) {
+	site, tg, md := platforms(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "state.db")))
+	// The server refuses one status for a reason no re-render fixes.
+	md.Fail("POST /api/v1/statuses", mastodonfake.Fault{Status: 422, Error: "Validation failed: Language is not supported"})
+	if r := runCmd(t, context.Background(), platformVars, "run", "--config", cfg, "--once"); r.code != 0 {
+		t.Fatalf("run --once = %d\n%s", r.code, r.stderr)
+	}
+	if n := len(md.Statuses()); n != 1 {
+		t.Fatalf("statuses after a refused one = %d, want 1", n)
+	}
+	r := runCmd(t, context.Background(), platformVars, "status", "--config", cfg)
+	if r.code != 0 {
+		t.Fatalf("status = %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"FEED", "en ", "DESTINATION", "tg-en", "md-en", "parked", "Language is not supported", "syndicate retry"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCmd(t, context.Background(), platformVars, "retry", "--config", cfg, "--destination", "md-en")
+	if r.code != 0 || !strings.Contains(r.stdout, "1 delivery queued again") {
+		t.Fatalf("retry = %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCmd(t, context.Background(), platformVars, "run", "--config", cfg, "--once"); r.code != 0 {
+		t.Fatalf("run --once after retry = %d\n%s", r.code, r.stderr)
+	}
+	if n := len(md.Statuses()); n != 2 {
+		t.Errorf("statuses after retry = %d, want 2", n)
+	}
+	if r := runCmd(t, context.Background(), platformVars, "retry", "--config", cfg, "--destination", "nope"); r.code != 1 || !strings.Contains(r.stderr, "unknown destination") {
+		t.Errorf("retry on an unknown destination = %d %q", r.code, r.stderr)
 	}
 }

@@ -50,14 +50,7 @@ func cmdPreview(ctx context.Context, args []string, env env, stdout, stderr io.W
 
 // destinationIDs lists the destinations in config order.
 func (a *app) destinationIDs() []string {
-	var ids []string
-	for _, c := range a.cfg.Telegram.Channels {
-		ids = append(ids, c.ID)
-	}
-	for _, m := range a.cfg.Mastodon.Accounts {
-		ids = append(ids, m.ID)
-	}
-	return slices.DeleteFunc(ids, func(id string) bool { _, ok := a.dests[id]; return !ok })
+	return slices.DeleteFunc(configDestinations(a.cfg), func(id string) bool { _, ok := a.dests[id]; return !ok })
 }
 
 // printPosts shows the jobs of one destination as its publisher renders

@@ -350,6 +350,40 @@ func (s *Store) Claim(ctx context.Context, destination, owner string, now time.T
 	return claimed, nil
 }
 
+// Extend moves the lease of a job that owner holds to now+lease, in the
+// record and in the order entry that Claim reads.
+func (s *Store) Extend(ctx context.Context, destination, articleKey, owner string, now time.Time, lease time.Duration) error {
+	if err := validateExtend(owner, lease); err != nil {
+		return fmt.Errorf("extend %s %s: %w", destination, articleKey, err)
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := destBuckets(tx, destination, false)
+		if err != nil {
+			return err
+		}
+		key := []byte(articleKey)
+		if b.records == nil || b.order == nil || b.records.Get(key) == nil {
+			return syndicate.ErrNotClaimed
+		}
+		var d syndicate.Delivery
+		if err := getJSON(b.records, key, &d); err != nil {
+			return err
+		}
+		if d.Status != syndicate.StatusSending || d.Owner != owner {
+			return syndicate.ErrNotClaimed
+		}
+		d.LeaseUntil = now.Add(lease)
+		if err := putJSON(b.records, key, d); err != nil {
+			return err
+		}
+		return b.order.Put(seqKey(d.Seq), orderValue(d.LeaseUntil, articleKey))
+	})
+	if err != nil {
+		return fmt.Errorf("extend %s %s: %w", destination, articleKey, err)
+	}
+	return nil
+}
+
 // Finish stores the outcome of a job that owner d.Owner holds.
 func (s *Store) Finish(ctx context.Context, d syndicate.Delivery) error {
 	if err := validateFinish(d); err != nil {
@@ -699,6 +733,16 @@ func validateJob(j syndicate.Delivery) error {
 		return fmt.Errorf("job for %s without article key", j.Destination)
 	case j.Kind != syndicate.JobPost && j.Kind != syndicate.JobEdit:
 		return fmt.Errorf("job %s %s: unknown kind %q", j.Destination, j.ArticleKey, j.Kind)
+	}
+	return nil
+}
+
+func validateExtend(owner string, lease time.Duration) error {
+	switch {
+	case owner == "":
+		return errors.New("empty owner")
+	case lease <= 0:
+		return fmt.Errorf("lease %s is not positive", lease)
 	}
 	return nil
 }

@@ -2,8 +2,8 @@
 // replicas can share one queue and the state survives any one of them.
 //
 // It works with a single node, Sentinel and Cluster through
-// redis.UniversalClient. Enqueue, Claim, Finish and Requeue are each one
-// Lua script over the keys of one destination, and LeaseFeed and
+// redis.UniversalClient. Enqueue, Claim, Extend, Finish and Requeue are
+// each one Lua script over the keys of one destination, and LeaseFeed and
 // ReleaseFeed one over a feed's lease key, so they are atomic; every key a
 // script touches is passed in KEYS and shares one hash tag, so all of them
 // live in one Cluster slot. Durability is Redis's: configure AOF (appendfsync
@@ -403,6 +403,44 @@ func (s *Store) Claim(ctx context.Context, destination, owner string, now time.T
 	return decodePairs(res, fmt.Sprintf("redis claim %s", destination))
 }
 
+// extendScript moves the lease of a job if owner holds it. KEYS are
+// destKeys; ARGV: article key, owner, lease-until score, lease-until text.
+// It returns 1, or 0 when the job is not claimed by owner.
+var extendScript = redis.NewScript(`
+local jobs, due = KEYS[1], KEYS[4]
+local key, owner, leasescore, leasetext = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local cur = redis.call('HGET', jobs, key)
+if not cur then return 0 end
+local rec = cjson.decode(cur)
+if rec.status ~= 'sending' or rec.owner ~= owner then return 0 end
+rec.lease_until = leasetext
+redis.call('HSET', jobs, key, cjson.encode(rec))
+redis.call('ZADD', due, leasescore, key)
+return 1
+`)
+
+// Extend moves the lease of a job that owner holds to now+lease, in the
+// record and in the due index that Claim reads.
+func (s *Store) Extend(ctx context.Context, destination, articleKey, owner string, now time.Time, lease time.Duration) error {
+	if err := validateExtend(owner, lease); err != nil {
+		return fmt.Errorf("redis extend %s %s: %w", destination, articleKey, err)
+	}
+	leaseUntil := now.Add(lease)
+	leaseText, err := leaseUntil.MarshalText()
+	if err != nil {
+		return fmt.Errorf("redis extend %s %s: %w", destination, articleKey, err)
+	}
+	ok, err := extendScript.Run(ctx, s.rdb, s.destKeys(destination),
+		articleKey, owner, ceilMicros(leaseUntil), string(leaseText)).Int()
+	if err != nil {
+		return fmt.Errorf("redis extend %s %s: %w", destination, articleKey, err)
+	}
+	if ok != 1 {
+		return fmt.Errorf("redis extend %s %s: %w", destination, articleKey, syndicate.ErrNotClaimed)
+	}
+	return nil
+}
+
 // finishScript stores the outcome of a job if owner still holds it. KEYS
 // are destKeys; ARGV: article key, owner, record JSON, item JSON, status,
 // due score (queued) or finish score (final). It returns 1, or 0 when the
@@ -692,6 +730,16 @@ func validateJob(j syndicate.Delivery) error {
 		return fmt.Errorf("job for %s without article key", j.Destination)
 	case j.Kind != syndicate.JobPost && j.Kind != syndicate.JobEdit:
 		return fmt.Errorf("job %s %s: unknown kind %q", j.Destination, j.ArticleKey, j.Kind)
+	}
+	return nil
+}
+
+func validateExtend(owner string, lease time.Duration) error {
+	switch {
+	case owner == "":
+		return errors.New("empty owner")
+	case lease <= 0:
+		return fmt.Errorf("lease %s is not positive", lease)
 	}
 	return nil
 }

@@ -51,6 +51,10 @@ func Run(t *testing.T, f Factory) {
 		{"ClaimOldestFirstWithLimit", testClaimOrder},
 		{"ClaimLeases", testClaimLease},
 		{"ClaimExpiredLease", testClaimExpired},
+		{"ExtendKeepsLease", testExtend},
+		{"ExtendAfterExpiry", testExtendAfterExpiry},
+		{"ExtendRefused", testExtendRefused},
+		{"ExtendRejectsBadArgs", testExtendInvalid},
 		{"FinishRetry", testFinishRetry},
 		{"FinishSent", testFinishSent},
 		{"FinishParked", testFinishParked},
@@ -606,6 +610,147 @@ func testClaimExpired(t *testing.T, f Factory) {
 	sendOK(t, s, c[0], now, "2")
 	if g := get(t, s, "tg", akey("1")); g.Status != syndicate.StatusSent || len(g.MessageIDs) != 1 || g.MessageIDs[0] != "2" {
 		t.Errorf("new owner's Finish: status %q ids %v", g.Status, g.MessageIDs)
+	}
+}
+
+func extend(t *testing.T, s syndicate.Store, dest, key, owner string, now time.Time, lease time.Duration) {
+	t.Helper()
+	if err := s.Extend(context.Background(), dest, key, owner, now, lease); err != nil {
+		t.Fatalf("Extend(%s, %s, %s): %v", dest, key, owner, err)
+	}
+}
+
+func testExtend(t *testing.T, f Factory) {
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "a"), post("tg", "b"))
+	c := claim(t, s, "tg", "w", t0, time.Minute, 2)
+	if len(c) != 2 {
+		t.Fatalf("claimed %d jobs, want 2", len(c))
+	}
+	now := t0.Add(50 * time.Second)
+	extend(t, s, "tg", akey("a"), "w", now, time.Minute)
+	want := c[0]
+	want.LeaseUntil = now.Add(time.Minute)
+	if d := diff(want, get(t, s, "tg", akey("a"))); d != "" {
+		t.Errorf("extended record (-want +got):\n%s", d)
+	}
+	if d := diff(c[1], get(t, s, "tg", akey("b"))); d != "" {
+		t.Errorf("Extend of a changed b (-want +got):\n%s", d)
+	}
+	// At the original lease end only the job not extended is taken over.
+	got := claim(t, s, "tg", "w2", t0.Add(time.Minute), 24*time.Hour, 10)
+	if d := diff([]string{akey("b")}, keysOf(got)); d != "" {
+		t.Errorf("claim at the original lease end (-want +got):\n%s", d)
+	}
+	if got := claim(t, s, "tg", "w2", want.LeaseUntil.Add(-time.Millisecond), time.Hour, 10); len(got) != 0 {
+		t.Errorf("extended job claimed before its new lease end: %v", keysOf(got))
+	}
+	// The owner finishes as usual.
+	sent := sendOK(t, s, want, now.Add(30*time.Second), "m1")
+	g := get(t, s, "tg", akey("a"))
+	if g.Status != syndicate.StatusSent || g.Owner != "" || !g.LeaseUntil.IsZero() || diff(sent.MessageIDs, g.MessageIDs) != "" {
+		t.Errorf("finished after Extend: status %q owner %q lease %v ids %v; want sent, no owner, no lease, %v", g.Status, g.Owner, g.LeaseUntil, g.MessageIDs, sent.MessageIDs)
+	}
+	if got := claim(t, s, "tg", "w2", want.LeaseUntil.Add(time.Hour), time.Hour, 10); len(got) != 0 {
+		t.Errorf("finished job claimed again: %v", keysOf(got))
+	}
+}
+
+func testExtendAfterExpiry(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"))
+	old := claim(t, s, "tg", "w", t0, time.Minute, 1)[0]
+	// Expired but not taken over: the owner still holds the job.
+	now := t0.Add(2 * time.Minute)
+	extend(t, s, "tg", akey("1"), "w", now, time.Minute)
+	if g := get(t, s, "tg", akey("1")); g.Owner != "w" || !g.LeaseUntil.Equal(now.Add(time.Minute)) {
+		t.Errorf("late Extend: owner %q lease %v; want w until %v", g.Owner, g.LeaseUntil, now.Add(time.Minute))
+	}
+	if got := claim(t, s, "tg", "w2", now.Add(time.Minute-time.Millisecond), time.Minute, 1); len(got) != 0 {
+		t.Fatalf("job claimed before the renewed lease ended: %v", keysOf(got))
+	}
+	// Once another worker took it over, the old owner has lost it.
+	later := now.Add(time.Minute)
+	got := claim(t, s, "tg", "w2", later, time.Minute, 1)
+	if len(got) != 1 || got[0].Owner != "w2" {
+		t.Fatalf("expired renewed lease not taken over: %v", keysOf(got))
+	}
+	err := s.Extend(ctx, "tg", akey("1"), "w", later, time.Hour)
+	if !errors.Is(err, syndicate.ErrNotClaimed) {
+		t.Errorf("Extend by the old owner after takeover = %v, want ErrNotClaimed", err)
+	}
+	if d := diff(got[0], get(t, s, "tg", akey("1"))); d != "" {
+		t.Errorf("old owner's Extend changed the record (-want +got):\n%s", d)
+	}
+	if c := claim(t, s, "tg", "w3", got[0].LeaseUntil, time.Minute, 1); len(c) != 1 || c[0].Owner != "w3" {
+		t.Errorf("old owner's Extend moved the new owner's lease: claim at its end got %v", keysOf(c))
+	}
+	old.Status, old.SentAt, old.FinishedAt = syndicate.StatusSent, later, later
+	if err := s.Finish(ctx, old); !errors.Is(err, syndicate.ErrNotClaimed) {
+		t.Errorf("Finish by the old owner after takeover = %v, want ErrNotClaimed", err)
+	}
+}
+
+func testExtendRefused(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "sending"), post("tg", "sent"), post("tg", "queued"))
+	c := claim(t, s, "tg", "w", t0, time.Hour, 2)
+	sendOK(t, s, c[1], t0, "m")
+	before := mustList(t, s, "tg")
+	now := t0.Add(30 * time.Minute)
+	for _, tt := range []struct{ name, dest, key, owner string }{
+		{"another owner", "tg", akey("sending"), "w2"},
+		{"a queued record", "tg", akey("queued"), "w"},
+		{"a sent record", "tg", akey("sent"), "w"},
+		{"a missing record", "tg", akey("missing"), "w"},
+		{"another destination", "masto", akey("sending"), "w"},
+	} {
+		err := s.Extend(ctx, tt.dest, tt.key, tt.owner, now, 2*time.Hour)
+		if !errors.Is(err, syndicate.ErrNotClaimed) {
+			t.Errorf("Extend of %s = %v, want ErrNotClaimed", tt.name, err)
+		}
+	}
+	if d := diff(before, mustList(t, s, "tg")); d != "" {
+		t.Errorf("refused Extend changed records (-want +got):\n%s", d)
+	}
+	for _, k := range []struct{ dest, key string }{{"tg", akey("missing")}, {"masto", akey("sending")}} {
+		if _, ok, _ := s.Get(ctx, k.dest, k.key); ok {
+			t.Errorf("refused Extend created a record %s %s", k.dest, k.key)
+		}
+	}
+	// The indexes are untouched too: at the original lease end the sending
+	// job is due again, and the queued one still is.
+	got := claim(t, s, "tg", "w3", t0.Add(time.Hour), time.Minute, 10)
+	if d := diff([]string{akey("sending"), akey("queued")}, keysOf(got)); d != "" {
+		t.Errorf("claim after refused Extend (-want +got):\n%s", d)
+	}
+}
+
+func testExtendInvalid(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"))
+	d := claim(t, s, "tg", "w", t0, time.Minute, 1)[0]
+	for _, tt := range []struct {
+		owner string
+		lease time.Duration
+	}{
+		{"", time.Minute},
+		{"w", 0},
+		{"w", -time.Second},
+	} {
+		err := s.Extend(ctx, "tg", d.ArticleKey, tt.owner, t0.Add(30*time.Second), tt.lease)
+		if err == nil || errors.Is(err, syndicate.ErrNotClaimed) {
+			t.Errorf("Extend(owner %q, lease %s) = %v, want a validation error", tt.owner, tt.lease, err)
+		}
+	}
+	if g := get(t, s, "tg", d.ArticleKey); diff(d, g) != "" {
+		t.Errorf("rejected Extend changed the record (-want +got):\n%s", diff(d, g))
+	}
+	if got := claim(t, s, "tg", "w2", t0.Add(time.Minute), time.Minute, 1); len(got) != 1 {
+		t.Errorf("rejected Extend kept the job from being claimed at its lease end")
 	}
 }
 
