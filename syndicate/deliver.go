@@ -205,25 +205,25 @@ func (h heartbeat) stop() time.Time {
 // the lease lasts: a post that went out but was not recorded would be sent
 // again by whoever takes the job over.
 func (e *Engine) finish(ctx context.Context, job Delivery, leaseUntil time.Time) error {
-	// Recording is attempted even when shutdown has cancelled ctx: the post
-	// is out, and forgetting that would send it again.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
+	// Recording is attempted even when shutdown has cancelled ctx (the
+	// post is out, and forgetting that would send it again), and for as
+	// long as the lease holds: while the store is unreachable nobody else
+	// can take the job, and once it is back this worker must record the
+	// post before the lease lets another worker resend it.
+	rctx := context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
-		err := e.store.Finish(rctx, job)
+		actx, cancel := context.WithTimeout(rctx, 5*time.Second)
+		err := e.store.Finish(actx, job)
+		cancel()
 		if err == nil || errors.Is(err, ErrNotClaimed) {
 			return err
 		}
-		wait := storeBackoff(e.tick, attempt)
-		if ctx.Err() != nil || !e.clock.Now().Add(wait).Before(leaseUntil) {
+		wait := min(storeBackoff(e.tick, attempt), 2*time.Second)
+		if !e.clock.Now().Add(wait).Before(leaseUntil) {
 			return err
 		}
 		e.log.Warn("recording a delivery failed; retrying", "destination", job.Destination, "item", job.ArticleKey, "error", err)
-		select {
-		case <-ctx.Done():
-			return err
-		case <-e.clock.After(wait):
-		}
+		<-e.clock.After(wait)
 	}
 }
 

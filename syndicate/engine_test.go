@@ -563,3 +563,43 @@ func TestRetentionForgetsOldState(t *testing.T) {
 		t.Errorf("seen after the retention = %v, %v; want forgotten", seen, err)
 	}
 }
+
+// flakyStore fails the next Finish calls, as a store does while it is
+// unreachable.
+type flakyStore struct {
+	syndicate.Store
+	mu         sync.Mutex
+	failFinish int
+}
+
+func (f *flakyStore) Finish(ctx context.Context, d syndicate.Delivery) error {
+	f.mu.Lock()
+	fail := f.failFinish > 0
+	if fail {
+		f.failFinish--
+	}
+	f.mu.Unlock()
+	if fail {
+		return errors.New("connection refused")
+	}
+	return f.Store.Finish(ctx, d)
+}
+
+func TestPostRecordedAfterStoreOutage(t *testing.T) {
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
+	h.src.set("en")
+	h.once()
+	flaky := &flakyStore{Store: h.store, failFinish: 3}
+	h.store = flaky
+	h.src.set("en", item("a", 0))
+	h.once()
+	h.clock.Advance(time.Hour)
+	h.once()
+	equal(t, "posts", h.pubs["tg"].titles(), []string{"a"})
+	if rec := h.records("tg")[0]; rec.Status != syndicate.StatusSent {
+		t.Errorf("record = %s, want sent", rec.Status)
+	}
+	if flaky.failFinish != 0 {
+		t.Errorf("Finish was not retried: %d failures left", flaky.failFinish)
+	}
+}
