@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/syndicate-bot/syndicate/config"
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/feed"
 	"github.com/syndicate-bot/syndicate/syndicate/guard"
+	"github.com/syndicate-bot/syndicate/syndicate/ratelimit"
 	"github.com/syndicate-bot/syndicate/syndicate/store/boltstore"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redisstore"
 )
@@ -46,6 +49,9 @@ type buildOptions struct {
 	// readOnly opens the embedded store without changing it (preview); when
 	// it does not exist yet, an empty one in a temporary directory is used.
 	readOnly bool
+	// limiter paces sends across replicas (set when the store is Redis;
+	// nil means each publisher paces in process).
+	limiter *ratelimit.Limiter
 }
 
 // Close releases the store and anything else the app opened.
@@ -59,12 +65,21 @@ func (a *app) Close() error {
 
 func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error) {
 	a := &app{cfg: cfg, dests: map[string]destination{}}
-	st, err := openStore(ctx, cfg.Store, o)
+	st, rdb, err := openStore(ctx, cfg.Store, o)
 	if err != nil {
 		return nil, err
 	}
 	a.store = st
 	a.closer = append(a.closer, st)
+	if rdb != nil {
+		// Replicas sharing Redis share the platforms' rate limits too.
+		lim, err := ratelimit.New(rdb, ratelimit.Options{Prefix: cfg.Store.Redis.KeyPrefix, Logger: o.logger})
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		o.limiter = lim
+	}
 
 	feedClient := guard.New(limitsOptions(cfg.Network.Feeds, cfg.Network.UserAgent))
 	mediaClient := guard.New(limitsOptions(cfg.Network.Media, cfg.Network.UserAgent))
@@ -127,8 +142,9 @@ func limitsOptions(l config.Limits, ua string) guard.Options {
 	return o
 }
 
-// openStore opens the embedded store or connects to Redis.
-func openStore(ctx context.Context, c config.Store, o buildOptions) (syndicate.Store, error) {
+// openStore opens the embedded store or connects to Redis; for Redis it
+// also returns the client, which the store owns.
+func openStore(ctx context.Context, c config.Store, o buildOptions) (syndicate.Store, redis.UniversalClient, error) {
 	if c.Redis != nil {
 		r := c.Redis
 		co := redisstore.ClientOptions{
@@ -143,20 +159,20 @@ func openStore(ctx context.Context, c config.Store, o buildOptions) (syndicate.S
 		}
 		client, err := redisstore.NewClient(co)
 		if err != nil {
-			return nil, fmt.Errorf("redis: %w", err)
+			return nil, nil, fmt.Errorf("redis: %w", err)
 		}
 		st, err := redisstore.New(client, redisstore.Options{Prefix: r.KeyPrefix})
 		if err != nil {
 			client.Close()
-			return nil, fmt.Errorf("redis: %w", err)
+			return nil, nil, fmt.Errorf("redis: %w", err)
 		}
 		pingCtx, cancel := context.WithTimeout(ctx, r.DialTimeout.D()+r.OpTimeout.D())
 		defer cancel()
 		if err := st.Ping(pingCtx); err != nil {
 			st.Close()
-			return nil, fmt.Errorf("redis: %w", err)
+			return nil, nil, fmt.Errorf("redis: %w", err)
 		}
-		return st, nil
+		return st, client, nil
 	}
 	path := ""
 	if c.Embedded != nil {
@@ -165,20 +181,21 @@ func openStore(ctx context.Context, c config.Store, o buildOptions) (syndicate.S
 	if path == "" {
 		dir, err := stateDir(o)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		path = filepath.Join(dir, "state.db")
 	}
 	if o.readOnly {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return emptyStore()
+			st, err := emptyStore()
+			return st, nil, err
 		}
 	}
 	st, err := boltstore.Open(path, boltstore.Options{ReadOnly: o.readOnly})
 	if err != nil {
-		return nil, fmt.Errorf("embedded store: %w", err)
+		return nil, nil, fmt.Errorf("embedded store: %w", err)
 	}
-	return st, nil
+	return st, nil, nil
 }
 
 // emptyStore is a fresh store in a temporary directory, removed on Close:

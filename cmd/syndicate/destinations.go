@@ -24,11 +24,15 @@ func buildDestinations(cfg *config.Config, st syndicate.Store, media *guard.Clie
 			if bc == nil {
 				return nil, fmt.Errorf("telegram channel %s: unknown bot %q", ch.ID, ch.Bot)
 			}
-			var err error
-			bot, err = telegram.NewBot(telegram.BotOptions{
+			bo := telegram.BotOptions{
 				ID: bc.ID, Token: bc.Token.Value(), APIURL: bc.APIURL,
 				PerSecond: deref(bc.PerSecond), Logger: o.logger,
-			})
+			}
+			if o.limiter != nil {
+				bo.Limiter = o.limiter.Telegram()
+			}
+			var err error
+			bot, err = telegram.NewBot(bo)
 			if err != nil {
 				return nil, fmt.Errorf("telegram bot %s: %w", bc.ID, err)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/syndicate-bot/syndicate/bots/mastodon/mastodonfake"
 	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
 	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/demosite"
+	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
 )
 
 // result is what one invocation of the program did.
@@ -337,5 +338,34 @@ func TestStatusAndRetry(t *testing.T) {
 	}
 	if r := runCmd(t, context.Background(), platformVars, "retry", "--config", cfg, "--destination", "nope"); r.code != 1 || !strings.Contains(r.stderr, "unknown destination") {
 		t.Errorf("retry on an unknown destination = %d %q", r.code, r.stderr)
+	}
+}
+
+func TestRunOnceWithRedis(t *testing.T) {
+	site, tg, md := platforms(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	text := minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "unused.db"))
+	text = strings.Replace(text, "store:\n  embedded:\n    path: "+filepath.Join(dir, "unused.db")+"\n",
+		"store:\n  redis:\n    url: ${REDIS_URL}\n    key_prefix: "+redistest.Prefix(t)+"\n", 1)
+	writeFile(t, cfg, text)
+	vars := map[string]string{"REDIS_URL": redistest.URL(t)}
+	for k, v := range platformVars {
+		vars[k] = v
+	}
+	for range 2 {
+		if r := runCmd(t, context.Background(), vars, "run", "--config", cfg, "--once"); r.code != 0 {
+			t.Fatalf("run --once = %d\n%s", r.code, r.stderr)
+		}
+	}
+	if n := len(md.Statuses()); n != 2 {
+		t.Errorf("statuses after two runs on Redis = %d, want 2", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "unused.db")); !os.IsNotExist(err) {
+		t.Errorf("an embedded store was created although Redis is configured")
+	}
+	r := runCmd(t, context.Background(), vars, "status", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "md-en") {
+		t.Errorf("status on Redis = %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/syndicate-bot/syndicate/bots/mastodon"
 	"github.com/syndicate-bot/syndicate/config"
 	"github.com/syndicate-bot/syndicate/syndicate"
+	"github.com/syndicate-bot/syndicate/syndicate/ratelimit"
 )
 
 // buildMastodon makes a publisher for every Mastodon account of the config.
@@ -22,11 +23,15 @@ func buildMastodon(cfg *config.Config, st syndicate.Store, dl downloader, o buil
 			}
 			links = telegramLinks{store: st, destination: ch.ID, chat: ch.Chat}
 		}
-		pub, err := mastodon.NewAccount(mastodon.AccountOptions{
+		ao := mastodon.AccountOptions{
 			ID: acc.ID, Server: acc.Server, Token: acc.AccessToken.Value(),
 			Format: mastodonFormat(acc.Format), Downloader: dl, TelegramLinks: links,
 			Logger: o.logger, UserAgent: cfg.Network.UserAgent,
-		})
+		}
+		if o.limiter != nil {
+			ao.Limiter = o.limiter.Mastodon(ratelimit.MastodonOptions{})
+		}
+		pub, err := mastodon.NewAccount(ao)
 		if err != nil {
 			return nil, fmt.Errorf("mastodon account %s: %w", acc.ID, err)
 		}

@@ -37,7 +37,7 @@ func cmdStatus(ctx context.Context, args []string, env env, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg.Store, buildOptions{env: env, readOnly: true})
+	st, _, err := openStore(ctx, cfg.Store, buildOptions{env: env, readOnly: true})
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func cmdRetry(ctx context.Context, args []string, env env, stdout, stderr io.Wri
 		}
 		dests = []string{*only}
 	}
-	st, err := openStore(ctx, cfg.Store, buildOptions{env: env})
+	st, _, err := openStore(ctx, cfg.Store, buildOptions{env: env})
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,9 @@ type MastodonOptions struct {
 	// without a budget is only held back by blocks.
 	Budgets map[string]mastodon.Budget
 	// Bursts by family: how many of a budget may go at once (default a
-	// quarter of N, rounded up). The rest of the budget comes at an even
-	// pace, so a larger burst means a slower pace after it.
+	// quarter of N, rounded up). After the burst the pace is N−burst+1
+	// per 1.01·Per (the default requests budget: 72 at once, then 214
+	// per 5m3s), so a larger burst means a slower pace after it.
 	Bursts map[string]int
 	// MaxWait is the longest Wait blocks in place (default 5s; 0 after
 	// setting NoWait never blocks).

@@ -20,13 +20,23 @@
 // A Block (after a 429) holds every Wait on its key, in every replica,
 // until the given time; a later Block can extend it, never shorten it.
 // Block times are wall-clock instants from the callers' clocks, which
-// replicas are expected to keep in sync.
+// replicas are expected to keep in sync. A block is read before the bucket
+// is touched, in a separate command, so a call that passed the check just
+// before a Block still goes, like the calls other replicas already had in
+// flight.
+//
+// When Redis fails, Wait returns the error at once (no retries of its own
+// beyond the client's) and Block logs it: callers treat the former as a
+// temporary failure, and a lost block only means the platform refuses
+// again.
 //
 // # Key layout
 //
 // P is Options.Prefix; <key> is the limited key with '%', '{' and '}'
 // percent-escaped, so that it can never end or open a hash tag. Both keys
-// of a limited key share one hash tag and so one Cluster slot.
+// of a limited key share one hash tag and so one Cluster slot. Every key
+// expires by itself; the bucket's lies outside P because redis_rate puts
+// its own prefix first.
 //
 //	P:{l:<key>}:blocked          STRING  blocked until (Unix ms); expires a minute after that
 //	rate:P:{l:<key>}:gcra        STRING  GCRA theoretical arrival time, kept by redis_rate

@@ -320,40 +320,68 @@ func TestWaitEndsWithContext(t *testing.T) {
 	})
 }
 
-func TestRedisDown(t *testing.T) {
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	var logs bytes.Buffer
-	var sleeps int
-	l := newLimiter(t, newClient(t, "redis://:hunter2@"+addr), Options{
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Sleep:  func(context.Context, time.Duration) error { sleeps++; return nil },
-	})
+	return addr
+}
+
+// waitOrHang runs f and fails the test if it does not return.
+func waitOrHang(t *testing.T, f func() error) error {
+	t.Helper()
 	done := make(chan error, 1)
-	go func() {
-		l.Block("k", time.Now().Add(time.Minute))
-		done <- l.Wait(context.Background(), "k", generous)
-	}()
+	go func() { done <- f() }()
 	select {
 	case err := <-done:
+		return err
+	case <-time.After(failsafe):
+		t.Fatal("Wait hangs while Redis is down")
+		return nil
+	}
+}
+
+func TestRedisDown(t *testing.T) {
+	t.Run("error", func(t *testing.T) {
+		// No retries: the client's retry policy is not what is tested.
+		rdb := redis.NewClient(&redis.Options{Addr: closedAddr(t), Password: "hunter2", MaxRetries: -1, DialerRetries: 1})
+		t.Cleanup(func() { rdb.Close() })
+		var logs bytes.Buffer
+		var sleeps int
+		l := newLimiter(t, rdb, Options{
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			Sleep:  func(context.Context, time.Duration) error { sleeps++; return nil },
+		})
+		err := waitOrHang(t, func() error {
+			l.Block("k", time.Now().Add(time.Minute))
+			return l.Wait(context.Background(), "k", generous)
+		})
 		if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Wait = %v, want a Redis error", err)
 		} else if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("error shows the password: %v", err)
 		}
-	case <-time.After(failsafe):
-		t.Fatal("Wait hangs while Redis is down")
-	}
-	if sleeps != 0 {
-		t.Errorf("Wait slept %d times instead of failing", sleeps)
-	}
-	if !strings.Contains(logs.String(), "rate limit block not stored") || strings.Contains(logs.String(), "hunter2") {
-		t.Errorf("failed Block logged %q", logs.String())
-	}
+		if sleeps != 0 {
+			t.Errorf("Wait slept %d times instead of failing", sleeps)
+		}
+		if !strings.Contains(logs.String(), "rate limit block not stored") || strings.Contains(logs.String(), "hunter2") {
+			t.Errorf("failed Block logged %q", logs.String())
+		}
+	})
+
+	t.Run("default client within the deadline", func(t *testing.T) {
+		l := newLimiter(t, newClient(t, "redis://"+closedAddr(t)), Options{})
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		if err := waitOrHang(t, func() error { return l.Wait(ctx, "k", generous) }); err == nil {
+			t.Error("Wait succeeded without Redis")
+		}
+	})
 }
 
 func TestKeyLayout(t *testing.T) {
@@ -377,7 +405,7 @@ func TestKeyLayout(t *testing.T) {
 	}
 	slices.Sort(keys)
 	tag := "{l:tg:chat:%7Bx%7D%25y}"
-	want := []string{prefix + ":" + tag + ":blocked", "rate:" + prefix + ":" + tag + ":gcra"}
+	want := []string{"rate:" + prefix + ":" + tag + ":gcra", prefix + ":" + tag + ":blocked"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys %q, want %q", keys, want)
 	}
