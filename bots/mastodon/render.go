@@ -238,8 +238,9 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		d.Telegram = u
 		trusted = append(trusted, u)
 	}
+	article, _ := CleanLink(it.Link, UTM{})
 	for _, v := range it.Videos {
-		if u, ok := CleanLink(v.URL, UTM{}); ok && u != link {
+		if u, ok := CleanLink(v.URL, UTM{}); ok && !sameResource(u, article) {
 			d.Video = u
 			trusted = append(trusted, u)
 			break
@@ -279,7 +280,25 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		Limit:       lim.MaxCharacters,
 	}
 	st.Media = media(it, f, lim, plainTitle)
+	if strings.TrimSpace(hideMarks.Replace(text)) == "" && len(st.Media) == 0 {
+		return Status{}, fmt.Errorf("item %s: %w", it.Key, errNothingToShow)
+	}
 	return st, nil
+}
+
+// errNothingToShow means the item has no text, link or image: the server
+// would refuse the blank status, so it is not sent at all.
+var errNothingToShow = errors.New("nothing to show: no title, summary, link or image")
+
+// hideMarks removes the invisible marks the renderer inserts.
+var hideMarks = strings.NewReplacer(string(wordJoiner), "", string(rlm), "", string(lrm), "")
+
+// sameResource reports whether two cleaned links differ at most in their
+// scheme, so that a video that is the article itself is not linked twice.
+func sameResource(a, b string) bool {
+	_, ra, _ := strings.Cut(a, "://")
+	_, rb, _ := strings.Cut(b, "://")
+	return ra != "" && ra == rb
 }
 
 // fitter fits a template's output into the server's limit.
@@ -520,7 +539,7 @@ func (s Status) Preview() string {
 		fmt.Fprintf(&b, "CW: %s\n", s.SpoilerText)
 	}
 	b.WriteString("────────\n")
-	b.WriteString(strings.NewReplacer(string(wordJoiner), "", string(rlm), "", string(lrm), "").Replace(s.Text))
+	b.WriteString(hideMarks.Replace(s.Text))
 	b.WriteString("\n────────\n")
 	for i, m := range s.Media {
 		fmt.Fprintf(&b, "image %d: %s\n  alt: %s\n", i+1, m.URL, m.Alt)

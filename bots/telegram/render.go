@@ -434,7 +434,8 @@ func compose(v itemView, tags []string, titleMax, excerptMax int) (string, strin
 	var html, plain []string
 
 	title, _ := cut(v.title, titleMax)
-	if title != "" {
+	switch {
+	case title != "":
 		t := dir(title)
 		lead, body := splitMark(t)
 		h := "<b>" + escapeHTML(body) + "</b>"
@@ -447,6 +448,14 @@ func compose(v itemView, tags []string, titleMax, excerptMax int) (string, strin
 			p += "\n" + v.link
 		}
 		plain = append(plain, p)
+	case v.link != "":
+		// Without a title the link has no words to sit on, so the post
+		// shows it itself: else a post without buttons would not link the
+		// article, and one with only a link would be empty.
+		t := dir(v.link)
+		lead, body := splitMark(t)
+		html = append(html, lead+`<a href="`+escapeHTML(v.link)+`">`+escapeHTML(body)+"</a>")
+		plain = append(plain, t)
 	}
 	if excerptMax > 0 && v.summary != "" {
 		ex, _ := cut(v.summary, excerptMax)

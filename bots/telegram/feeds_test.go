@@ -1,0 +1,299 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
+	"github.com/syndicate-bot/syndicate/syndicate"
+	"github.com/syndicate-bot/syndicate/syndicate/feed"
+	"github.com/syndicate-bot/syndicate/syndicate/guard"
+)
+
+// feedFixtures holds the feed package's real-world feeds: rendering every
+// item of them finds what hand-made items miss.
+var feedFixtures = filepath.Join("..", "..", "syndicate", "feed", "testdata", "feeds")
+
+// feedGoldenItems caps the items a feed golden shows, so that the goldens
+// of large feeds stay reviewable; every item is still checked.
+const feedGoldenItems = 20
+
+// feedPreviewGolden is the feed whose posts are also goldened with the
+// image as a link preview instead of a photo.
+const feedPreviewGolden = "wordpress-foreignpolicy-featured-image-enclosure.xml"
+
+// fixtureFeedURLs are the URLs fixtures are fetched from when their
+// root-relative links need the site's real host.
+var fixtureFeedURLs = map[string]string{
+	"rss-relative-urls-no-xmlbase.xml": "https://www.arcgames.com/en/games/neverwinter/news/rss",
+}
+
+// fixtureTransport answers every request with one document and no
+// Content-Type, so that the feed is decoded from its own bytes alone and
+// relative links resolve against the same URL in every run.
+type fixtureTransport struct{ body []byte }
+
+func (ft fixtureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{
+		Status:        "200 OK",
+		StatusCode:    http.StatusOK,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{},
+		Body:          io.NopCloser(bytes.NewReader(ft.body)),
+		ContentLength: int64(len(ft.body)),
+		Request:       r,
+	}, nil
+}
+
+func feedFixtureNames(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(feedFixtures)
+	if err != nil {
+		t.Fatalf("feed fixtures: %v", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("no feed fixtures")
+	}
+	return names
+}
+
+// fetchFixtureFeed runs a fixture through the feed package's Fetch, the
+// way the engine gets items.
+func fetchFixtureFeed(t *testing.T, name string) ([]syndicate.Item, error) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join(feedFixtures, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok := fixtureFeedURLs[name]
+	if !ok {
+		u = "https://feeds.example.org/" + name
+	}
+	src := feed.New(feed.Options{Client: guard.New(guard.Options{AllowPrivate: true, Transport: fixtureTransport{body}})})
+	spec := syndicate.FeedSpec{ID: strings.TrimSuffix(name, filepath.Ext(name)), URL: u}
+	res, err := src.Fetch(context.Background(), spec, syndicate.FeedState{})
+	return res.Items, err
+}
+
+func TestRenderFeedFixtures(t *testing.T) {
+	total, goldens := 0, map[string]bool{}
+	for _, name := range feedFixtureNames(t) {
+		formats := map[string]Format{"": {}}
+		if name == feedPreviewGolden {
+			formats[".preview"] = Format{Image: ImagePreview}
+		}
+		items, err := fetchFixtureFeed(t, name)
+		if err != nil {
+			t.Logf("%s: %v", name, err)
+		}
+		total += len(items)
+		for suffix, f := range formats {
+			base := strings.TrimSuffix(name, filepath.Ext(name)) + suffix
+			goldens[base+".txt"] = true
+			t.Run(base, func(t *testing.T) {
+				got := renderFeed(t, name, items, err, f)
+				compareGolden(t, filepath.Join("testdata", "golden", "feeds", base+".txt"), got)
+			})
+		}
+	}
+	if total < 500 {
+		t.Errorf("only %d items in the feed fixtures", total)
+	}
+	removeStaleGoldens(t, filepath.Join("testdata", "golden", "feeds"), goldens)
+}
+
+// removeStaleGoldens reports goldens of feeds that are no longer fixtures,
+// and deletes them with -update.
+func removeStaleGoldens(t *testing.T, dir string, want map[string]bool) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if want[e.Name()] {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if !*update {
+			t.Errorf("stale golden %s: no fixture renders it (run go test -update)", path)
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// renderFeed renders and checks every item and returns the golden text of
+// the first feedGoldenItems.
+func renderFeed(t *testing.T, name string, items []syndicate.Item, fetchErr error, f Format) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "feed: %s\n", name)
+	if f.Image != "" {
+		fmt.Fprintf(&b, "image: %s\n", f.Image)
+	}
+	switch {
+	case fetchErr != nil:
+		b.WriteString("no items: the feed does not parse\n")
+		return b.String()
+	case len(items) == 0:
+		b.WriteString("no items\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "items: %d (all checked, the first %d shown)\n", len(items), min(len(items), feedGoldenItems))
+	for i, it := range items {
+		p, err := Render(it, f)
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			checkFeedPost(t, it, p, err)
+			for _, v := range itemVariants(it) {
+				p, err := Render(v, f)
+				checkFeedPost(t, v, p, err)
+			}
+		})
+		if i >= feedGoldenItems {
+			continue
+		}
+		fmt.Fprintf(&b, "\n=== item %d/%d: %s ===\n", i+1, len(items), it.Key)
+		if err != nil {
+			fmt.Fprintf(&b, "render error: %v\n", err)
+			continue
+		}
+		b.WriteString(showMarks.Replace(p.Preview()))
+	}
+	return b.String()
+}
+
+// itemVariants are a real item without its title, its link, both, and
+// everything textual, since feeds leave out any of them.
+func itemVariants(it syndicate.Item) []syndicate.Item {
+	noTitle, noLink, neither, bare := it, it, it, it
+	noTitle.Title = ""
+	noLink.Link = ""
+	neither.Title, neither.Link = "", ""
+	bare.Title, bare.Link, bare.Summary = "", "", ""
+	return []syndicate.Item{noTitle, noLink, neither, bare}
+}
+
+// checkFeedPost asserts what Telegram would accept for one real item.
+func checkFeedPost(t *testing.T, it syndicate.Item, p Post, err error) {
+	t.Helper()
+	v := viewOf(it)
+	if v.title == "" && v.summary == "" && v.link == "" {
+		if err == nil || !strings.Contains(err.Error(), "nothing to show") {
+			t.Fatalf("item with nothing to show: err %v", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Render %s (title %q, link %q): %v", it.Key, it.Title, it.Link, err)
+	}
+	assertValidPost(t, p)
+	strs := []string{p.Text, p.Plain, p.FollowUpText, p.Photo}
+	for _, row := range p.Keyboard {
+		for _, btn := range row {
+			strs = append(strs, btn.Text, btn.URL)
+		}
+	}
+	for _, d := range p.Documents {
+		strs = append(strs, d.Caption, d.FileName, d.URL)
+	}
+	for _, s := range strs {
+		if !utf8.ValidString(s) {
+			t.Errorf("invalid UTF-8: %q", s)
+		}
+	}
+	if p.Method == MethodPhoto && !isWebURL(p.Photo) {
+		t.Errorf("photo %q is not a web URL", p.Photo)
+	}
+	text, _, _ := telegramfake.ParseHTML(p.Text)
+	if v.title != "" && !strings.Contains(text, firstWord(v.title)) {
+		t.Errorf("post lacks the title %q:\n%s", v.title, text)
+	}
+}
+
+// firstWord is a piece of the title every post shows, however much of the
+// title was cut.
+func firstWord(s string) string {
+	w, _, _ := strings.Cut(s, " ")
+	r := []rune(w)
+	return string(r[:min(len(r), 3)])
+}
+
+func compareGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("rendering differs from %s (run go test -update and review the diff); first difference:\n%s", path, firstDiff(string(want), got))
+	}
+}
+
+// firstDiff shows the first line where two goldens differ, since a whole
+// feed's golden is too long to read in a test log.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(w), len(g)) {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b || i >= len(w) || i >= len(g) {
+			return fmt.Sprintf("line %d\nwant: %q\n got: %q", i+1, a, b)
+		}
+	}
+	return "(none)"
+}
+
+// TestRenderLinkOnly covers an item known only by its link (no title, no
+// summary, no categories): the post must still have text.
+func TestRenderLinkOnly(t *testing.T) {
+	const link = "https://news.example.org/2026/05/13/untitled/?p=1&x=2"
+	for _, lang := range []string{"en", "fa"} {
+		it := syndicate.Item{Key: "guid:1", Link: link, Language: lang}
+		for _, f := range []Format{{}, {Buttons: []string{}}, {Image: ImageNone, NoLinkPreview: true}} {
+			p, err := Render(it, f)
+			if err != nil {
+				t.Fatalf("%s %+v: %v", lang, f, err)
+			}
+			assertValidPost(t, p)
+			text, entities, _ := telegramfake.ParseHTML(p.Text)
+			if !strings.Contains(text, link) || !strings.Contains(p.Plain, link) || len(entities) != 1 {
+				t.Errorf("%s %+v: link not shown: %q (%d entities), plain %q", lang, f, text, len(entities), p.Plain)
+			}
+			if lang == "fa" && !strings.HasPrefix(text, rlm) {
+				t.Errorf("right-to-left post starts %q", text)
+			}
+		}
+	}
+}
