@@ -2,6 +2,7 @@ package feed
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -349,15 +350,27 @@ func (s *scanner) img(attrs []attr) {
 			}
 		}
 	}
-	img.Alt = cleanLine(get(attrs, "alt"))
+	img.Alt = altText(get(attrs, "alt"))
 	if img.Alt == "" {
-		img.Alt = cleanLine(get(attrs, "title"))
+		img.Alt = altText(get(attrs, "title"))
 	}
 	if s.seen("img " + img.URL) {
 		return
 	}
 	s.images = append(s.images, img)
 }
+
+// altText cleans an image description; a bare file name, which editors
+// leave when they write none, describes nothing and is dropped.
+func altText(s string) string {
+	s = cleanLine(s)
+	if fileNameAlt.MatchString(s) {
+		return ""
+	}
+	return s
+}
+
+var fileNameAlt = regexp.MustCompile(`(?i)^[\w.+-]+\.(jpe?g|png|gif|webp|avif|svg|bmp|tiff?)$`)
 
 // dimension reads an HTML width or height ("300", "300px"); percentages
 // and junk are unknown (0).

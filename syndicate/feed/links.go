@@ -222,6 +222,11 @@ func decorative(u *url.URL, width, height int, class string) bool {
 	if host == "s.w.org" {
 		return true
 	}
+	// Neither platform shows SVG as a photo; in articles they are logos,
+	// icons and rendered formulas.
+	if strings.HasSuffix(lp, ".svg") {
+		return true
+	}
 	for _, c := range strings.Fields(strings.ToLower(class)) {
 		switch c {
 		case "avatar", "emoji", "wp-smiley", "gravatar", "icon":

@@ -565,3 +565,17 @@ func TestMojibake(t *testing.T) {
 		}
 	}
 }
+
+func TestAltTextDropsFileNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"beforeafterphotoedit-compressor.jpg": "",
+		"IMG_2041.JPEG":                       "",
+		"Protesters outside the courthouse":   "Protesters outside the courthouse",
+		"Chart: prices.png and wages":         "Chart: prices.png and wages",
+		"  spaced   alt  ":                    "spaced alt",
+	} {
+		if got := altText(in); got != want {
+			t.Errorf("altText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
