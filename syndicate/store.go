@@ -3,6 +3,7 @@ package syndicate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -105,6 +106,44 @@ type DestinationState struct {
 	// Values holds platform-specific facts to remember, such as a chat id
 	// that a Telegram group migrated to.
 	Values map[string]string `json:"values,omitempty"`
+}
+
+// ValidateJob reports a job that Enqueue must refuse.
+func (d Delivery) ValidateJob() error {
+	switch {
+	case d.Destination == "":
+		return errors.New("job without destination")
+	case d.ArticleKey == "":
+		return fmt.Errorf("job for %s without article key", d.Destination)
+	case d.Kind != JobPost && d.Kind != JobEdit:
+		return fmt.Errorf("job %s %s: unknown kind %q", d.Destination, d.ArticleKey, d.Kind)
+	}
+	return nil
+}
+
+// ValidateOutcome reports a record that Finish must refuse: neither
+// queued again nor a final state with its finishing time.
+func (d Delivery) ValidateOutcome() error {
+	switch {
+	case d.Status == StatusQueued:
+		return nil
+	case !d.Status.Final():
+		return fmt.Errorf("status %q is neither queued nor final", d.Status)
+	case d.FinishedAt.IsZero():
+		return fmt.Errorf("final status %s without FinishedAt", d.Status)
+	}
+	return nil
+}
+
+// ValidateLease reports a claim renewal that Extend must refuse.
+func ValidateLease(owner string, lease time.Duration) error {
+	switch {
+	case owner == "":
+		return errors.New("empty owner")
+	case lease <= 0:
+		return fmt.Errorf("lease %s is not positive", lease)
+	}
+	return nil
 }
 
 // ErrNotClaimed is returned by Store.Finish when the caller no longer holds

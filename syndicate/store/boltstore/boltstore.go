@@ -223,7 +223,7 @@ func (s *Store) MarkSeen(ctx context.Context, feedID string, seen map[string]str
 // one, and is skipped otherwise.
 func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time.Time) ([]syndicate.Delivery, error) {
 	for _, j := range jobs {
-		if err := validateJob(j); err != nil {
+		if err := j.ValidateJob(); err != nil {
 			return nil, fmt.Errorf("enqueue: %w", err)
 		}
 	}
@@ -353,7 +353,7 @@ func (s *Store) Claim(ctx context.Context, destination, owner string, now time.T
 // Extend moves the lease of a job that owner holds to now+lease, in the
 // record and in the order entry that Claim reads.
 func (s *Store) Extend(ctx context.Context, destination, articleKey, owner string, now time.Time, lease time.Duration) error {
-	if err := validateExtend(owner, lease); err != nil {
+	if err := syndicate.ValidateLease(owner, lease); err != nil {
 		return fmt.Errorf("extend %s %s: %w", destination, articleKey, err)
 	}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -386,7 +386,7 @@ func (s *Store) Extend(ctx context.Context, destination, articleKey, owner strin
 
 // Finish stores the outcome of a job that owner d.Owner holds.
 func (s *Store) Finish(ctx context.Context, d syndicate.Delivery) error {
-	if err := validateFinish(d); err != nil {
+	if err := d.ValidateOutcome(); err != nil {
 		return fmt.Errorf("finish %s %s: %w", d.Destination, d.ArticleKey, err)
 	}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -723,40 +723,6 @@ func destBuckets(tx *bolt.Tx, destination string, create bool) (buckets, error) 
 		return b, err
 	}
 	return b, nil
-}
-
-func validateJob(j syndicate.Delivery) error {
-	switch {
-	case j.Destination == "":
-		return errors.New("job without destination")
-	case j.ArticleKey == "":
-		return fmt.Errorf("job for %s without article key", j.Destination)
-	case j.Kind != syndicate.JobPost && j.Kind != syndicate.JobEdit:
-		return fmt.Errorf("job %s %s: unknown kind %q", j.Destination, j.ArticleKey, j.Kind)
-	}
-	return nil
-}
-
-func validateExtend(owner string, lease time.Duration) error {
-	switch {
-	case owner == "":
-		return errors.New("empty owner")
-	case lease <= 0:
-		return fmt.Errorf("lease %s is not positive", lease)
-	}
-	return nil
-}
-
-func validateFinish(d syndicate.Delivery) error {
-	switch {
-	case d.Status == syndicate.StatusQueued:
-		return nil
-	case !d.Status.Final():
-		return fmt.Errorf("status %q is neither queued nor final", d.Status)
-	case d.FinishedAt.IsZero():
-		return fmt.Errorf("final status %s without FinishedAt", d.Status)
-	}
-	return nil
 }
 
 func getJSON(b *bolt.Bucket, key []byte, v any) error {

@@ -288,7 +288,7 @@ func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time
 	var dests []string
 	byDest := map[string][]int{}
 	for i, j := range jobs {
-		if err := validateJob(j); err != nil {
+		if err := j.ValidateJob(); err != nil {
 			return nil, fmt.Errorf("redis enqueue: %w", err)
 		}
 		if _, ok := byDest[j.Destination]; !ok {
@@ -422,7 +422,7 @@ return 1
 // Extend moves the lease of a job that owner holds to now+lease, in the
 // record and in the due index that Claim reads.
 func (s *Store) Extend(ctx context.Context, destination, articleKey, owner string, now time.Time, lease time.Duration) error {
-	if err := validateExtend(owner, lease); err != nil {
+	if err := syndicate.ValidateLease(owner, lease); err != nil {
 		return fmt.Errorf("redis extend %s %s: %w", destination, articleKey, err)
 	}
 	leaseUntil := now.Add(lease)
@@ -469,7 +469,7 @@ return 1
 
 // Finish stores the outcome of a job that d.Owner holds.
 func (s *Store) Finish(ctx context.Context, d syndicate.Delivery) error {
-	if err := validateFinish(d); err != nil {
+	if err := d.ValidateOutcome(); err != nil {
 		return fmt.Errorf("redis finish %s %s: %w", d.Destination, d.ArticleKey, err)
 	}
 	next := d
@@ -720,40 +720,6 @@ func pruneLoop(ctx context.Context, rdb redis.UniversalClient, script *redis.Scr
 			return nil
 		}
 	}
-}
-
-func validateJob(j syndicate.Delivery) error {
-	switch {
-	case j.Destination == "":
-		return errors.New("job without destination")
-	case j.ArticleKey == "":
-		return fmt.Errorf("job for %s without article key", j.Destination)
-	case j.Kind != syndicate.JobPost && j.Kind != syndicate.JobEdit:
-		return fmt.Errorf("job %s %s: unknown kind %q", j.Destination, j.ArticleKey, j.Kind)
-	}
-	return nil
-}
-
-func validateExtend(owner string, lease time.Duration) error {
-	switch {
-	case owner == "":
-		return errors.New("empty owner")
-	case lease <= 0:
-		return fmt.Errorf("lease %s is not positive", lease)
-	}
-	return nil
-}
-
-func validateFinish(d syndicate.Delivery) error {
-	switch {
-	case d.Status == syndicate.StatusQueued:
-		return nil
-	case !d.Status.Final():
-		return fmt.Errorf("status %q is neither queued nor final", d.Status)
-	case d.FinishedAt.IsZero():
-		return fmt.Errorf("final status %s without FinishedAt", d.Status)
-	}
-	return nil
 }
 
 // encodeRecord splits d into the record the scripts may rewrite and the
