@@ -1,12 +1,8 @@
 package mastodon
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,83 +10,17 @@ import (
 	"testing"
 
 	"github.com/syndicate-bot/syndicate/syndicate"
-	"github.com/syndicate-bot/syndicate/syndicate/feed"
-	"github.com/syndicate-bot/syndicate/syndicate/guard"
+	"github.com/syndicate-bot/syndicate/syndicate/feed/feedtest"
 )
-
-// feedFixtures holds the feed package's real-world feeds: rendering every
-// item of them finds what hand-made items miss.
-var feedFixtures = filepath.Join("..", "..", "syndicate", "feed", "testdata", "feeds")
 
 // feedGoldenItems caps the items a feed golden shows, so that the goldens
 // of large feeds stay reviewable; every item is still checked.
 const feedGoldenItems = 20
 
-// fixtureFeedURLs are the URLs fixtures are fetched from when their
-// root-relative links need the site's real host.
-var fixtureFeedURLs = map[string]string{
-	"rss-relative-urls-no-xmlbase.xml": "https://www.arcgames.com/en/games/neverwinter/news/rss",
-}
-
-// fixtureTransport answers every request with one document and no
-// Content-Type, so that the feed is decoded from its own bytes alone and
-// relative links resolve against the same URL in every run.
-type fixtureTransport struct{ body []byte }
-
-func (ft fixtureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return &http.Response{
-		Status:        "200 OK",
-		StatusCode:    http.StatusOK,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{},
-		Body:          io.NopCloser(bytes.NewReader(ft.body)),
-		ContentLength: int64(len(ft.body)),
-		Request:       r,
-	}, nil
-}
-
-func feedFixtureNames(t *testing.T) []string {
-	t.Helper()
-	entries, err := os.ReadDir(feedFixtures)
-	if err != nil {
-		t.Fatalf("feed fixtures: %v", err)
-	}
-	var names []string
-	for _, e := range entries {
-		if !e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	if len(names) == 0 {
-		t.Fatal("no feed fixtures")
-	}
-	return names
-}
-
-// fetchFixtureFeed runs a fixture through the feed package's Fetch, the
-// way the engine gets items.
-func fetchFixtureFeed(t *testing.T, name string) ([]syndicate.Item, error) {
-	t.Helper()
-	body, err := os.ReadFile(filepath.Join(feedFixtures, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, ok := fixtureFeedURLs[name]
-	if !ok {
-		u = "https://feeds.example.org/" + name
-	}
-	src := feed.New(feed.Options{Client: guard.New(guard.Options{AllowPrivate: true, Transport: fixtureTransport{body}})})
-	spec := syndicate.FeedSpec{ID: strings.TrimSuffix(name, filepath.Ext(name)), URL: u}
-	res, err := src.Fetch(context.Background(), spec, syndicate.FeedState{})
-	return res.Items, err
-}
-
 func TestRenderFeedFixtures(t *testing.T) {
 	total, goldens := 0, map[string]bool{}
-	for _, name := range feedFixtureNames(t) {
-		items, err := fetchFixtureFeed(t, name)
+	for _, name := range feedtest.Names(t) {
+		items, err := feedtest.Items(t, name)
 		if err != nil {
 			t.Logf("%s: %v", name, err)
 		}
