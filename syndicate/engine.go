@@ -122,9 +122,10 @@ type Engine struct {
 	keep    time.Duration
 	pruned  time.Time
 
-	restoreOnce sync.Once
-	stopOnce    sync.Once
-	stopping    chan struct{}
+	restoreMu sync.Mutex
+	restored  bool
+	stopOnce  sync.Once
+	stopping  chan struct{}
 }
 
 // New builds an Engine; it checks that routes name known feeds and destinations.
@@ -202,8 +203,22 @@ func (e *Engine) Stop() {
 
 // Run polls and delivers until ctx is cancelled or Stop is called.
 func (e *Engine) Run(ctx context.Context) error {
-	if err := e.restore(ctx); err != nil {
-		return err
+	// The store may be unreachable at start (Redis restarting): wait for
+	// it rather than exit.
+	for failures := 1; ; failures++ {
+		err := e.restore(ctx)
+		if err == nil {
+			break
+		}
+		wait := storeBackoff(e.tick, failures)
+		e.log.Error("store unreachable; waiting for it", "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.stopping:
+			return nil
+		case <-e.clock.After(wait):
+		}
 	}
 	var wg sync.WaitGroup
 	for _, id := range e.order {
@@ -267,30 +282,32 @@ func (e *Engine) Once(ctx context.Context) (waiting int, err error) {
 
 // restore hands remembered destination facts to publishers and lifts
 // pauses left from an earlier run: an operator restarts after fixing the
-// cause, so the destination is tried again.
+// cause, so the destination is tried again. It is done once, on the first
+// call that reaches the store.
 func (e *Engine) restore(ctx context.Context) error {
-	var err error
-	e.restoreOnce.Do(func() {
-		for _, id := range e.order {
-			st, lerr := e.store.LoadDestination(ctx, id)
-			if lerr != nil {
-				err = fmt.Errorf("load destination %s: %w", id, lerr)
-				return
-			}
-			if r, ok := e.dests[id].Publisher.(Restorer); ok && len(st.Values) > 0 {
-				r.Restore(st.Values)
-			}
-			if st.PausedReason != "" {
-				e.log.Warn("destination was paused; trying it again", "destination", id, "reason", st.PausedReason)
-				st.PausedReason, st.PausedAt = "", time.Time{}
-				if serr := e.store.SaveDestination(ctx, id, st); serr != nil {
-					err = fmt.Errorf("save destination %s: %w", id, serr)
-					return
-				}
+	e.restoreMu.Lock()
+	defer e.restoreMu.Unlock()
+	if e.restored {
+		return nil
+	}
+	for _, id := range e.order {
+		st, err := e.store.LoadDestination(ctx, id)
+		if err != nil {
+			return fmt.Errorf("load destination %s: %w", id, err)
+		}
+		if r, ok := e.dests[id].Publisher.(Restorer); ok && len(st.Values) > 0 {
+			r.Restore(st.Values)
+		}
+		if st.PausedReason != "" {
+			e.log.Warn("destination was paused; trying it again", "destination", id, "reason", st.PausedReason)
+			st.PausedReason, st.PausedAt = "", time.Time{}
+			if err := e.store.SaveDestination(ctx, id, st); err != nil {
+				return fmt.Errorf("save destination %s: %w", id, err)
 			}
 		}
-	})
-	return err
+	}
+	e.restored = true
+	return nil
 }
 
 // prune forgets state older than the retention, at most once an hour.

@@ -152,7 +152,7 @@ func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Write
 		return err
 	}
 	logger := newLogger(cfg.Log, stderr)
-	a, err := build(ctx, cfg, buildOptions{env: env, logger: logger})
+	a, err := build(ctx, cfg, buildOptions{env: env, logger: logger, waitForStore: !*once})
 	if err != nil {
 		return err
 	}

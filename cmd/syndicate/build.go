@@ -49,6 +49,9 @@ type buildOptions struct {
 	// readOnly opens the embedded store without changing it (preview); when
 	// it does not exist yet, an empty one in a temporary directory is used.
 	readOnly bool
+	// waitForStore lets a worker start while Redis is unreachable: the
+	// engine waits for it. Without it, an unreachable Redis is fatal.
+	waitForStore bool
 	// limiter paces sends across replicas (set when the store is Redis;
 	// nil means each publisher paces in process).
 	limiter *ratelimit.Limiter
@@ -168,7 +171,9 @@ func openStore(ctx context.Context, c config.Store, o buildOptions) (syndicate.S
 		}
 		pingCtx, cancel := context.WithTimeout(ctx, r.DialTimeout.D()+r.OpTimeout.D())
 		defer cancel()
-		if err := st.Ping(pingCtx); err != nil {
+		if err := st.Ping(pingCtx); err != nil && o.waitForStore {
+			o.logger.Warn("redis unreachable at start; waiting for it", "error", err)
+		} else if err != nil {
 			st.Close()
 			return nil, nil, fmt.Errorf("redis: %w", err)
 		}
