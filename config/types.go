@@ -330,6 +330,9 @@ type Worker struct {
 	// a heartbeat (renewed every third of it) before another replica may
 	// take it over (default 2m, at least 3s).
 	Lease Duration `yaml:"lease"`
+	// Listen is the address of the HTTP server for /metrics (Prometheus),
+	// /healthz and /readyz, e.g. ":9090"; empty turns it off.
+	Listen string `yaml:"listen"`
 }
 
 // Duration is a time.Duration written as "90s", "10m", "48h", "7d" or

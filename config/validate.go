@@ -61,6 +61,11 @@ func validate(c *Config, r *report) {
 	if c.Worker.Lease < Duration(3*time.Second) {
 		r.add("worker.lease", "must be at least 3s")
 	}
+	if l := c.Worker.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {
+			r.add("worker.listen", "%q is not a host:port address (e.g. \":9090\" or \"127.0.0.1:9090\")", l)
+		}
+	}
 }
 
 func (v validator) oneOf(path, value string, allowed []string) {

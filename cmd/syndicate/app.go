@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -167,6 +169,13 @@ func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Write
 		}
 		return nil
 	}
+	if l := cfg.Worker.Listen; l != "" {
+		stopServing, err := serveOps(ctx, l, a, logger)
+		if err != nil {
+			return err
+		}
+		defer stopServing()
+	}
 	logger.Info("worker started", "feeds", len(cfg.Feeds), "destinations", len(cfg.Telegram.Channels)+len(cfg.Mastodon.Accounts), "version", version)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
@@ -202,4 +211,25 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serveOps serves /metrics, /healthz and /readyz (ready while the store
+// answers) until the returned function is called.
+func serveOps(ctx context.Context, addr string, a *app, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("worker.listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: a.metrics.Handler(a.store.Ping), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server stopped", "error", err)
+		}
+	}()
+	logger.Info("serving metrics and health", "listen", ln.Addr().String())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}, nil
 }

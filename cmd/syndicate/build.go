@@ -17,6 +17,7 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/feed"
 	"github.com/syndicate-bot/syndicate/syndicate/guard"
+	"github.com/syndicate-bot/syndicate/syndicate/metrics"
 	"github.com/syndicate-bot/syndicate/syndicate/ratelimit"
 	"github.com/syndicate-bot/syndicate/syndicate/store/boltstore"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redisstore"
@@ -25,11 +26,12 @@ import (
 // app is everything built from one config: the one place that knows every
 // package.
 type app struct {
-	cfg    *config.Config
-	store  syndicate.Store
-	engine *syndicate.Engine
-	dests  map[string]destination
-	closer []io.Closer
+	cfg     *config.Config
+	store   syndicate.Store
+	engine  *syndicate.Engine
+	dests   map[string]destination
+	metrics *metrics.Metrics
+	closer  []io.Closer
 }
 
 // destination is a built destination with what the CLI shows about it.
@@ -113,6 +115,16 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		a.dests[d.ID] = d
 		list = append(list, d.Destination)
 	}
+	ids := make([]string, 0, len(list))
+	for _, d := range list {
+		ids = append(ids, d.ID)
+	}
+	mx, err := metrics.New(metrics.Options{Store: st, Destinations: ids, Version: version})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.metrics = mx
 	routes, err := buildRoutes(cfg, feeds)
 	if err != nil {
 		a.Close()
@@ -121,7 +133,7 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 	eng, err := syndicate.New(syndicate.Options{
 		Store: st, Source: src, Pages: src, Feeds: feeds, Routes: routes, Destinations: list,
 		Clock: o.clock, Logger: o.logger, Owner: workerID(cfg.Worker.ID),
-		FeedConcurrency: cfg.Worker.Concurrency, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
+		FeedConcurrency: cfg.Worker.Concurrency, Metrics: mx, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
 	})
 	if err != nil {
 		a.Close()

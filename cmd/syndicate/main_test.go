@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -367,5 +370,57 @@ func TestRunOnceWithRedis(t *testing.T) {
 	r := runCmd(t, context.Background(), vars, "status", "--config", cfg)
 	if r.code != 0 || !strings.Contains(r.stdout, "md-en") {
 		t.Errorf("status on Redis = %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestRunServesMetricsAndHealth(t *testing.T) {
+	site, tg, md := platforms(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "state.db"))+
+		"worker:\n  listen: \""+addr+"\"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- runCmd(t, ctx, platformVars, "run", "--config", cfg) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := get("/metrics")
+		if code == http.StatusOK && strings.Contains(body, `syndicate_deliveries_total{destination="md-en",outcome="sent"} 2`) {
+			for _, want := range []string{`syndicate_ambiguous_deliveries_total{destination="tg-en"} 0`, `syndicate_store_up 1`, `syndicate_feed_polls_total{feed="en",result="ok"} 1`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("/metrics lacks %q", want)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed the deliveries: %d\n%s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, body := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d %s", code, body)
 	}
 }
