@@ -13,6 +13,10 @@
 //     fail instead, so that CI cannot silently skip the real server.
 //
 // Every URL call logs which of them the test got.
+//
+// Start, StartCluster, StartReplica and StartSentinel run real servers for
+// tests that need a given topology: a one-node Cluster, or a master with a
+// replica watched by a Sentinel that can fail it over.
 package redistest
 
 import (
@@ -26,6 +30,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -131,16 +136,24 @@ func server(t testing.TB, path, kind string) *Server {
 // SYNDICATE_REQUIRE_REDIS=1).
 func ClusterAddrs(t testing.TB) []string {
 	t.Helper()
+	srv := server(t, ServerPath(t, "Redis Cluster"), "cluster")
+	t.Logf("redis: using a one-node redis-server %s cluster at %s", srv.Version, srv.Addr)
+	return []string{srv.Addr}
+}
+
+// ServerPath returns the path of redis-server for a test that needs a
+// real one (what names the test in the messages): without one the test is
+// skipped, or fails under SYNDICATE_REQUIRE_REDIS=1.
+func ServerPath(t testing.TB, what string) string {
+	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv(EnvRequire) == "1" {
-			t.Fatalf("redis: %s=1 but redis-server is not on PATH for a cluster", EnvRequire)
+			t.Fatalf("redis: %s=1 but redis-server is not on PATH for the %s test", EnvRequire, what)
 		}
-		t.Skip("redis-server not found: skipping the Redis Cluster test")
+		t.Skipf("redis-server not found: skipping the %s test", what)
 	}
-	srv := server(t, path, "cluster")
-	t.Logf("redis: using a one-node redis-server %s cluster at %s", srv.Version, srv.Addr)
-	return []string{srv.Addr}
+	return path
 }
 
 // StartCluster starts a one-node cluster that owns all 16384 slots and
@@ -242,23 +255,49 @@ func (s *Server) URL() string { return "redis://" + s.Addr }
 // persistence, in dir (a new temporary directory when empty), and waits
 // until it answers PING. extra arguments are appended to its command line.
 func Start(path, dir string, extra ...string) (*Server, error) {
+	s, err := startOnFreePort(path, dir, func(dir string, port int) ([]string, error) {
+		return append([]string{
+			"--bind", "127.0.0.1",
+			"--port", fmt.Sprint(port),
+			"--save", "",
+			"--appendonly", "no",
+			"--dir", dir,
+			"--logfile", "",
+			"--loglevel", "warning",
+		}, extra...), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	return s, nil
+}
+
+// startOnFreePort runs path, with the arguments args gives for a free
+// loopback port, in dir (a new temporary directory when empty), and waits
+// until it answers PING. A free port can be taken between choosing and
+// binding it, so it tries again with another.
+func startOnFreePort(path, dir string, args func(dir string, port int) ([]string, error)) (*Server, error) {
 	ownDir := false
 	if dir == "" {
 		d, err := os.MkdirTemp("", "redistest-")
 		if err != nil {
-			return nil, fmt.Errorf("start redis-server: %w", err)
+			return nil, err
 		}
 		dir, ownDir = d, true
 	}
 	var lastErr error
-	// A free port can be taken between choosing and binding it: try again.
 	for range 3 {
 		port, err := freePort()
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		s, err := start(path, dir, port, extra)
+		a, err := args(dir, port)
+		if err != nil {
+			lastErr = err
+			break
+		}
+		s, err := start(path, dir, port, a)
 		if err == nil {
 			s.ownDir = ownDir
 			return s, nil
@@ -268,19 +307,10 @@ func Start(path, dir string, extra ...string) (*Server, error) {
 	if ownDir {
 		os.RemoveAll(dir)
 	}
-	return nil, fmt.Errorf("start redis-server: %w", lastErr)
+	return nil, lastErr
 }
 
-func start(path, dir string, port int, extra []string) (*Server, error) {
-	args := append([]string{
-		"--bind", "127.0.0.1",
-		"--port", fmt.Sprint(port),
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", dir,
-		"--logfile", "",
-		"--loglevel", "warning",
-	}, extra...)
+func start(path, dir string, port int, args []string) (*Server, error) {
 	cmd := exec.Command(path, args...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -392,4 +422,172 @@ func redact(raw string) string {
 		return "(unparsable URL)"
 	}
 	return "redis at " + opt.Addr
+}
+
+// StartReplica starts a server that replicates master and waits until its
+// first synchronisation is done. It sets the master's diskless sync delay
+// to zero, so that the synchronisation starts at once.
+func StartReplica(path, dir string, master *Server) (*Server, error) {
+	host, port, err := net.SplitHostPort(master.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("start redis replica: master address: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	mc := redis.NewClient(&redis.Options{Addr: master.Addr})
+	defer mc.Close()
+	if err := mc.ConfigSet(ctx, "repl-diskless-sync-delay", "0").Err(); err != nil {
+		return nil, fmt.Errorf("start redis replica: configure master: %w", err)
+	}
+	srv, err := Start(path, dir, "--replicaof", host, port)
+	if err != nil {
+		return nil, err
+	}
+	rc := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rc.Close()
+	for {
+		info, err := rc.Info(ctx, "replication").Result()
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return srv, nil
+		}
+		select {
+		case <-ctx.Done():
+			srv.Stop()
+			return nil, fmt.Errorf("start redis replica: not in sync with %s within %s: %v", master.Addr, startTimeout, err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Sentinel is a redis-server running as a Redis Sentinel that monitors
+// one master.
+type Sentinel struct {
+	// Addr is the Sentinel's own address, the one clients are given.
+	Addr       string
+	MasterName string
+	srv        *Server
+	client     *redis.SentinelClient
+}
+
+var masterNameChars = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// StartSentinel runs redis-server from path as a Sentinel on a free
+// loopback port, with its configuration file in dir (a new temporary
+// directory when empty), monitoring master under masterName with a quorum
+// of one, and waits until it is connected to the master and names it as
+// the master.
+func StartSentinel(path, dir string, master *Server, masterName string) (*Sentinel, error) {
+	if !masterNameChars.MatchString(masterName) {
+		return nil, fmt.Errorf("start redis sentinel: master name %q is not letters, digits, '.', '_' and '-'", masterName)
+	}
+	host, port, err := net.SplitHostPort(master.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("start redis sentinel: master address: %w", err)
+	}
+	srv, err := startOnFreePort(path, dir, func(dir string, own int) ([]string, error) {
+		// Sentinel rewrites its configuration file, so it must be its own.
+		conf := filepath.Join(dir, fmt.Sprintf("sentinel-%d.conf", own))
+		text := fmt.Sprintf(`port %d
+bind 127.0.0.1
+protected-mode no
+logfile ""
+loglevel warning
+sentinel resolve-hostnames no
+sentinel monitor %s %s %s 1
+sentinel down-after-milliseconds %s 2000
+`, own, masterName, host, port, masterName)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			return nil, err
+		}
+		return []string{conf, "--sentinel"}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start redis sentinel: %w", err)
+	}
+	s := &Sentinel{
+		Addr:       srv.Addr,
+		MasterName: masterName,
+		srv:        srv,
+		client:     redis.NewSentinelClient(&redis.Options{Addr: srv.Addr}),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	for {
+		addr, err := s.MasterAddr(ctx)
+		if err == nil && addr != master.Addr {
+			err = fmt.Errorf("names %s as the master, not %s", addr, master.Addr)
+		}
+		if err == nil {
+			var m map[string]string
+			m, err = s.client.Master(ctx, masterName).Result()
+			if err == nil && m["flags"] != "master" {
+				err = fmt.Errorf("master flags %q", m["flags"])
+			}
+		}
+		if err == nil {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			s.Stop()
+			return nil, fmt.Errorf("start redis sentinel: not ready within %s: %v", startTimeout, err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// MasterAddr returns the master's address as the Sentinel reports it,
+// which is what clients connect to.
+func (s *Sentinel) MasterAddr(ctx context.Context) (string, error) {
+	hp, err := s.client.GetMasterAddrByName(ctx, s.MasterName).Result()
+	if err != nil {
+		return "", fmt.Errorf("sentinel master address: %w", err)
+	}
+	if len(hp) != 2 {
+		return "", fmt.Errorf("sentinel master address: got %q", hp)
+	}
+	return net.JoinHostPort(hp[0], hp[1]), nil
+}
+
+// Failover makes the Sentinel promote a replica as if the master had
+// failed, and returns the new master's address once the Sentinel reports
+// it. Until the Sentinel has seen a replica it refuses, so Failover asks
+// again until ctx ends.
+func (s *Sentinel) Failover(ctx context.Context) (string, error) {
+	old, err := s.MasterAddr(ctx)
+	if err != nil {
+		return "", err
+	}
+	for {
+		err := s.client.Failover(ctx, s.MasterName).Err()
+		if err == nil || strings.HasPrefix(err.Error(), "INPROG") {
+			break
+		}
+		if !strings.HasPrefix(err.Error(), "NOGOODSLAVE") {
+			return "", fmt.Errorf("sentinel failover: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("sentinel failover: no replica to promote: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	for {
+		addr, err := s.MasterAddr(ctx)
+		if err == nil && addr != old {
+			return addr, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("sentinel failover: master still %s: %w", old, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Stop kills the Sentinel and removes its directory if StartSentinel made
+// it.
+func (s *Sentinel) Stop() {
+	s.client.Close()
+	s.srv.Stop()
 }

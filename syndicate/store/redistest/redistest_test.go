@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -131,5 +132,102 @@ func TestStartStop(t *testing.T) {
 	if c, err := net.Dial("tcp", srv.Addr); err == nil {
 		c.Close()
 		t.Errorf("server still answers at %s after Stop", srv.Addr)
+	}
+}
+
+func TestServerPathRequireFails(t *testing.T) {
+	t.Setenv(redistest.EnvRequire, "1")
+	t.Setenv("PATH", t.TempDir())
+	tb := &fatalTB{TB: t}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(fatalled); !ok {
+					panic(r)
+				}
+			}
+		}()
+		path := redistest.ServerPath(tb, "topology")
+		t.Errorf("ServerPath returned %q instead of failing", path)
+	}()
+	if !strings.Contains(tb.fatal, redistest.EnvRequire) || !strings.Contains(tb.fatal, "topology") {
+		t.Errorf("failure %q does not name %s and the test", tb.fatal, redistest.EnvRequire)
+	}
+}
+
+// role returns what INFO replication says the server at addr is.
+func role(t *testing.T, addr string) string {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	info, err := c.Info(context.Background(), "replication").Result()
+	if err != nil {
+		t.Fatalf("INFO replication at %s: %v", addr, err)
+	}
+	for l := range strings.Lines(info) {
+		if r, ok := strings.CutPrefix(strings.TrimSpace(l), "role:"); ok {
+			return r
+		}
+	}
+	t.Fatalf("INFO replication at %s has no role", addr)
+	return ""
+}
+
+func TestStartSentinel(t *testing.T) {
+	path := redistest.ServerPath(t, "Redis Sentinel")
+	master, err := redistest.Start(path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(master.Stop)
+	if _, err := redistest.StartSentinel(path, t.TempDir(), master, "bad name"); err == nil {
+		t.Error("StartSentinel accepted a master name with a space")
+	}
+	s, err := redistest.StartSentinel(path, t.TempDir(), master, "mymaster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := s.MasterAddr(context.Background())
+	if err != nil || addr != master.Addr {
+		t.Errorf("MasterAddr = %q, %v; want %q", addr, err, master.Addr)
+	}
+	s.Stop()
+	if c, err := net.Dial("tcp", s.Addr); err == nil {
+		c.Close()
+		t.Errorf("sentinel still answers at %s after Stop", s.Addr)
+	}
+}
+
+func TestSentinelFailover(t *testing.T) {
+	path := redistest.ServerPath(t, "Redis Sentinel failover")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	master, err := redistest.Start(path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(master.Stop)
+	replica, err := redistest.StartReplica(path, t.TempDir(), master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(replica.Stop)
+	if r := role(t, replica.Addr); r != "slave" {
+		t.Fatalf("replica's role %q, want slave", r)
+	}
+	s, err := redistest.StartSentinel(path, t.TempDir(), master, "mymaster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	addr, err := s.Failover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr != replica.Addr {
+		t.Fatalf("master after failover %s, want the replica %s", addr, replica.Addr)
+	}
+	if r := role(t, replica.Addr); r != "master" {
+		t.Errorf("promoted replica's role %q, want master", r)
 	}
 }
