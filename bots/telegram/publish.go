@@ -249,14 +249,19 @@ func (c *Channel) receipt(ids []int) syndicate.Receipt {
 }
 
 // call paces one Bot API call, makes it and classifies its failure. On a
-// 429 it blocks the whole bot until Telegram's retry_after.
+// 429 it holds this chat back until Telegram's retry_after. Telegram does
+// not say whether a flood limit was the chat's or the bot's; blocking the
+// chat keeps the bot's other chats flowing, and if the whole bot was
+// limited each of its chats meets one 429 and holds itself back.
 func (c *Channel) call(ctx context.Context, method string, do func(context.Context) error) *apiError {
 	chat, _ := c.currentChat()
-	if err := c.bot.limiter.Wait(ctx, "tg:chat:"+chat, Rate{Events: c.opts.PerMinute, Per: time.Minute, Burst: chatBurst}); err != nil {
-		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the chat's rate limit: " + err.Error()}
-	}
+	// The chat is waited for last, right before the call, so that a 429
+	// another worker met on this chat meanwhile still holds this call back.
 	if err := c.bot.limiter.Wait(ctx, "tg:bot:"+c.bot.id, c.bot.rate); err != nil {
 		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the bot's rate limit: " + err.Error()}
+	}
+	if err := c.bot.limiter.Wait(ctx, "tg:chat:"+chat, Rate{Events: c.opts.PerMinute, Per: time.Minute, Burst: chatBurst}); err != nil {
+		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the chat's rate limit: " + err.Error()}
 	}
 	cctx, info := withCallInfo(ctx)
 	err := do(cctx)
@@ -265,7 +270,7 @@ func (c *Channel) call(ctx context.Context, method string, do func(context.Conte
 	}
 	e := classify(method, err, info, c.bot.token)
 	if e.kind == syndicate.ErrRateLimited {
-		c.bot.limiter.Block("tg:bot:"+c.bot.id, c.bot.clock.Now().Add(e.retryAfter))
+		c.bot.limiter.Block("tg:chat:"+chat, c.bot.clock.Now().Add(e.retryAfter))
 		c.log.Warn("telegram rate limited", "method", method, "retry_after", e.retryAfter)
 	}
 	return e

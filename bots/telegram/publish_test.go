@@ -259,12 +259,38 @@ func TestPublishRateLimited(t *testing.T) {
 	if _, err := e.ch.Publish(context.Background(), job(it)); err != nil {
 		t.Fatal(err)
 	}
-	// The bot was held back until retry_after passed, then delivered once.
+	// The chat was held back until retry_after passed, then delivered once.
 	if waited := e.clock.Now().Sub(before); waited < 7*time.Second-time.Millisecond {
 		t.Errorf("sent again after %s, before retry_after", waited)
 	}
 	if n := len(e.srv.Messages("@news_en")); n != 1 {
 		t.Errorf("%d messages", n)
+	}
+}
+
+func TestRateLimitHoldsOnlyThatChat(t *testing.T) {
+	e := newEnv(t, envOptions{fake: telegramfake.Options{Chats: []telegramfake.Chat{
+		{ID: testChatID, Username: "news_en", Title: "News"},
+		{ID: testChatID - 1, Username: "news_ar", Title: "Arabic"},
+	}}})
+	other, err := e.bot.Channel(ChannelOptions{ID: "tg-ar", Chat: "@news_ar", Downloader: e.dl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.FailChat("@news_en", "sendPhoto", 1, telegramfake.TooManyRequests(30))
+	it := loadItem(t, "en-news")
+	if _, err := e.ch.Publish(context.Background(), job(it)); kindOf(t, err) != syndicate.ErrRateLimited {
+		t.Fatalf("first post: %v, want rate limited", err)
+	}
+	before := e.clock.Now()
+	if _, err := other.Publish(context.Background(), job(it)); err != nil {
+		t.Fatal(err)
+	}
+	if waited := e.clock.Now().Sub(before); waited >= 30*time.Second {
+		t.Errorf("the other chat waited %s for the first chat's 429", waited)
+	}
+	if n := len(e.srv.Messages("@news_ar")); n != 1 {
+		t.Errorf("other chat has %d messages, want 1", n)
 	}
 }
 

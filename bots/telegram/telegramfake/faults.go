@@ -22,6 +22,7 @@ func (f Fault) answer() answer {
 
 type queuedFault struct {
 	method string // "" for any method
+	chat   string // "" for any chat; else a numeric id or @username
 	left   int
 	fault  Fault
 }
@@ -34,17 +35,36 @@ func (s *Server) Fail(method string, times int, f Fault) {
 	s.faults = append(s.faults, queuedFault{method: method, left: times, fault: f})
 }
 
-func (s *Server) takeFault(method string) (Fault, bool) {
+// FailChat is Fail for the calls addressed to one chat (a numeric id or
+// @username, however the call names it), so that a flood wait or an
+// outage can hit one chat while the bot's other chats keep working.
+func (s *Server) FailChat(chat, method string, times int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, queuedFault{method: method, chat: chat, left: times, fault: f})
+}
+
+func (s *Server) takeFault(method, chat string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range s.faults {
 		q := &s.faults[i]
-		if q.left > 0 && (q.method == "" || q.method == method) {
+		if q.left > 0 && (q.method == "" || q.method == method) && (q.chat == "" || s.sameChatLocked(q.chat, chat)) {
 			q.left--
 			return q.fault, true
 		}
 	}
 	return Fault{}, false
+}
+
+// sameChatLocked reports whether two chat references name one chat.
+func (s *Server) sameChatLocked(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ca, erra := s.resolveLocked(a)
+	cb, errb := s.resolveLocked(b)
+	return erra == nil && errb == nil && ca.ID == cb.ID
 }
 
 // Descriptions of Telegram errors, as the Bot API words them.

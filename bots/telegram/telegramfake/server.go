@@ -273,7 +273,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.write(w, call, badRequest(err))
 		return
 	}
-	f, hasFault := s.takeFault(method)
+	f, hasFault := s.takeFault(method, p.values["chat_id"])
 	if hasFault && !f.HangAfterStore {
 		s.write(w, call, f.answer())
 		return
