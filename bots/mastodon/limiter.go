@@ -134,9 +134,11 @@ func (l *LocalLimiter) reserve(key string) time.Duration {
 	if !ok || b.N <= 0 {
 		return 0
 	}
+	// The window is closed, like the shared limiter's: an event exactly
+	// Per ago still counts.
 	ev := l.events[key]
 	i := 0
-	for i < len(ev) && !ev[i].After(now.Add(-b.Per)) {
+	for i < len(ev) && ev[i].Before(now.Add(-b.Per)) {
 		i++
 	}
 	ev = ev[i:]

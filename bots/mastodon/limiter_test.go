@@ -34,6 +34,30 @@ func TestLocalLimiterSlidingWindow(t *testing.T) {
 	}
 }
 
+// TestLocalLimiterClosedWindow checks the edge: an event exactly a window
+// ago still counts, so no closed window of Per holds more than N.
+func TestLocalLimiterClosedWindow(t *testing.T) {
+	c := newClock()
+	l := NewLocalLimiter(LocalLimiterOptions{Now: c.Now, NoWait: true, Budgets: map[string]Budget{"statuses": {N: 2, Per: time.Minute}}})
+	ctx := context.Background()
+	for range 2 {
+		if err := l.Wait(ctx, "a/statuses"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Advance(time.Minute)
+	var we *WaitError
+	if err := l.Wait(ctx, "a/statuses"); !errors.As(err, &we) || we.Delay <= 0 || we.Delay > time.Millisecond {
+		t.Errorf("a window after the burst: %v, want a WaitError of a moment", err)
+	}
+	c.Advance(time.Nanosecond)
+	for range 2 {
+		if err := l.Wait(ctx, "a/statuses"); err != nil {
+			t.Errorf("just past the window: %v", err)
+		}
+	}
+}
+
 func TestLocalLimiterBlockAndShortWaits(t *testing.T) {
 	c := newClock()
 	l := NewLocalLimiter(LocalLimiterOptions{Now: c.Now, Sleep: c.Sleep, MaxWait: 10 * time.Second})

@@ -36,7 +36,8 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Rate is a limit: at most Events in any window of length Per, of which up
-// to Burst may go at once.
+// to Burst (but no more than a quarter of Events, see Window) may go at
+// once.
 type Rate struct {
 	Events float64
 	Per    time.Duration
@@ -71,22 +72,36 @@ func NewLocalLimiter(clock Clock) *LocalLimiter {
 	return &LocalLimiter{clock: clock, buckets: map[string]*rate.Limiter{}, rates: map[string]Rate{}, blocked: map[string]time.Time{}}
 }
 
+// Window returns r as a whole number of events per window and the burst a
+// limiter should allow, so that the in-process and the shared limiters
+// pace alike. A fraction of an event is dropped, fewer than one event per
+// Per becomes one per a window that much longer, and the burst is at most
+// a quarter of the events (at least one): a limiter that must keep every
+// window of Per within the events can only pace E − B + 1 per Per after
+// spending a burst of B, so a burst close to the events would slow the
+// steady pace to a crawl. Events of 0 mean no limit.
+func (r Rate) Window() (events int, per time.Duration, burst int) {
+	switch {
+	case r.Events <= 0 || r.Per <= 0:
+		return 0, 0, 0
+	case r.Events < 1:
+		return 1, time.Duration(float64(r.Per) / r.Events), 1
+	}
+	events = int(r.Events)
+	return events, r.Per, min(max(r.Burst, 1), max(1, events/4))
+}
+
 // tokenBucket converts a window limit into a bucket that never lets more
-// than r.Events through in any window of r.Per: the burst is spent at
-// once, the rest refills evenly (with a 1% margin against rounding).
+// than E events through in any window of Per: a bucket of B tokens
+// refilled at a rate admits at most B + rate·s calls in a span s, and at
+// (E − B + 1) per 1.01·Per that is fewer than E + 1 whenever s ≤ Per, with
+// 1% of Per to spare for the time a call takes to reach Telegram.
 func tokenBucket(r Rate) (rate.Limit, int) {
-	burst := max(1, r.Burst)
-	if float64(burst) > r.Events {
-		burst = max(1, int(r.Events))
+	events, per, burst := r.Window()
+	if events == 0 {
+		return rate.Inf, 1
 	}
-	refill := r.Events - float64(burst)
-	if refill <= 0 {
-		refill = r.Events
-	}
-	if r.Per <= 0 || refill <= 0 {
-		return rate.Inf, burst
-	}
-	return rate.Limit(refill / (r.Per.Seconds() * 1.01)), burst
+	return rate.Limit(float64(events-burst+1) / (per.Seconds() * 1.01)), burst
 }
 
 // Wait blocks until a call under key may go.

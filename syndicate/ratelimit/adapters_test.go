@@ -18,7 +18,14 @@ func TestTelegramLimit(t *testing.T) {
 		want Limit
 	}{
 		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}, Limit{Events: 20, Per: time.Minute, Burst: 3}},
+		{telegram.Rate{Events: 30, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second, Burst: 5}},
 		{telegram.Rate{Events: 30.7, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second, Burst: 5}},
+		// The burst is at most a quarter of the events, else the pace
+		// after it, Events − Burst + 1 per 1.01·Per, crawls.
+		{telegram.Rate{Events: 10, Per: time.Second, Burst: 5}, Limit{Events: 10, Per: time.Second, Burst: 2}},
+		{telegram.Rate{Events: 5, Per: time.Second, Burst: 5}, Limit{Events: 5, Per: time.Second, Burst: 1}},
+		{telegram.Rate{Events: 3, Per: time.Second, Burst: 5}, Limit{Events: 3, Per: time.Second, Burst: 1}},
+		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 0}, Limit{Events: 20, Per: time.Minute, Burst: 1}},
 		{telegram.Rate{Events: 0.5, Per: time.Second, Burst: 3}, Limit{Events: 1, Per: 2 * time.Second, Burst: 1}},
 		{telegram.Rate{Events: 0, Per: time.Second, Burst: 3}, Limit{}},
 		{telegram.Rate{Events: 5, Per: 0, Burst: 3}, Limit{}},
@@ -26,6 +33,39 @@ func TestTelegramLimit(t *testing.T) {
 	for _, tt := range tests {
 		if got := telegramLimit(tt.rate); got != tt.want {
 			t.Errorf("telegramLimit(%+v) = %+v, want %+v", tt.rate, got, tt.want)
+		}
+	}
+}
+
+// TestTelegramPace runs the GCRA of each Telegram rate as its definition
+// states, with a caller that takes every slot the moment it frees: no
+// window of Per holds more than the events, and ten windows hold at least
+// 7.4 windows' worth (a burst of 5 on 3 a second used to leave one a
+// second).
+func TestTelegramPace(t *testing.T) {
+	rates := []telegram.Rate{
+		{Events: 3, Per: time.Second, Burst: 5},
+		{Events: 5, Per: time.Second, Burst: 5},
+		{Events: 8, Per: time.Second, Burst: 5},
+		{Events: 10, Per: time.Second, Burst: 5},
+		{Events: 30, Per: time.Second, Burst: 5},
+		{Events: 20, Per: time.Minute, Burst: 3},
+		{Events: 1, Per: time.Minute, Burst: 3},
+	}
+	for _, r := range rates {
+		limit := telegramLimit(r)
+		times := simulateGCRA(limit, 12*limit.Events+limit.Burst)
+		if worst := worstWindow(times, limit.Per); worst > limit.Events {
+			t.Errorf("%+v as %+v: %d calls in the worst closed window of %s", r, limit, worst, limit.Per)
+		}
+		n := 0
+		for _, at := range times {
+			if at < 10*limit.Per {
+				n++
+			}
+		}
+		if want := int(7.4 * float64(limit.Events)); n < want {
+			t.Errorf("%+v as %+v: %d calls in %s, want at least %d", r, limit, n, 10*limit.Per, want)
 		}
 	}
 }
@@ -54,6 +94,20 @@ func TestTelegramAdapter(t *testing.T) {
 	if len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
 		t.Errorf("fourth call would sleep %v, want at most %s", slept, interval)
 	}
+	// A bot at 3 a second with the bot burst of 5: one at once, then one
+	// per 1.01s/3 (a burst of 3 used to leave one a second).
+	slept = nil
+	bot := telegram.Rate{Events: 3, Per: time.Second, Burst: 5}
+	if err := tl.Wait(ctx, "tg:bot:slow", bot); err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.Wait(ctx, "tg:bot:slow", bot); !errors.Is(err, stop) {
+		t.Fatalf("second call at 3 a second: %v, want a wait", err)
+	}
+	if interval := 1010 * time.Millisecond / 3; len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
+		t.Errorf("second call at 3 a second would sleep %v, want at most %s", slept, interval)
+	}
+	slept = nil
 	tl.Block("tg:bot:main", time.Now().Add(time.Hour))
 	slept = nil
 	if err := tl.Wait(ctx, "tg:bot:main", telegram.Rate{Events: 30, Per: time.Second, Burst: 5}); !errors.Is(err, stop) {
@@ -64,21 +118,21 @@ func TestTelegramAdapter(t *testing.T) {
 	}
 }
 
-func TestMastodonLimit(t *testing.T) {
-	m := &mastodonLimiter{o: MastodonOptions{Budgets: mastodon.DefaultBudgets(), Bursts: map[string]int{"statuses": 10}}}
+func TestMastodonBudget(t *testing.T) {
+	m := &mastodonLimiter{o: MastodonOptions{Budgets: mastodon.DefaultBudgets()}}
 	tests := []struct {
 		key  string
-		want Limit
+		want mastodon.Budget
 	}{
-		{"acct/requests", Limit{Events: 285, Per: 5 * time.Minute, Burst: 72}},
-		{"acct/media", Limit{Events: 28, Per: 30 * time.Minute, Burst: 7}},
-		{"acct/statuses", Limit{Events: 285, Per: 3 * time.Hour, Burst: 10}},
-		{"a/b/media", Limit{Events: 28, Per: 30 * time.Minute, Burst: 7}},
-		{"acct/other", Limit{}},
+		{"acct/requests", mastodon.Budget{N: 285, Per: 5 * time.Minute}},
+		{"acct/media", mastodon.Budget{N: 28, Per: 30 * time.Minute}},
+		{"acct/statuses", mastodon.Budget{N: 285, Per: 3 * time.Hour}},
+		{"a/b/media", mastodon.Budget{N: 28, Per: 30 * time.Minute}},
+		{"acct/other", mastodon.Budget{}},
 	}
 	for _, tt := range tests {
-		if got := m.limit(tt.key); got != tt.want {
-			t.Errorf("limit(%q) = %+v, want %+v", tt.key, got, tt.want)
+		if got := m.budget(tt.key); got != tt.want {
+			t.Errorf("budget(%q) = %+v, want %+v", tt.key, got, tt.want)
 		}
 	}
 }
@@ -92,15 +146,15 @@ func TestMastodonAdapter(t *testing.T) {
 	t.Run("budget spent", func(t *testing.T) {
 		clock := newFakeClock()
 		l := newLimiter(t, newClient(t, url), Options{Prefix: redistest.Prefix(t), Now: clock.Now, Sleep: clock.Sleep})
-		var ml mastodon.Limiter = l.Mastodon(MastodonOptions{Budgets: budgets, Bursts: map[string]int{"media": 2}})
+		var ml mastodon.Limiter = l.Mastodon(MastodonOptions{Budgets: budgets})
 		for range 2 {
 			if err := ml.Wait(ctx, "a/media"); err != nil {
 				t.Fatal(err)
 			}
 		}
-		// Burst 2 of 2, then one per 10.1 minutes.
-		if err := ml.Wait(ctx, "a/media"); !errors.As(err, &we) || we.Key != "a/media" || we.Delay <= 9*time.Minute || we.Delay > 10*time.Minute+6*time.Second {
-			t.Errorf("third upload: %v, want a WaitError of just under 10m6s", err)
+		// Both at once, then the window of 10 minutes from the first.
+		if err := ml.Wait(ctx, "a/media"); !errors.As(err, &we) || we.Key != "a/media" || we.Delay <= 9*time.Minute || we.Delay > 10*time.Minute+time.Millisecond {
+			t.Errorf("third upload: %v, want a WaitError of just under 10m", err)
 		}
 		if err := ml.Wait(ctx, "b/media"); err != nil {
 			t.Errorf("accounts share a budget: %v", err)

@@ -12,13 +12,10 @@ import (
 // mirror mastodon.LocalLimiterOptions.
 type MastodonOptions struct {
 	// Budgets by family (default mastodon.DefaultBudgets()); a family
-	// without a budget is only held back by blocks.
+	// without a budget is only held back by blocks. A budget of N per Per
+	// is kept as an exact sliding window, like Mastodon's own windows: up
+	// to N events go at once, and no window of Per holds more than N.
 	Budgets map[string]mastodon.Budget
-	// Bursts by family: how many of a budget may go at once (default a
-	// quarter of N, rounded up). After the burst the pace is N−burst+1
-	// per 1.01·Per (the default requests budget: 72 at once, then 214
-	// per 5m3s), so a larger burst means a slower pace after it.
-	Bursts map[string]int
 	// MaxWait is the longest Wait blocks in place (default 5s; 0 after
 	// setting NoWait never blocks).
 	MaxWait time.Duration
@@ -49,7 +46,8 @@ func (l *Limiter) Mastodon(o MastodonOptions) mastodon.Limiter {
 // within ctx's deadline, else returns a *mastodon.WaitError so that the
 // job goes back to the scheduler.
 func (m *mastodonLimiter) Wait(ctx context.Context, key string) error {
-	return m.l.wait(ctx, key, m.limit(key), func(d time.Duration) error {
+	b := m.budget(key)
+	return m.l.wait(ctx, key, m.l.takeWindow(key, b.N, b.Per), func(d time.Duration) error {
 		if d > m.o.MaxWait {
 			return &mastodon.WaitError{Key: key, Delay: d}
 		}
@@ -63,16 +61,13 @@ func (m *mastodonLimiter) Wait(ctx context.Context, key string) error {
 // Block implements mastodon.Limiter.
 func (m *mastodonLimiter) Block(key string, until time.Time) { m.l.Block(key, until) }
 
-// limit is the Limit of the family that ends key ("<account>/<family>").
-func (m *mastodonLimiter) limit(key string) Limit {
+// budget is the budget of the family that ends key ("<account>/<family>");
+// the zero Budget means none.
+func (m *mastodonLimiter) budget(key string) mastodon.Budget {
 	family := key[strings.LastIndexByte(key, '/')+1:]
 	b, ok := m.o.Budgets[family]
 	if !ok || b.N <= 0 || b.Per <= 0 {
-		return Limit{}
+		return mastodon.Budget{}
 	}
-	burst, ok := m.o.Bursts[family]
-	if !ok || burst <= 0 {
-		burst = (b.N + 3) / 4
-	}
-	return Limit{Events: b.N, Per: b.Per, Burst: burst}
+	return b
 }

@@ -4,26 +4,43 @@
 //
 // # Guarantee
 //
-// A Limit of Events per Per with Burst is a GCRA (generic cell rate
-// algorithm, a token bucket kept as one timestamp) with burst
+// Two algorithms keep "at most Events in any window of Per", both as one
+// script on one Redis clock, so that the bound holds across replicas; it
+// does not survive changing a key's limit while calls are under way, nor a
+// failover that loses the latest write or moves to a server whose clock
+// runs ahead.
+//
+// Wait (and the Telegram adapter) paces with a GCRA (generic cell rate
+// algorithm, a token bucket kept as one timestamp), which spreads calls
+// evenly, as chats suit. A Limit of Events per Per with Burst has burst
 // B = min(max(Burst, 1), Events) and emission interval
 // T = 1.01·Per / (Events − B + 1). GCRA admits n calls whose admission
 // times span s only if n ≤ B + s/T, so a window shorter than 1.01·Per holds
 // fewer than B + (Events − B + 1) = Events + 1 admissions: at most Events
 // in any window of Per (closed or not), with 1% of Per to spare for the
 // time between an admission and the call reaching the platform. B calls
-// may go at once; after that the pace is one per T. The bound holds across
-// replicas because the admissions are taken by one script on one Redis
-// clock; it does not survive changing a key's Limit while calls are under
-// way, nor a failover that loses the latest write.
+// may go at once; after that the pace is one per T, so a burst close to
+// Events makes the pace crawl: the Telegram adapter keeps B to a quarter
+// of Events (telegram.Rate.Window).
+//
+// The Mastodon adapter keeps an exact sliding-window log instead, since
+// Mastodon counts its budgets in windows and a burst of articles should go
+// at once when the window has room: the key's admission times (by the
+// Redis server's clock, in µs) are kept, and a call is admitted only while
+// fewer than N of them lie in the closed window of Per that ends now. So
+// up to N calls go at once and no closed window of Per ever holds more
+// than N; a refused call learns when the admission that blocks it leaves
+// the window. Its margin against the platform is in N (the default budgets
+// keep 5% of Mastodon's limits for other clients), not in time. Taking
+// the time inside a writing script needs Redis 5 or later.
 //
 // A Block (after a 429) holds every Wait on its key, in every replica,
 // until the given time; a later Block can extend it, never shorten it.
 // Block times are wall-clock instants from the callers' clocks, which
 // replicas are expected to keep in sync. A block is read before the bucket
-// is touched, in a separate command, so a call that passed the check just
-// before a Block still goes, like the calls other replicas already had in
-// flight.
+// or log is touched, in a separate command, so a call that passed the
+// check just before a Block still goes, like the calls other replicas
+// already had in flight. Blocks hold both kinds of limit alike.
 //
 // When Redis fails, Wait returns the error at once (no retries of its own
 // beyond the client's) and Block logs it: callers treat the former as a
@@ -33,7 +50,7 @@
 // # Key layout
 //
 // P is Options.Prefix; <key> is the limited key with '%', '{' and '}'
-// percent-escaped, so that it can never end or open a hash tag. Both keys
+// percent-escaped, so that it can never end or open a hash tag. All keys
 // of a limited key share one hash tag and so one Cluster slot. Every key
 // expires by itself; the bucket's lies outside P because redis_rate puts
 // its own prefix first.
@@ -41,6 +58,9 @@
 //	P:{l:<key>}:blocked          STRING  blocked until (Unix ms); expires a minute after that
 //	rate:P:{l:<key>}:gcra        STRING  GCRA theoretical arrival time, kept by redis_rate
 //	                                     (which adds "rate:"); expires once the burst is whole again
+//	P:{l:<key>}:log              ZSET    sliding-window log: one random member per admission,
+//	                                     scored by its time (Unix µs, server clock); expires a
+//	                                     window after the latest admission
 package ratelimit
 
 import (
@@ -169,12 +189,15 @@ func (l *Limiter) blockedKey(key string) string { return l.tagged(key) + ":block
 // gcraKey is the key handed to redis_rate, which stores it under "rate:".
 func (l *Limiter) gcraKey(key string) string { return l.tagged(key) + ":gcra" }
 
+// logKey holds the key's sliding-window log.
+func (l *Limiter) logKey(key string) string { return l.tagged(key) + ":log" }
+
 // Wait returns once one more call under key is allowed by limit and no
 // block holds it, or with an error when ctx ends, when its deadline comes
 // before the call could go (at once, without sleeping), or when Redis
 // fails.
 func (l *Limiter) Wait(ctx context.Context, key string, limit Limit) error {
-	return l.wait(ctx, key, limit, func(d time.Duration) error {
+	return l.wait(ctx, key, l.takeGCRA(key, limit), func(d time.Duration) error {
 		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
 			return fmt.Errorf("rate limit %s: a wait of %s would pass the deadline: %w", key, d, context.DeadlineExceeded)
 		}
@@ -182,14 +205,18 @@ func (l *Limiter) Wait(ctx context.Context, key string, limit Limit) error {
 	})
 }
 
-// wait loops until a slot is taken; giveUp, asked before every sleep,
-// ends the wait with its error instead.
-func (l *Limiter) wait(ctx context.Context, key string, limit Limit, giveUp func(time.Duration) error) error {
+// takeFunc takes a slot of one limited key and returns 0, or returns how
+// long until one may be free.
+type takeFunc func(ctx context.Context) (time.Duration, error)
+
+// wait loops until no block holds key and take took a slot; giveUp, asked
+// before every sleep, ends the wait with its error instead.
+func (l *Limiter) wait(ctx context.Context, key string, take takeFunc, giveUp func(time.Duration) error) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("rate limit %s: %w", key, err)
 		}
-		d, err := l.take(ctx, key, limit)
+		d, err := l.take(ctx, key, take)
 		if err != nil {
 			return err
 		}
@@ -205,9 +232,9 @@ func (l *Limiter) wait(ctx context.Context, key string, limit Limit, giveUp func
 	}
 }
 
-// take takes a slot and returns 0, or returns how long until one may be
-// free; a block is checked first so that a blocked key spends nothing.
-func (l *Limiter) take(ctx context.Context, key string, limit Limit) (time.Duration, error) {
+// take checks the block first, so that a blocked key spends nothing, and
+// then takes a slot.
+func (l *Limiter) take(ctx context.Context, key string, take takeFunc) (time.Duration, error) {
 	until, err := l.blockedUntil(ctx, key)
 	if err != nil {
 		return 0, err
@@ -215,17 +242,24 @@ func (l *Limiter) take(ctx context.Context, key string, limit Limit) (time.Durat
 	if d := until.Sub(l.now()); d > 0 {
 		return d, nil
 	}
-	if limit.unlimited() {
-		return 0, nil
+	return take(ctx)
+}
+
+// takeGCRA takes slots of limit from the key's GCRA bucket.
+func (l *Limiter) takeGCRA(key string, limit Limit) takeFunc {
+	return func(ctx context.Context) (time.Duration, error) {
+		if limit.unlimited() {
+			return 0, nil
+		}
+		res, err := l.gcra.Allow(ctx, l.gcraKey(key), limit.gcra())
+		if err != nil {
+			return 0, fmt.Errorf("rate limit %s: take a slot: %w", key, err)
+		}
+		if res.Allowed > 0 {
+			return 0, nil
+		}
+		return max(res.RetryAfter, minRetry), nil
 	}
-	res, err := l.gcra.Allow(ctx, l.gcraKey(key), limit.gcra())
-	if err != nil {
-		return 0, fmt.Errorf("rate limit %s: take a slot: %w", key, err)
-	}
-	if res.Allowed > 0 {
-		return 0, nil
-	}
-	return max(res.RetryAfter, minRetry), nil
 }
 
 // blockedUntil reads the key's block; the zero time means none.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syndicate-bot/syndicate/bots/mastodon"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
 )
 
@@ -88,8 +89,44 @@ func replicas(t *testing.T, n int, clock *fakeClock) []*Limiter {
 // generous never refuses in these tests, so only blocks hold calls back.
 var generous = Limit{Events: 1000, Per: time.Second, Burst: 100}
 
-// TestMappingKeepsWindow runs GCRA as its definition states, with a caller
-// that takes every slot the moment it frees, and counts the worst window.
+// simulateGCRA runs limit's GCRA as its definition states, with a caller
+// that takes every slot the moment it frees, and returns the first n
+// admission times.
+func simulateGCRA(limit Limit, n int) []time.Duration {
+	g := limit.gcra()
+	interval := g.Period / time.Duration(g.Rate)
+	var (
+		times []time.Duration
+		tat   time.Duration
+		now   time.Duration
+	)
+	for len(times) < n {
+		next := max(tat, now) + interval
+		if next-now > time.Duration(g.Burst)*interval {
+			now = next - time.Duration(g.Burst)*interval
+			continue
+		}
+		tat = next
+		times = append(times, now)
+	}
+	return times
+}
+
+// worstWindow returns the most of the sorted times in one closed window of
+// length per.
+func worstWindow(times []time.Duration, per time.Duration) int {
+	worst := 0
+	for i := range times {
+		n := 0
+		for j := i; j < len(times) && times[j]-times[i] <= per; j++ {
+			n++
+		}
+		worst = max(worst, n)
+	}
+	return worst
+}
+
+// TestMappingKeepsWindow counts the worst window of each mapping.
 func TestMappingKeepsWindow(t *testing.T) {
 	tests := []struct {
 		limit Limit
@@ -98,6 +135,8 @@ func TestMappingKeepsWindow(t *testing.T) {
 		{Limit{Events: 20, Per: time.Minute, Burst: 3}, true},
 		{Limit{Events: 30, Per: time.Second, Burst: 5}, true},
 		{Limit{Events: 10, Per: 500 * time.Millisecond, Burst: 3}, true},
+		{Limit{Events: 3, Per: time.Second, Burst: 1}, true},
+		{Limit{Events: 10, Per: time.Second, Burst: 2}, true},
 		{Limit{Events: 1, Per: time.Minute, Burst: 1}, true},
 		{Limit{Events: 1, Per: time.Minute, Burst: 0}, true},
 		{Limit{Events: 3, Per: time.Minute, Burst: 10}, true},
@@ -106,32 +145,10 @@ func TestMappingKeepsWindow(t *testing.T) {
 		{Limit{Events: 285, Per: 3 * time.Hour, Burst: 285}, true},
 	}
 	for _, tt := range tests {
-		g := tt.limit.gcra()
-		interval := g.Period / time.Duration(g.Rate)
-		var (
-			times []time.Duration
-			tat   time.Duration
-			now   time.Duration
-		)
-		for len(times) < 3*tt.limit.Events+10 {
-			next := max(tat, now) + interval
-			if next-now > time.Duration(g.Burst)*interval {
-				now = next - time.Duration(g.Burst)*interval
-				continue
-			}
-			tat = next
-			times = append(times, now)
-		}
-		worst := 0
-		for i := range times {
-			n := 0
-			for j := i; j < len(times) && times[j]-times[i] <= tt.limit.Per; j++ {
-				n++
-			}
-			worst = max(worst, n)
-		}
+		times := simulateGCRA(tt.limit, 3*tt.limit.Events+10)
+		worst := worstWindow(times, tt.limit.Per)
 		if worst > tt.limit.Events || (tt.tight && worst != tt.limit.Events) {
-			t.Errorf("%+v as %v: %d calls in the worst closed window of %s", tt.limit, g, worst, tt.limit.Per)
+			t.Errorf("%+v as %v: %d calls in the worst closed window of %s", tt.limit, tt.limit.gcra(), worst, tt.limit.Per)
 		}
 	}
 }
@@ -395,6 +412,10 @@ func TestKeyLayout(t *testing.T) {
 	if err := l.Wait(ctx, key, generous); err != nil {
 		t.Fatal(err)
 	}
+	m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"media": {N: 2, Per: time.Minute}}})
+	if err := m.Wait(ctx, "m{x}/media"); err != nil {
+		t.Fatal(err)
+	}
 	var keys []string
 	for _, pattern := range []string{prefix + ":*", "rate:" + prefix + ":*"} {
 		ks, err := rdb.Keys(ctx, pattern).Result()
@@ -405,7 +426,8 @@ func TestKeyLayout(t *testing.T) {
 	}
 	slices.Sort(keys)
 	tag := "{l:tg:chat:%7Bx%7D%25y}"
-	want := []string{"rate:" + prefix + ":" + tag + ":gcra", prefix + ":" + tag + ":blocked"}
+	want := []string{"rate:" + prefix + ":" + tag + ":gcra", prefix + ":" + tag + ":blocked", prefix + ":{l:m%7Bx%7D/media}:log"}
+	slices.Sort(want)
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys %q, want %q", keys, want)
 	}
@@ -449,6 +471,26 @@ func TestCluster(t *testing.T) {
 	}
 	if a != b {
 		t.Errorf("a key's block and bucket are in slots %d and %d", a, b)
+	}
+	// The window script declares its one key, in the slot of the block.
+	m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"media": {N: 1, Per: time.Minute}}, NoWait: true})
+	if err := m.Wait(ctx, "a/media"); err != nil {
+		t.Fatal(err)
+	}
+	var we *mastodon.WaitError
+	if err := m.Wait(ctx, "a/media"); !errors.As(err, &we) {
+		t.Errorf("second upload on a Cluster: %v, want a WaitError", err)
+	}
+	c, err := rdb.ClusterKeySlot(ctx, l.logKey("a/media")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rdb.ClusterKeySlot(ctx, l.blockedKey("a/media")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != d {
+		t.Errorf("a key's block and log are in slots %d and %d", d, c)
 	}
 }
 

@@ -25,15 +25,11 @@ func (t telegramLimiter) Wait(ctx context.Context, key string, r telegram.Rate) 
 // Block implements telegram.Limiter.
 func (t telegramLimiter) Block(key string, until time.Time) { t.l.Block(key, until) }
 
-// telegramLimit turns a Rate into a Limit that allows no more: a
-// fractional number of events is rounded down, and fewer than one event
-// per window becomes one event per a window that much longer.
+// telegramLimit turns a Rate into a Limit that allows no more, with the
+// events, window and burst the in-process limiter uses too (Rate.Window):
+// the burst is at most a quarter of the events, so that the pace after it,
+// Events − Burst + 1 per 1.01·Per, stays close to the rate.
 func telegramLimit(r telegram.Rate) Limit {
-	switch {
-	case r.Events <= 0 || r.Per <= 0:
-		return Limit{}
-	case r.Events < 1:
-		return Limit{Events: 1, Per: time.Duration(float64(r.Per) / r.Events), Burst: 1}
-	}
-	return Limit{Events: int(r.Events), Per: r.Per, Burst: r.Burst}
+	events, per, burst := r.Window()
+	return Limit{Events: events, Per: per, Burst: burst}
 }

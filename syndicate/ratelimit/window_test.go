@@ -1,0 +1,307 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/syndicate-bot/syndicate/bots/mastodon"
+	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
+)
+
+// serverClock is a miniredis whose clock, the one the window script reads
+// with TIME, moves only when the test moves it.
+type serverClock struct {
+	m   *miniredis.Miniredis
+	now time.Time
+}
+
+func newServerClock(t *testing.T) *serverClock {
+	t.Helper()
+	c := &serverClock{m: miniredis.RunT(t), now: time.Date(2026, 5, 12, 10, 0, 0, 0, time.UTC)}
+	c.m.SetTime(c.now)
+	return c
+}
+
+func (c *serverClock) advance(d time.Duration) {
+	c.now = c.now.Add(d)
+	c.m.SetTime(c.now)
+}
+
+// TestWindowScript walks the log through its edges on a server clock the
+// test moves: a window is closed, a refusal names the exact time until
+// the blocking admission leaves, and a lowered budget waits for enough.
+func TestWindowScript(t *testing.T) {
+	c := newServerClock(t)
+	rdb := newClient(t, "redis://"+c.m.Addr())
+	l := newLimiter(t, rdb, Options{Prefix: "p"})
+	ctx := context.Background()
+	const w = 300 * time.Millisecond
+	take := func(n int) time.Duration {
+		t.Helper()
+		d, err := l.takeWindow("a/statuses", n, w)(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	steps := []struct {
+		name    string
+		advance time.Duration
+		n       int
+		want    []time.Duration // what each take returns, in order
+	}{
+		{"burst at once", 0, 3, []time.Duration{0, 0, 0, w + time.Microsecond}},
+		{"later in the window", 100 * time.Millisecond, 3, []time.Duration{200*time.Millisecond + time.Microsecond}},
+		{"end of the closed window", 200 * time.Millisecond, 3, []time.Duration{minRetry}},
+		{"just past the window", time.Microsecond, 3, []time.Duration{0, 0, 0, w + time.Microsecond}},
+		// Three in the window and a budget of one: the newest must leave.
+		{"lowered budget", 100 * time.Millisecond, 1, []time.Duration{200*time.Millisecond + time.Microsecond}},
+		{"raised budget", 0, 4, []time.Duration{0, 200*time.Millisecond + time.Microsecond}},
+	}
+	for _, s := range steps {
+		c.advance(s.advance)
+		var got []time.Duration
+		for range s.want {
+			got = append(got, take(s.n))
+		}
+		if !slices.Equal(got, s.want) {
+			t.Errorf("%s: takes returned %v, want %v", s.name, got, s.want)
+		}
+	}
+	key := l.logKey("a/statuses")
+	if n := rdb.ZCard(ctx, key).Val(); n != 4 {
+		t.Errorf("log holds %d admissions, want 4", n)
+	}
+	if ttl := rdb.PTTL(ctx, key).Val(); ttl != w+time.Millisecond {
+		t.Errorf("log lives %s, want %s", ttl, w+time.Millisecond)
+	}
+}
+
+// TestWindowIsExact lets two replicas call at random moments of a server
+// clock the test moves, and compares every answer with the definition: a
+// call is admitted exactly when fewer than N admissions lie in the closed
+// window of W that ends at it, and a refusal names the time until the
+// oldest of them leaves.
+func TestWindowIsExact(t *testing.T) {
+	c := newServerClock(t)
+	var ls []*Limiter
+	for range 2 {
+		ls = append(ls, newLimiter(t, newClient(t, "redis://"+c.m.Addr()), Options{Prefix: "p"}))
+	}
+	ctx := context.Background()
+	const (
+		n = 10
+		w = 400 * time.Millisecond
+	)
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := c.now
+	var admitted []time.Time
+	refused := 0
+	for i := range 2000 {
+		// Steps of up to 60ms, whole microseconds, often none at all.
+		if rng.IntN(3) > 0 {
+			c.advance(time.Duration(rng.IntN(60_000)) * time.Microsecond)
+		}
+		var inWindow []time.Time
+		for _, a := range admitted {
+			if !a.Before(c.now.Add(-w)) {
+				inWindow = append(inWindow, a)
+			}
+		}
+		want := time.Duration(0)
+		if len(inWindow) >= n {
+			want = max(inWindow[0].Add(w).Sub(c.now)+time.Microsecond, minRetry)
+		}
+		got, err := ls[i%2].takeWindow("k", n, w)(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("call %d at +%s with %d in the window: take = %s, want %s", i, c.now.Sub(start), len(inWindow), got, want)
+		}
+		if got == 0 {
+			admitted = append(admitted, c.now)
+		} else {
+			refused++
+		}
+	}
+	if refused == 0 || len(admitted) <= n {
+		t.Errorf("%d admitted, %d refused: the walk never filled the window", len(admitted), refused)
+	}
+}
+
+// windowBudgets give the statuses of every account 10 a minute.
+var windowBudgets = map[string]mastodon.Budget{"statuses": {N: 10, Per: time.Minute}}
+
+// TestWindowBurst spends a budget through two replicas: the whole budget
+// goes at once, then both are refused for about a window.
+func TestWindowBurst(t *testing.T) {
+	url, prefix := redistest.URL(t), redistest.Prefix(t)
+	ctx := context.Background()
+	var ms []mastodon.Limiter
+	for range 2 {
+		l := newLimiter(t, newClient(t, url), Options{Prefix: prefix})
+		ms = append(ms, l.Mastodon(MastodonOptions{Budgets: windowBudgets, NoWait: true}))
+	}
+	admitted := 0
+	var we *mastodon.WaitError
+	for {
+		err := ms[admitted%2].Wait(ctx, "a/statuses")
+		if err == nil {
+			admitted++
+			if admitted > 100 {
+				t.Fatal("no refusal after 100 admissions")
+			}
+			continue
+		}
+		if !errors.As(err, &we) {
+			t.Fatal(err)
+		}
+		break
+	}
+	if admitted != 10 {
+		t.Errorf("%d admitted before the first refusal, want the budget of 10", admitted)
+	}
+	if we.Key != "a/statuses" || we.Delay <= 0 || we.Delay > time.Minute+time.Microsecond {
+		t.Errorf("refusal %+v, want a wait of at most a minute", we)
+	}
+	for i, m := range ms {
+		if err := m.Wait(ctx, "a/statuses"); !errors.As(err, &we) {
+			t.Errorf("replica %d after the budget: %v, want a WaitError", i, err)
+		}
+	}
+	if err := ms[1].Wait(ctx, "b/statuses"); err != nil {
+		t.Errorf("another account: %v", err)
+	}
+}
+
+// TestWindowReplicasShareTheCap lets two replicas take a budget of 10 per
+// 400ms as fast as it allows. Redis judges by its own clock, so each
+// admission is known only to lie between the replica's last wake-up and
+// Wait's return; any set of admissions whose brackets all fit one window
+// of 400ms must then number at most 10.
+func TestWindowReplicasShareTheCap(t *testing.T) {
+	url, prefix := redistest.URL(t), redistest.Prefix(t)
+	budget := mastodon.Budget{N: 10, Per: 400 * time.Millisecond}
+	type admission struct {
+		lo, hi  time.Time
+		replica int
+	}
+	var (
+		mu   sync.Mutex
+		got  []admission
+		wg   sync.WaitGroup
+		errs = make(chan error, 2)
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 1300*time.Millisecond)
+	defer cancel()
+	for r := range 2 {
+		var woke time.Time // touched only by this replica's goroutine
+		l := newLimiter(t, newClient(t, url), Options{Prefix: prefix, Sleep: func(ctx context.Context, d time.Duration) error {
+			err := sleep(ctx, d)
+			woke = time.Now()
+			return err
+		}})
+		m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"statuses": budget}, MaxWait: time.Second})
+		wg.Go(func() {
+			for {
+				start := time.Now()
+				woke = time.Time{}
+				if err := m.Wait(ctx, "a/statuses"); err != nil {
+					var we *mastodon.WaitError
+					if !errors.As(err, &we) && !errors.Is(err, context.DeadlineExceeded) {
+						errs <- err
+					}
+					return
+				}
+				a := admission{lo: start, hi: time.Now(), replica: r}
+				if woke.After(a.lo) {
+					a.lo = woke
+				}
+				mu.Lock()
+				got = append(got, a)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Wait: %v", err)
+	}
+	perReplica := map[int]int{}
+	for _, a := range got {
+		perReplica[a.replica]++
+		n := 0
+		for _, b := range got {
+			if !b.lo.Before(a.lo) && !b.hi.After(a.lo.Add(budget.Per)) {
+				n++
+			}
+		}
+		if n > budget.N {
+			t.Errorf("%d admissions within %s of %s", n, budget.Per, a.lo.Format("15:04:05.000"))
+		}
+	}
+	if len(got) <= budget.N || perReplica[0] == 0 || perReplica[1] == 0 {
+		t.Errorf("admissions per replica %v: want more than %d in all, some in each", perReplica, budget.N)
+	}
+}
+
+// TestMastodonAdapterSpreads sends 12 statuses on a budget of 5 per 300ms
+// through the adapter and reads each admission's time from the log, as
+// the server took it: five go at once, no window holds six, and every
+// wait is one sleep of at most a window.
+func TestMastodonAdapterSpreads(t *testing.T) {
+	url := redistest.URL(t)
+	rdb := newClient(t, url)
+	budget := mastodon.Budget{N: 5, Per: 300 * time.Millisecond}
+	var slept []time.Duration
+	l := newLimiter(t, rdb, Options{Prefix: redistest.Prefix(t), Sleep: func(ctx context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		return sleep(ctx, d)
+	}})
+	m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"statuses": budget}, MaxWait: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	var times []time.Duration // server admission times, from the first
+	var first float64
+	for i := range 12 {
+		before := len(slept)
+		if err := m.Wait(ctx, "a/statuses"); err != nil {
+			t.Fatalf("status %d: %v", i+1, err)
+		}
+		if n := len(slept) - before; n > 1 {
+			t.Errorf("status %d slept %d times: a refusal named too short a wait", i+1, n)
+		}
+		// The newest admission in the log is this one.
+		z, err := rdb.ZRangeWithScores(ctx, l.logKey("a/statuses"), -1, -1).Result()
+		if err != nil || len(z) != 1 {
+			t.Fatalf("read the log: %v %v", z, err)
+		}
+		if i == 0 {
+			first = z[0].Score
+		}
+		times = append(times, time.Duration(z[0].Score-first)*time.Microsecond)
+		if i == budget.N-1 && len(slept) != 0 {
+			t.Errorf("the first %d statuses slept %v, want them at once", budget.N, slept)
+		}
+	}
+	for k := budget.N; k < len(times); k++ {
+		if gap := times[k] - times[k-budget.N]; gap <= budget.Per {
+			t.Errorf("statuses %d and %d only %s apart: %d in one window of %s", k-budget.N+1, k+1, gap, budget.N+1, budget.Per)
+		}
+	}
+	for _, d := range slept {
+		if d <= 0 || d > budget.Per+time.Microsecond {
+			t.Errorf("slept %v, want each sleep within one window of %s", slept, budget.Per)
+			break
+		}
+	}
+}
