@@ -79,17 +79,24 @@ func NewLocalLimiter(clock Clock) *LocalLimiter {
 // a quarter of the events (at least one): a limiter that must keep every
 // window of Per within the events can only pace E − B + 1 per Per after
 // spending a burst of B, so a burst close to the events would slow the
-// steady pace to a crawl. Events of 0 mean no limit.
+// steady pace to a crawl. Events of 0 mean no limit. The window is widened
+// by transit, so that calls admitted in turn but delayed differently on
+// their way (several replicas, a busy machine) never crowd into one window
+// at Telegram.
 func (r Rate) Window() (events int, per time.Duration, burst int) {
 	switch {
 	case r.Events <= 0 || r.Per <= 0:
 		return 0, 0, 0
 	case r.Events < 1:
-		return 1, time.Duration(float64(r.Per) / r.Events), 1
+		return 1, time.Duration(float64(r.Per)/r.Events) + transit, 1
 	}
 	events = int(r.Events)
-	return events, r.Per, min(max(r.Burst, 1), max(1, events/4))
+	return events, r.Per + transit, min(max(r.Burst, 1), max(1, events/4))
 }
+
+// transit bounds the time from a call's admission to its arrival at
+// Telegram that the limits allow for.
+const transit = 500 * time.Millisecond
 
 // tokenBucket converts a window limit into a bucket that never lets more
 // than E events through in any window of Per: a bucket of B tokens

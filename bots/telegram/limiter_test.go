@@ -13,14 +13,14 @@ func TestRateWindow(t *testing.T) {
 		events, burst int
 		per           time.Duration
 	}{
-		{Rate{Events: 3, Per: time.Second, Burst: 5}, 3, 1, time.Second},
-		{Rate{Events: 5, Per: time.Second, Burst: 5}, 5, 1, time.Second},
-		{Rate{Events: 10, Per: time.Second, Burst: 5}, 10, 2, time.Second},
-		{Rate{Events: 30, Per: time.Second, Burst: 5}, 30, 5, time.Second},
-		{Rate{Events: 30.7, Per: time.Second, Burst: 5}, 30, 5, time.Second},
-		{Rate{Events: 20, Per: time.Minute, Burst: 3}, 20, 3, time.Minute},
-		{Rate{Events: 20, Per: time.Minute, Burst: 0}, 20, 1, time.Minute},
-		{Rate{Events: 0.5, Per: time.Second, Burst: 3}, 1, 1, 2 * time.Second},
+		{Rate{Events: 3, Per: time.Second, Burst: 5}, 3, 1, time.Second + transit},
+		{Rate{Events: 5, Per: time.Second, Burst: 5}, 5, 1, time.Second + transit},
+		{Rate{Events: 10, Per: time.Second, Burst: 5}, 10, 2, time.Second + transit},
+		{Rate{Events: 30, Per: time.Second, Burst: 5}, 30, 5, time.Second + transit},
+		{Rate{Events: 30.7, Per: time.Second, Burst: 5}, 30, 5, time.Second + transit},
+		{Rate{Events: 20, Per: time.Minute, Burst: 3}, 20, 3, time.Minute + transit},
+		{Rate{Events: 20, Per: time.Minute, Burst: 0}, 20, 1, time.Minute + transit},
+		{Rate{Events: 0.5, Per: time.Second, Burst: 3}, 1, 1, 2*time.Second + transit},
 		{Rate{Events: 0, Per: time.Second, Burst: 3}, 0, 0, 0},
 		{Rate{Events: 5, Per: 0, Burst: 3}, 0, 0, 0},
 	}

@@ -23,9 +23,7 @@ func TestCrashReplicas(t *testing.T) {
 		kills   = 10
 		workers = 3
 	)
-	// Mastodon takes the newest 60: the shared budget lets 72 statuses go
-	// at once and then one every 51s, too slow for a burst of 200 here.
-	r := newRig(t, rigOptions{items: items, mdItems: 60, perMinute: 300, perSecond: 10})
+	r := newRig(t, rigOptions{items: items, perMinute: 300, perSecond: 20})
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("kill schedule seed %d", seed)
@@ -100,7 +98,7 @@ func TestCrashReplicas(t *testing.T) {
 // nothing doubled.
 func TestRestartRedis(t *testing.T) {
 	const items = 120
-	r := newRig(t, rigOptions{items: items, mdItems: 60, perMinute: 300, perSecond: 10,
+	r := newRig(t, rigOptions{items: items, perMinute: 300, perSecond: 20,
 		redisArgs: []string{"--appendonly", "yes", "--appendfsync", "always"}})
 	start := time.Now()
 	// The default lease (2m) outlasts the outage: a worker whose post went
@@ -154,9 +152,9 @@ func TestScaleOutKeepsLimits(t *testing.T) {
 			// so they run side by side to keep the test short.
 			t.Parallel()
 			const (
-				// 60 posts: at 3 calls a second the bot's cap binds (two chats
-				// could take 4), and the burst drains in about 20s.
-				items     = 30
+				// 120 posts: at 3 calls a second the bot's cap binds (two chats
+				// could take 4), and the burst drains in about 40s.
+				items     = 60
 				perMinute = 120
 				perSecond = 3
 			)
@@ -203,7 +201,7 @@ func Test429HoldsBackOnlyItsDestination(t *testing.T) {
 	)
 	// A short Mastodon window, since a 429 there lasts until the window's
 	// reset (X-RateLimit-Reset); the budgets stay far below its limits.
-	r := newRig(t, rigOptions{items: items, perMinute: 300, perSecond: 10,
+	r := newRig(t, rigOptions{items: items, perMinute: 300, perSecond: 20,
 		mastodonLimits: mastodonfake.RateLimits{Requests: 300, RequestsWindow: mdWindow, Statuses: 300, StatusesWindow: mdWindow}})
 	r.md.Fail("POST /api/v1/statuses", mastodonfake.Fault{Status: http.StatusTooManyRequests})
 

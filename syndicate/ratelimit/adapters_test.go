@@ -13,20 +13,22 @@ import (
 )
 
 func TestTelegramLimit(t *testing.T) {
+	// Windows are widened by the time a call may take to reach Telegram.
+	const transit = 500 * time.Millisecond
 	tests := []struct {
 		rate telegram.Rate
 		want Limit
 	}{
-		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}, Limit{Events: 20, Per: time.Minute, Burst: 3}},
-		{telegram.Rate{Events: 30, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second, Burst: 5}},
-		{telegram.Rate{Events: 30.7, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second, Burst: 5}},
+		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}, Limit{Events: 20, Per: time.Minute + transit, Burst: 3}},
+		{telegram.Rate{Events: 30, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second + transit, Burst: 5}},
+		{telegram.Rate{Events: 30.7, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second + transit, Burst: 5}},
 		// The burst is at most a quarter of the events, else the pace
 		// after it, Events − Burst + 1 per 1.01·Per, crawls.
-		{telegram.Rate{Events: 10, Per: time.Second, Burst: 5}, Limit{Events: 10, Per: time.Second, Burst: 2}},
-		{telegram.Rate{Events: 5, Per: time.Second, Burst: 5}, Limit{Events: 5, Per: time.Second, Burst: 1}},
-		{telegram.Rate{Events: 3, Per: time.Second, Burst: 5}, Limit{Events: 3, Per: time.Second, Burst: 1}},
-		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 0}, Limit{Events: 20, Per: time.Minute, Burst: 1}},
-		{telegram.Rate{Events: 0.5, Per: time.Second, Burst: 3}, Limit{Events: 1, Per: 2 * time.Second, Burst: 1}},
+		{telegram.Rate{Events: 10, Per: time.Second, Burst: 5}, Limit{Events: 10, Per: time.Second + transit, Burst: 2}},
+		{telegram.Rate{Events: 5, Per: time.Second, Burst: 5}, Limit{Events: 5, Per: time.Second + transit, Burst: 1}},
+		{telegram.Rate{Events: 3, Per: time.Second, Burst: 5}, Limit{Events: 3, Per: time.Second + transit, Burst: 1}},
+		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 0}, Limit{Events: 20, Per: time.Minute + transit, Burst: 1}},
+		{telegram.Rate{Events: 0.5, Per: time.Second, Burst: 3}, Limit{Events: 1, Per: 2*time.Second + transit, Burst: 1}},
 		{telegram.Rate{Events: 0, Per: time.Second, Burst: 3}, Limit{}},
 		{telegram.Rate{Events: 5, Per: 0, Burst: 3}, Limit{}},
 	}
@@ -89,13 +91,13 @@ func TestTelegramAdapter(t *testing.T) {
 	if err := tl.Wait(ctx, "tg:chat:@news", chat); !errors.Is(err, stop) {
 		t.Fatalf("fourth call: %v, want a wait", err)
 	}
-	// After the burst, one call per 60.6s/18.
-	interval := (time.Minute + 600*time.Millisecond) / 18
+	// After the burst, one call per 1.01·(60s + 500ms)/18.
+	interval := (time.Minute + 500*time.Millisecond) * 101 / 100 / 18
 	if len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
 		t.Errorf("fourth call would sleep %v, want at most %s", slept, interval)
 	}
 	// A bot at 3 a second with the bot burst of 5: one at once, then one
-	// per 1.01s/3 (a burst of 3 used to leave one a second).
+	// per 1.01·1.5s/3 (a burst of 3 used to leave one a second).
 	slept = nil
 	bot := telegram.Rate{Events: 3, Per: time.Second, Burst: 5}
 	if err := tl.Wait(ctx, "tg:bot:slow", bot); err != nil {
@@ -104,7 +106,7 @@ func TestTelegramAdapter(t *testing.T) {
 	if err := tl.Wait(ctx, "tg:bot:slow", bot); !errors.Is(err, stop) {
 		t.Fatalf("second call at 3 a second: %v, want a wait", err)
 	}
-	if interval := 1010 * time.Millisecond / 3; len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
+	if interval := 1500 * time.Millisecond * 101 / 100 / 3; len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
 		t.Errorf("second call at 3 a second would sleep %v, want at most %s", slept, interval)
 	}
 	slept = nil
