@@ -84,8 +84,9 @@ func (it Item) ArticleKey() string {
 	return "item:" + it.FeedID + ":" + it.Key
 }
 
-// Fingerprint summarises what a post shows (title, summary, image), so a
-// later change of the article can be detected and the post edited.
+// Fingerprint summarises what a post shows (title, summary, image,
+// categories, attachments), so a later change of the article can be
+// detected and the post edited.
 func (it Item) Fingerprint() string {
 	h := sha256.New()
 	write := func(s string) {
@@ -100,6 +101,9 @@ func (it Item) Fingerprint() string {
 		write("")
 	}
 	write(strings.Join(it.Categories, "\x1f"))
+	for _, a := range it.Attachments {
+		write(a.URL)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 

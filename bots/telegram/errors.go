@@ -106,6 +106,12 @@ var (
 	itemEditErrors  = []string{"message to edit not found", "message can't be edited", "message_id_invalid", "message_edit_time_expired"}
 )
 
+// imageInvalid reports a refusal of the image itself (its dimensions):
+// uploading the same image cannot cure it, so no download is worth making.
+func (e *apiError) imageInvalid() bool {
+	return strings.Contains(strings.ToLower(e.msg), "dimensions")
+}
+
 func containsAny(s string, frags []string) bool {
 	for _, f := range frags {
 		if strings.Contains(s, f) {

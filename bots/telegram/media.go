@@ -30,20 +30,38 @@ const (
 )
 
 // checkPhoto refuses what Telegram would refuse as a photo: too big, too
-// large in width plus height, too narrow, or not an image at all.
-func checkPhoto(data []byte) error {
+// large in width plus height, too narrow, or not an image at all. It
+// returns the image format ("jpeg", "png", …).
+func checkPhoto(data []byte) (string, error) {
 	if len(data) > maxPhotoUpload {
-		return fmt.Errorf("photo of %d bytes is over the upload limit", len(data))
+		return "", fmt.Errorf("photo of %d bytes is over the upload limit", len(data))
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("not a readable image: %w", err)
+		return "", fmt.Errorf("not a readable image: %w", err)
 	}
 	w, h := cfg.Width, cfg.Height
 	if w <= 0 || h <= 0 || w+h > maxPhotoSides || w > maxPhotoRatio*h || h > maxPhotoRatio*w {
-		return fmt.Errorf("%s image of %dx%d is outside Telegram's photo limits", format, w, h)
+		return "", fmt.Errorf("%s image of %dx%d is outside Telegram's photo limits", format, w, h)
 	}
-	return nil
+	return format, nil
+}
+
+// photo is an image downloaded and checked for upload.
+type photo struct {
+	url    string
+	data   []byte
+	format string
+}
+
+// attachName names the multipart part an attach:// reference points to;
+// it is made of safe characters only, as it is written inside JSON.
+func (ph photo) attachName(i int) string {
+	ext := ph.format
+	if ext == "jpeg" {
+		ext = "jpg"
+	}
+	return fmt.Sprintf("photo%d.%s", i, ext)
 }
 
 // fileName names an upload after its URL.

@@ -206,7 +206,9 @@ func (c *Channel) Publish(ctx context.Context, job syndicate.Delivery) (syndicat
 	if job.Kind == syndicate.JobEdit && len(job.MessageIDs) > 0 {
 		return c.edit(ctx, p, job.MessageIDs)
 	}
-	ids, err := c.sendMain(ctx, p)
+	// The post that went out may be a fallback (an album that became a
+	// photo or text post carries its buttons itself), so follow-ups depend on it.
+	p, ids, err := c.sendMain(ctx, p)
 	if err != nil {
 		return syndicate.Receipt{}, err
 	}
@@ -218,12 +220,13 @@ func (c *Channel) Publish(ctx context.Context, job syndicate.Delivery) (syndicat
 			ids = append(ids, id)
 		}
 	}
+	r := c.receipt(ids)
 	for _, d := range p.Documents {
 		if id, err := c.sendDocument(ctx, d); err == nil {
-			ids = append(ids, id)
+			r.MessageIDs = append(r.MessageIDs, documentID(id, d.URL))
 		}
 	}
-	return c.receipt(ids), nil
+	return r, nil
 }
 
 func messageID(m *models.Message) int {
@@ -285,19 +288,30 @@ func (c *Channel) migrate(to int64) {
 	c.log.Warn("telegram chat migrated", "from", from, "to", to)
 }
 
+// uploads are the downloaded images that replace the URLs of a post
+// Telegram could not fetch: the photo of a photo post, or the images of an
+// album (those that could be downloaded and are valid photos).
+type uploads struct {
+	photo []byte
+	album []photo
+}
+
 // sendMain sends the post's main message, falling back rather than losing
 // the article: plain text when Telegram refuses the markup, no buttons
-// when it refuses a button, an upload and then a text post with a link
-// preview when it cannot take the image.
-func (c *Channel) sendMain(ctx context.Context, p Post) ([]int, error) {
+// when it refuses a button, an upload when it cannot fetch the image, and
+// a text post with a link preview when the image cannot be sent at all.
+// An album Telegram cannot fetch is uploaded without the images that
+// cannot be downloaded; with fewer than two left it becomes a photo post.
+// It returns the post as finally sent.
+func (c *Channel) sendMain(ctx context.Context, p Post) (Post, []int, error) {
 	var (
 		plain, noKeyboard, uploadTried bool
-		upload                         []byte
+		up                             uploads
 	)
-	for range 8 {
-		ids, e := c.sendOnce(ctx, p, plain, noKeyboard, upload)
+	for range 10 {
+		ids, e := c.sendOnce(ctx, p, plain, noKeyboard, up)
 		if e == nil {
-			return ids, nil
+			return p, ids, nil
 		}
 		switch {
 		case e.act == actMigrated:
@@ -311,42 +325,80 @@ func (c *Channel) sendMain(ctx context.Context, p Post) ([]int, error) {
 			c.log.Warn("telegram refused a button, sending without buttons", "error", e.msg)
 			noKeyboard = true
 			continue
-		case e.act == actMedia && p.Method != MethodMessage:
-			if p.Method == MethodPhoto && !uploadTried && !strings.Contains(strings.ToLower(e.msg), "dimensions") {
-				uploadTried = true
-				if data, err := c.download(ctx, p.Photo); err == nil {
-					upload = data
-					c.log.Warn("telegram could not fetch the photo, uploading it", "error", e.msg)
-					continue
-				} else {
-					c.log.Warn("photo cannot be uploaded", "error", err.Error())
-				}
+		case e.act == actMedia && p.Method == MethodAlbum && !uploadTried:
+			// Telegram does not say which image it refused, so every image
+			// is downloaded; one with bad dimensions is dropped by the check.
+			uploadTried = true
+			photos := c.downloadAlbum(ctx, p.Album)
+			switch {
+			case len(photos) >= 2:
+				c.log.Warn("telegram could not take the album, uploading it", "error", e.msg, "photos", len(photos), "dropped", len(p.Album)-len(photos))
+				up = uploads{album: photos}
+				continue
+			case len(photos) == 1:
+				c.log.Warn("telegram could not take the album and one image is left, uploading it as a photo", "error", e.msg, "url", photos[0].url)
+				p, up = p.asPhotoPost(photos[0].url), uploads{photo: photos[0].data}
+				continue
 			}
+			c.log.Warn("telegram could not take the album and no image can be uploaded, sending text with a link preview", "error", e.msg)
+			p, up = p.AsTextPost(c.opts.Format.NoLinkPreview), uploads{}
+			continue
+		case e.act == actMedia && p.Method == MethodPhoto && !uploadTried && !e.imageInvalid():
+			uploadTried = true
+			ph, err := c.download(ctx, p.Photo)
+			if err == nil {
+				c.log.Warn("telegram could not fetch the photo, uploading it", "error", e.msg)
+				up = uploads{photo: ph.data}
+				continue
+			}
+			c.log.Warn("photo cannot be uploaded, sending text with a link preview", "error", e.msg, "reason", err.Error())
+			p, up = p.AsTextPost(c.opts.Format.NoLinkPreview), uploads{}
+			continue
+		case e.act == actMedia && p.Method != MethodMessage:
 			c.log.Warn("telegram could not take the image, sending text with a link preview", "error", e.msg)
-			p, upload = p.AsTextPost(c.opts.Format.NoLinkPreview), nil
+			p, up = p.AsTextPost(c.opts.Format.NoLinkPreview), uploads{}
 			continue
 		}
-		return nil, e.delivery()
+		return p, nil, e.delivery()
 	}
-	return nil, &syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: errors.New("telegram: too many fallbacks")}
+	return p, nil, &syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: errors.New("telegram: too many fallbacks")}
 }
 
 // download fetches and checks a photo for upload.
-func (c *Channel) download(ctx context.Context, url string) ([]byte, error) {
+func (c *Channel) download(ctx context.Context, url string) (photo, error) {
 	if c.opts.Downloader == nil {
-		return nil, errors.New("no downloader configured")
+		return photo{}, errors.New("no downloader configured")
 	}
 	data, _, err := c.opts.Downloader.Download(ctx, url)
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", url, err)
+		return photo{}, fmt.Errorf("download %s: %w", url, err)
 	}
-	if err := checkPhoto(data); err != nil {
-		return nil, fmt.Errorf("photo %s: %w", url, err)
+	format, err := checkPhoto(data)
+	if err != nil {
+		return photo{}, fmt.Errorf("photo %s: %w", url, err)
 	}
-	return data, nil
+	return photo{url: url, data: data, format: format}, nil
 }
 
-func (c *Channel) sendOnce(ctx context.Context, p Post, plain, noKeyboard bool, upload []byte) ([]int, *apiError) {
+// downloadAlbum downloads the images of an album in order, leaving out
+// those that cannot be downloaded or that Telegram would refuse.
+func (c *Channel) downloadAlbum(ctx context.Context, urls []string) []photo {
+	var out []photo
+	for _, u := range urls {
+		if ctx.Err() != nil {
+			return nil
+		}
+		ph, err := c.download(ctx, u)
+		if err != nil {
+			c.log.Warn("album image cannot be uploaded, leaving it out", "url", u, "error", err.Error())
+			continue
+		}
+		out = append(out, ph)
+	}
+	return out
+}
+
+func (c *Channel) sendOnce(ctx context.Context, p Post, plain, noKeyboard bool, up uploads) ([]int, *apiError) {
 	text := p.Text
 	if plain {
 		text = p.Plain
@@ -370,8 +422,8 @@ func (c *Channel) sendOnce(ctx context.Context, p Post, plain, noKeyboard bool, 
 			Photo: &models.InputFileString{Data: p.Photo}, Caption: text,
 			DisableNotification: p.Silent, ProtectContent: p.Protect, ReplyMarkup: markup(kb),
 		}
-		if upload != nil {
-			params.Photo = &models.InputFileUpload{Filename: fileName(p.Photo, "photo.jpg"), Data: bytes.NewReader(upload)}
+		if up.photo != nil {
+			params.Photo = &models.InputFileUpload{Filename: fileName(p.Photo, "photo.jpg"), Data: bytes.NewReader(up.photo)}
 		}
 		if !plain {
 			params.ParseMode = models.ParseModeHTML
@@ -382,20 +434,11 @@ func (c *Channel) sendOnce(ctx context.Context, p Post, plain, noKeyboard bool, 
 			return err
 		})
 	case MethodAlbum:
-		var media []models.InputMedia
-		for i, u := range p.Album {
-			im := &models.InputMediaPhoto{Media: u}
-			if i == 0 {
-				im.Caption = text
-				if !plain {
-					im.ParseMode = models.ParseModeHTML
-				}
-			}
-			media = append(media, im)
-		}
 		e = c.call(ctx, "sendMediaGroup", func(ctx context.Context) error {
+			// The media are built for each request: an upload's reader is
+			// consumed by the request that carries it.
 			ms, err := c.bot.api.SendMediaGroup(ctx, &tgbot.SendMediaGroupParams{
-				ChatID: c.chatID(), MessageThreadID: int(c.opts.Topic), Media: media,
+				ChatID: c.chatID(), MessageThreadID: int(c.opts.Topic), Media: albumMedia(p, text, plain, up.album),
 				DisableNotification: p.Silent, ProtectContent: p.Protect,
 			})
 			ids = nil
@@ -408,6 +451,33 @@ func (c *Channel) sendOnce(ctx context.Context, p Post, plain, noKeyboard bool, 
 		return nil, &apiError{kind: syndicate.ErrPermanentItem, msg: "unknown post method " + string(p.Method)}
 	}
 	return ids, e
+}
+
+// albumMedia lists the items of an album, the caption on the first: the
+// image URLs, or the uploaded images as attach:// parts when there are any.
+func albumMedia(p Post, text string, plain bool, uploaded []photo) []models.InputMedia {
+	n := len(p.Album)
+	if len(uploaded) > 0 {
+		n = len(uploaded)
+	}
+	media := make([]models.InputMedia, 0, n)
+	for i := range n {
+		im := &models.InputMediaPhoto{}
+		if len(uploaded) > 0 {
+			name := uploaded[i].attachName(i + 1)
+			im.Media, im.MediaAttachment = "attach://"+name, bytes.NewReader(uploaded[i].data)
+		} else {
+			im.Media = p.Album[i]
+		}
+		if i == 0 {
+			im.Caption = text
+			if !plain {
+				im.ParseMode = models.ParseModeHTML
+			}
+		}
+		media = append(media, im)
+	}
+	return media
 }
 
 func (c *Channel) messageParams(text string, plain bool, lp *LinkPreview, kb [][]Button) *tgbot.SendMessageParams {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -80,6 +81,25 @@ type env struct {
 	ch    *Channel
 	clock *fakeClock
 	dl    *fakeDownloader
+	logs  *logBuffer
+}
+
+// logBuffer collects the publisher's logs for a test to read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type envOptions struct {
@@ -105,8 +125,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.timeout == 0 {
 		o.timeout = 10 * time.Second
 	}
+	logs := &logBuffer{}
 	bot, err := NewBot(BotOptions{ID: "main", Token: testToken, APIURL: srv.URL(), Clock: clock,
-		HTTPClient: &http.Client{Timeout: o.timeout}, Limiter: o.limiter})
+		HTTPClient: &http.Client{Timeout: o.timeout}, Limiter: o.limiter, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +139,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, bot: bot, ch: ch, clock: clock, dl: dl}
+	return &env{srv: srv, bot: bot, ch: ch, clock: clock, dl: dl, logs: logs}
 }
 
 func job(it syndicate.Item) syndicate.Delivery {

@@ -333,6 +333,18 @@ func (p Post) AsTextPost(noLinkPreview bool) Post {
 	return q
 }
 
+// asPhotoPost turns an album into a photo post of one of its images, for
+// when only that image could be sent. The album's caption fits the photo;
+// the buttons go on the photo when the album would have sent them after it.
+func (p Post) asPhotoPost(image string) Post {
+	q := p
+	q.Method, q.Photo, q.Album, q.FollowUpText, q.LinkPreview = MethodPhoto, image, nil, "", nil
+	if p.Method == MethodAlbum && p.FollowUpText == "" {
+		q.Keyboard = nil
+	}
+	return q
+}
+
 func followUpText(v itemView) string {
 	title, _ := cut(v.title, 200)
 	if v.rtl {
