@@ -36,6 +36,7 @@ func (a *Account) edit(ctx context.Context, job syndicate.Delivery) (syndicate.R
 	if len(ids) < len(st.Media) {
 		ids = nil // keep what the status shows rather than drop images
 	}
+	refreshed := false
 	for renders := 1; ; renders++ {
 		toot := &gomastodon.Toot{Status: st.Text, SpoilerText: st.SpoilerText, Language: st.Language, Sensitive: st.Sensitive, MediaIDs: ids}
 		if err := a.wait(ctx, "requests"); err != nil {
@@ -52,7 +53,7 @@ func (a *Account) edit(ctx context.Context, job syndicate.Delivery) (syndicate.R
 		}
 		switch {
 		case isTooLong(err) && renders < maxRenders:
-			lim = a.shorter(lim, err)
+			lim = a.shorterAfter(ctx, lim, err, &refreshed)
 			if st, err = a.render(ctx, job, lim); err != nil {
 				return syndicate.Receipt{}, err
 			}

@@ -72,7 +72,15 @@ func mayHaveReached(err error) bool {
 	}
 	var rl *rateLimitedError
 	var we *WaitError
-	return !errors.As(err, &rl) && !errors.As(err, &we)
+	var re *replayedError
+	return !errors.As(err, &rl) && !errors.As(err, &we) && !errors.As(err, &re)
+}
+
+// isReplayedRefusal reports an error answer replayed for the request's
+// Idempotency-Key instead of acting on the request.
+func isReplayedRefusal(err error) bool {
+	var re *replayedError
+	return errors.As(err, &re)
 }
 
 // classify turns a failed call into the kind the engine acts on.
@@ -84,6 +92,10 @@ func classify(err error, now time.Time) *syndicate.DeliveryError {
 	var we *WaitError
 	if errors.As(err, &we) {
 		return &syndicate.DeliveryError{Kind: syndicate.ErrRateLimited, RetryAfter: we.Delay, Err: err}
+	}
+	if isReplayedRefusal(err) {
+		// Only when new keys ran out, which takes several refusals.
+		return &syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: err}
 	}
 	var rl *rateLimitedError
 	if errors.As(err, &rl) {

@@ -1,11 +1,13 @@
 package mastodon
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,13 +20,24 @@ import (
 type instanceJSON struct {
 	Version   string `json:"version"`
 	SourceURL string `json:"source_url"`
-	// MaxTootChars is where Pleroma and Akkoma put the limit.
-	MaxTootChars  int `json:"max_toot_chars"`
+	// Pleroma and Akkoma state their limits here in v1, and only here in
+	// versions without a configuration block.
+	MaxTootChars        int   `json:"max_toot_chars"`
+	MaxMediaAttachments int   `json:"max_media_attachments"`
+	UploadLimit         int64 `json:"upload_limit"`
+	DescriptionLimit    int   `json:"description_limit"`
+	Pleroma             struct {
+		Metadata struct {
+			DescriptionLimit int `json:"description_limit"`
+		} `json:"metadata"`
+	} `json:"pleroma"`
 	Configuration struct {
 		Statuses struct {
-			MaxCharacters            int `json:"max_characters"`
-			MaxMediaAttachments      int `json:"max_media_attachments"`
-			CharactersReservedPerURL int `json:"characters_reserved_per_url"`
+			MaxCharacters       int `json:"max_characters"`
+			MaxMediaAttachments int `json:"max_media_attachments"`
+			// CharactersReservedPerURL is a pointer because Pleroma
+			// states 0: URLs count at their full length.
+			CharactersReservedPerURL *int `json:"characters_reserved_per_url"`
 		} `json:"statuses"`
 		MediaAttachments struct {
 			SupportedMIMETypes []string `json:"supported_mime_types"`
@@ -38,8 +51,41 @@ type instanceJSON struct {
 // server is what the instance endpoint says about the server.
 type server struct {
 	limits Limits
+	// software is the implementation recognised from the version.
+	software string
 	// ignoresKeys is set for servers known to ignore Idempotency-Key.
 	ignoresKeys bool
+}
+
+// Server implementations whose behaviour differs.
+const (
+	softwareMastodon   = "mastodon"
+	softwareGoToSocial = "gotosocial"
+	softwarePleroma    = "pleroma"
+	softwareAkkoma     = "akkoma"
+)
+
+// software recognises the implementation from the instance's version
+// ("4.5.0", "2.7.2 (compatible; Pleroma 2.5.0)", "2.7.2 (compatible;
+// Akkoma 3.13.2)", "0.19.0+git-…") and source_url; anything else is taken
+// for Mastodon or a fork of it.
+func software(version, sourceURL string) string {
+	v := strings.ToLower(version)
+	if _, rest, ok := strings.Cut(v, "(compatible;"); ok {
+		name := strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == ')' || r == '/' })
+		if len(name) > 0 {
+			switch {
+			case strings.HasPrefix(name[0], "akkoma"):
+				return softwareAkkoma
+			case strings.HasPrefix(name[0], "pleroma"):
+				return softwarePleroma
+			}
+		}
+	}
+	if strings.Contains(v+" "+strings.ToLower(sourceURL), "gotosocial") {
+		return softwareGoToSocial
+	}
+	return softwareMastodon
 }
 
 // fetchInstance asks GET /api/v2/instance, then /api/v1/instance.
@@ -54,23 +100,36 @@ func (a *Account) fetchInstance(ctx context.Context) (server, error) {
 			}
 			continue
 		}
-		c := in.Configuration
-		lim := Limits{
-			MaxCharacters:            c.Statuses.MaxCharacters,
-			MaxMediaAttachments:      c.Statuses.MaxMediaAttachments,
-			CharactersReservedPerURL: c.Statuses.CharactersReservedPerURL,
-			DescriptionLimit:         c.MediaAttachments.DescriptionLimit,
-			ImageSizeLimit:           c.MediaAttachments.ImageSizeLimit,
-			ImageMatrixLimit:         c.MediaAttachments.ImageMatrixLimit,
-			SupportedMIMETypes:       c.MediaAttachments.SupportedMIMETypes,
-		}
-		if lim.MaxCharacters == 0 {
-			lim.MaxCharacters = in.MaxTootChars
-		}
-		v := strings.ToLower(in.Version + " " + in.SourceURL)
-		return server{limits: lim.withDefaults(), ignoresKeys: strings.Contains(v, "gotosocial")}, nil
+		return in.server(), nil
 	}
 	return server{}, fmt.Errorf("read instance limits: %s", strings.Join(errs, "; "))
+}
+
+// server reads the limits and the implementation from an instance answer.
+func (in instanceJSON) server() server {
+	c := in.Configuration
+	lim := Limits{
+		MaxCharacters:       cmp.Or(c.Statuses.MaxCharacters, in.MaxTootChars),
+		MaxMediaAttachments: cmp.Or(c.Statuses.MaxMediaAttachments, in.MaxMediaAttachments),
+		DescriptionLimit:    cmp.Or(c.MediaAttachments.DescriptionLimit, in.DescriptionLimit, in.Pleroma.Metadata.DescriptionLimit),
+		ImageSizeLimit:      cmp.Or(c.MediaAttachments.ImageSizeLimit, in.UploadLimit),
+		ImageMatrixLimit:    c.MediaAttachments.ImageMatrixLimit,
+	}
+	if r := c.Statuses.CharactersReservedPerURL; r != nil {
+		lim.CharactersReservedPerURL = *r
+		lim.CountURLsInFull = *r == 0
+	}
+	// Pleroma lists only application/octet-stream, meaning any file: a
+	// list without an image type says nothing about images.
+	if slices.ContainsFunc(c.MediaAttachments.SupportedMIMETypes, func(t string) bool { return strings.HasPrefix(t, "image/") }) {
+		lim.SupportedMIMETypes = c.MediaAttachments.SupportedMIMETypes
+	}
+	sw := software(in.Version, in.SourceURL)
+	if sw == softwarePleroma || sw == softwareAkkoma {
+		// They count the raw text: URLs at full length, whatever v1 says.
+		lim.CountURLsInFull = true
+	}
+	return server{limits: lim.withDefaults(), software: sw, ignoresKeys: sw == softwareGoToSocial}
 }
 
 // getJSON performs an authenticated GET through the account's client.
@@ -133,7 +192,23 @@ func (a *Account) limits(ctx context.Context) (Limits, error) {
 	} else {
 		a.limitsUntil = a.now().Add(time.Hour)
 	}
-	srv.limits.CountURLsInFull = a.server.limits.CountURLsInFull
+	srv.limits.CountURLsInFull = srv.limits.CountURLsInFull || a.server.limits.CountURLsInFull
 	a.server = srv
+	return srv.limits, nil
+}
+
+// refreshLimits asks the server again at once, after a "too long" answer
+// that does not state the limit (Pleroma's): the limit may have been
+// lowered since it was read. On failure the known limits stay.
+func (a *Account) refreshLimits(ctx context.Context) (Limits, error) {
+	srv, err := a.fetchInstance(ctx)
+	if err != nil {
+		return Limits{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	srv.limits.CountURLsInFull = srv.limits.CountURLsInFull || a.server.limits.CountURLsInFull
+	a.server = srv
+	a.limitsUntil = a.now().Add(time.Hour)
 	return srv.limits, nil
 }

@@ -14,6 +14,8 @@
 // the server is reported as ErrAmbiguous, so the destination's policy
 // decides. For servers that ignore the key (GoToSocial), a retry after an
 // uncertain attempt first looks for the status among the account's latest.
+// Servers that replay a refusal for its key (Pleroma, Akkoma) make the job
+// go on with its next key: a refused attempt created nothing.
 package mastodon
 
 import (
@@ -25,6 +27,7 @@ import (
 	"html"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +46,9 @@ const (
 	keyTrust = 55 * time.Minute
 	// maxRenders bounds re-rendering after "too long" answers.
 	maxRenders = 5
+	// maxReplays bounds the new keys one delivery takes after refusals
+	// replayed for its key.
+	maxReplays = 8
 )
 
 // TelegramLinks finds the same article's post on the operator's Telegram
@@ -100,6 +106,9 @@ type attempt struct {
 	first     time.Time
 	uncertain bool
 	media     []gomastodon.ID
+	// gen is the job's key generation (see generationKey): the number of
+	// refusals the server replayed for the job's earlier keys.
+	gen int
 }
 
 var (
@@ -201,7 +210,8 @@ func (a *Account) call(ctx context.Context, fn func(context.Context) error) erro
 // IdempotencyKey derives the key of a job: the same article version on the
 // same destination always gets the same key. Re-rendering shorter after a
 // "too long" answer keeps the key: the refused attempt created nothing, and
-// the server stores a key only with the status it created.
+// Mastodon stores a key only with the status it created. A server that
+// replays the refusal instead moves the job on to its next key.
 func IdempotencyKey(job syndicate.Delivery) string {
 	h := sha256.New()
 	for _, s := range []string{job.Destination, job.ArticleKey, string(job.Kind), job.Item.Fingerprint()} {
@@ -209,6 +219,17 @@ func IdempotencyKey(job syndicate.Delivery) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// generationKey is the key a job sends after gen replayed refusals. The
+// sequence is fixed, so a retry after a restart walks it again: each key
+// already refused is replayed as such, and the first key not refused
+// either posts or returns the status an uncertain attempt made with it.
+func generationKey(key string, gen int) string {
+	if gen == 0 {
+		return key
+	}
+	return key + "-" + strconv.Itoa(gen)
 }
 
 // Publish implements syndicate.Publisher.
@@ -265,7 +286,8 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 		a.mu.Unlock()
 	}
 
-	for renders := 1; ; {
+	refreshed := false
+	for renders, replays := 1, 0; ; {
 		toot := &gomastodon.Toot{
 			Status: st.Text, SpoilerText: st.SpoilerText, Visibility: st.Visibility,
 			Language: st.Language, Sensitive: st.Sensitive, MediaIDs: ids,
@@ -279,7 +301,9 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 		// the key do not get it, so nothing resends behind our back.
 		pctx := ctx
 		if !ignoresKeys {
-			pctx = withIdempotencyKey(ctx, key)
+			a.mu.Lock()
+			pctx = withIdempotencyKey(ctx, generationKey(key, at.gen))
+			a.mu.Unlock()
 		}
 		err := a.call(pctx, func(ctx context.Context) error {
 			var err error
@@ -291,9 +315,17 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 			return syndicate.Receipt{MessageIDs: []string{string(posted.ID)}, URL: posted.URL}, nil
 		}
 		switch {
+		case isReplayedRefusal(err) && replays < maxReplays:
+			replays++
+			a.mu.Lock()
+			at.gen++
+			a.mu.Unlock()
+			a.opts.Logger.Info("mastodon idempotency key renewed after a replayed refusal", "destination", a.opts.ID,
+				"item", job.ArticleKey, "error", err)
+			continue
 		case isTooLong(err) && renders < maxRenders:
 			renders++
-			lim = a.shorter(lim, err)
+			lim = a.shorterAfter(ctx, lim, err, &refreshed)
 			if st, err = a.render(ctx, job, lim); err != nil {
 				return syndicate.Receipt{}, err
 			}
@@ -331,6 +363,22 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 		}
 		return syndicate.Receipt{}, fmt.Errorf("post status: %w", err)
 	}
+}
+
+// shorterAfter is shorter, except that a "too long" answer stating no
+// limit (Pleroma's) first has the limits read again, once per delivery:
+// a limit lowered since it was read is then used at once rather than
+// approached a tenth at a time.
+func (a *Account) shorterAfter(ctx context.Context, lim Limits, cause error, refreshed *bool) Limits {
+	if _, stated := statedLimit(cause); !stated && !*refreshed {
+		*refreshed = true
+		fresh, err := a.refreshLimits(ctx)
+		if err == nil && fresh.MaxCharacters < lim.MaxCharacters {
+			fresh.CountURLsInFull = fresh.CountURLsInFull || lim.CountURLsInFull
+			return fresh
+		}
+	}
+	return a.shorter(lim, cause)
 }
 
 // shorter returns the limits for the next rendering after a "too long"

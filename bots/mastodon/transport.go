@@ -6,15 +6,16 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // go-mastodon has no per-request headers and hides rate-limit headers, and
 // it retries a 429 by itself for up to an hour. This transport is the one
 // choke point under it: it adds the Idempotency-Key carried by the request
-// context, reports X-RateLimit-* headers, and turns a 429 into an error at
+// context, reports X-RateLimit-* headers, turns a 429 into an error at
 // once, so the library's retry loop never starts and our scheduler decides
-// when to come back.
+// when to come back, and sets apart error answers replayed for a key.
 
 type idempotencyKeyCtx struct{}
 
@@ -40,6 +41,20 @@ func (e *rateLimitedError) Error() string {
 	return fmt.Sprintf("rate limited by the server until %s: %s", e.Reset.UTC().Format(time.RFC3339), e.Message)
 }
 
+// replayedError is an error answer the server did not give this request
+// but replayed from an earlier one with the same Idempotency-Key: Pleroma
+// and Akkoma keep every answer to a key for six hours, refusals included,
+// and mark the copy with "Idempotent-Replayed: true". The earlier request
+// failed, so nothing was created and the caller may go on with a new key.
+type replayedError struct {
+	Status  int
+	Message string
+}
+
+func (e *replayedError) Error() string {
+	return fmt.Sprintf("server replayed an earlier %d answer for this idempotency key: %s", e.Status, e.Message)
+}
+
 type transport struct {
 	base     http.RoundTripper
 	onHeader func(rateState)
@@ -53,6 +68,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
+	}
+	if resp.StatusCode >= 400 && req.Header.Get("Idempotency-Key") != "" && strings.EqualFold(resp.Header.Get("Idempotent-Replayed"), "true") {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return nil, &replayedError{Status: resp.StatusCode, Message: string(msg)}
 	}
 	st, ok := parseRateHeaders(resp.Header)
 	if ok && t.onHeader != nil {

@@ -32,7 +32,9 @@ func (s *Server) handle(req *request, endpoint string, now time.Time) answer {
 	case "GET /api/v1/accounts/verify_credentials":
 		return answer{status: 200, body: s.accountJSON(req.account)}
 	case "POST /api/v2/media":
-		return s.upload(req)
+		return s.upload(req, false)
+	case "POST /api/v1/media":
+		return s.upload(req, true)
 	case "GET /api/v1/media/{id}":
 		return s.getMedia(req)
 	case "PUT /api/v1/media/{id}":
@@ -55,6 +57,9 @@ func (s *Server) handle(req *request, endpoint string, now time.Time) answer {
 }
 
 func (s *Server) instance(v2 bool) map[string]any {
+	if s.opts.Flavour == FlavourPleroma {
+		return s.pleromaInstance(v2)
+	}
 	o := s.opts
 	media := map[string]any{
 		"supported_mime_types":   o.SupportedMIMETypes,
@@ -80,6 +85,9 @@ func (s *Server) instance(v2 bool) map[string]any {
 			"media_attachments": media,
 		},
 	}
+	if o.Version != "" {
+		m["version"] = o.Version
+	}
 	if o.Flavour == FlavourGoToSocial {
 		m["source_url"] = "https://github.com/superseriousbusiness/gotosocial"
 	}
@@ -91,13 +99,73 @@ func (s *Server) instance(v2 bool) map[string]any {
 	return m
 }
 
+// pleromaInstance is Pleroma's instance answer: the limits as top-level
+// extras in v1, a Mastodon-style configuration block only in versions that
+// also serve v2 (see FlavourPleroma).
+func (s *Server) pleromaInstance(v2 bool) map[string]any {
+	o := s.opts
+	version := o.Version
+	if version == "" {
+		version = "2.7.2 (compatible; Pleroma 2.5.0)"
+	}
+	source := "https://git.pleroma.social/pleroma/pleroma"
+	if strings.Contains(strings.ToLower(version), "akkoma") {
+		source = "https://akkoma.dev/AkkomaGang/akkoma"
+	}
+	host := strings.TrimPrefix(s.ts.URL, "http://")
+	polls := map[string]any{"max_options": 20, "max_characters_per_option": 200, "min_expiration": 0, "max_expiration": 31536000}
+	statuses := map[string]any{"max_characters": o.MaxCharacters, "max_media_attachments": o.MaxMedia}
+	configuration := map[string]any{
+		"statuses": statuses,
+		"media_attachments": map[string]any{
+			"image_size_limit": o.ImageSizeLimit,
+			"video_size_limit": o.ImageSizeLimit,
+			// Pleroma takes any file and says so this way.
+			"supported_mime_types": []string{"application/octet-stream"},
+		},
+		"polls": polls,
+	}
+	metadata := map[string]any{
+		"features":     []string{"pleroma_api", "mastodon_api", "mastodon_api_streaming", "polls", "editing"},
+		"post_formats": []string{"text/plain", "text/html", "text/markdown", "text/bbcode"},
+	}
+	if v2 {
+		statuses["characters_reserved_per_url"] = 0
+		metadata["description_limit"] = o.DescriptionLimit
+		return map[string]any{
+			"domain": host, "title": "Fake " + o.Flavour, "version": version, "source_url": source,
+			"configuration": configuration,
+			"pleroma":       map[string]any{"metadata": metadata},
+		}
+	}
+	m := map[string]any{
+		"uri": host, "title": "Fake " + o.Flavour, "version": version,
+		"max_toot_chars":      o.MaxCharacters,
+		"poll_limits":         map[string]any{"max_options": 20, "max_option_chars": 200, "min_expiration": 0, "max_expiration": 31536000},
+		"upload_limit":        o.ImageSizeLimit,
+		"avatar_upload_limit": 2_000_000,
+		"banner_upload_limit": 4_000_000,
+		"description_limit":   o.DescriptionLimit,
+		"pleroma":             map[string]any{"metadata": metadata},
+	}
+	if !o.NoV2Instance {
+		// Versions with v2 also put Mastodon's block into v1.
+		m["configuration"] = configuration
+		m["max_media_attachments"] = o.MaxMedia
+	}
+	return m
+}
+
 func (s *Server) accountJSON(acct string) map[string]any {
 	return map[string]any{"id": "1", "username": acct, "acct": acct, "url": s.ts.URL + "/@" + acct, "display_name": acct}
 }
 
 var mimeExt = map[string]string{"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "video/mp4": "mp4"}
 
-func (s *Server) upload(req *request) answer {
+// upload stores a file: POST /api/v2/media (v1 false) or the deprecated
+// synchronous POST /api/v1/media.
+func (s *Server) upload(req *request, v1 bool) answer {
+	pleroma := s.opts.Flavour == FlavourPleroma
 	fh := req.files["file"]
 	if fh == nil {
 		return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: File can't be blank")
@@ -115,10 +183,16 @@ func (s *Server) upload(req *request) answer {
 	if !oneOf(ct, s.opts.SupportedMIMETypes...) {
 		return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: File content type is invalid, File is invalid")
 	}
+	if int64(len(data)) > s.opts.ImageSizeLimit && pleroma {
+		return errorAnswer(http.StatusRequestEntityTooLarge, "File is too large") // [inf]
+	}
 	if int64(len(data)) > s.opts.ImageSizeLimit {
 		return errorAnswer(http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: File file size must be less than %d MB", s.opts.ImageSizeLimit>>20))
 	}
 	desc := req.form.Get("description")
+	if utf8.RuneCountInString(desc) > s.opts.DescriptionLimit && pleroma {
+		return errorAnswer(http.StatusUnprocessableEntity, "description_too_long") // [inf]
+	}
 	if utf8.RuneCountInString(desc) > s.opts.DescriptionLimit {
 		return errorAnswer(http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: Description is too long (maximum is %d characters)", s.opts.DescriptionLimit))
 	}
@@ -140,9 +214,12 @@ func (s *Server) upload(req *request) answer {
 	s.nextID++
 	a.ID = strconv.Itoa(s.nextID)
 	a.URL = fmt.Sprintf("%s/system/media/%s.%s", s.ts.URL, a.ID, mimeExt[ct])
-	a.pending = s.opts.MediaProcessing
+	// v1 uploads and Pleroma's are processed before the answer.
+	if !v1 && !pleroma {
+		a.pending = s.opts.MediaProcessing
+	}
 	s.media[a.ID] = a
-	if a.pending > 0 {
+	if a.pending > 0 || (pleroma && !v1) {
 		return answer{status: http.StatusAccepted, body: s.mediaJSON(a)}
 	}
 	return answer{status: 200, body: s.mediaJSON(a)}
@@ -153,6 +230,9 @@ func (s *Server) mediaJSON(a *Attachment) map[string]any {
 		"meta": map[string]any{"original": map[string]any{"width": a.Width, "height": a.Height}}}
 	if a.pending == 0 {
 		m["url"], m["preview_url"] = a.URL, a.URL
+	}
+	if s.opts.Flavour == FlavourPleroma {
+		m["pleroma"] = map[string]any{"mime_type": a.ContentType}
 	}
 	return m
 }
@@ -186,7 +266,12 @@ func (s *Server) putMedia(req *request) answer {
 	return answer{status: 200, body: s.mediaJSON(a)}
 }
 
-func (s *Server) validationError(msg string) answer {
+// validationError answers a refused status with the flavour's code and
+// text (Mastodon's msg, Pleroma's pleromaMsg).
+func (s *Server) validationError(msg, pleromaMsg string) answer {
+	if s.opts.Flavour == FlavourPleroma {
+		return errorAnswer(http.StatusUnprocessableEntity, pleromaMsg)
+	}
 	if s.opts.Flavour == FlavourGoToSocial {
 		return errorAnswer(http.StatusBadRequest, "Bad Request: "+msg)
 	}
@@ -195,6 +280,13 @@ func (s *Server) validationError(msg string) answer {
 
 // checkText applies the server's length rule.
 func (s *Server) checkText(text, spoiler string) (answer, bool) {
+	if s.opts.Flavour == FlavourPleroma {
+		// Pleroma before 2.1 refused a status of exactly the limit too.
+		if PleromaLength(spoiler, text) <= s.opts.MaxCharacters {
+			return answer{}, true
+		}
+		return errorAnswer(http.StatusUnprocessableEntity, "The status is over the character limit"), false
+	}
 	gts := s.opts.Flavour == FlavourGoToSocial
 	n := Length(spoiler, text, s.opts.ReservedPerURL, gts)
 	if n <= s.opts.MaxCharacters {
@@ -210,7 +302,7 @@ func (s *Server) checkText(text, spoiler string) (answer, bool) {
 // Mastodon does.
 func (s *Server) attach(account string, ids []string, statusID string) ([]*Attachment, answer, bool) {
 	if len(ids) > s.opts.MaxMedia {
-		return nil, s.validationError(fmt.Sprintf("Cannot attach more than %d files", s.opts.MaxMedia)), false
+		return nil, s.validationError(fmt.Sprintf("Cannot attach more than %d files", s.opts.MaxMedia), "Too many attachments"), false
 	}
 	var out []*Attachment
 	for _, id := range ids {
@@ -242,7 +334,7 @@ func (s *Server) postStatus(req *request, now time.Time) answer {
 	text, spoiler := f.Get("status"), f.Get("spoiler_text")
 	ids := f["media_ids[]"]
 	if strings.TrimSpace(text) == "" && len(ids) == 0 {
-		return s.validationError("Text can't be blank")
+		return s.validationError("Text can't be blank", "Cannot post an empty status without attachments")
 	}
 	if a, ok := s.checkText(text, spoiler); !ok {
 		return a
@@ -409,6 +501,10 @@ func (s *Server) statusJSON(st *Status) map[string]any {
 	}
 	if !st.EditedAt.IsZero() {
 		m["edited_at"] = st.EditedAt.UTC().Format(time.RFC3339)
+	}
+	if s.opts.Flavour == FlavourPleroma {
+		m["pleroma"] = map[string]any{"local": true, "content": map[string]string{"text/plain": st.Text},
+			"spoiler_text": map[string]string{"text/plain": st.SpoilerText}, "expires_at": nil}
 	}
 	return m
 }

@@ -1,8 +1,8 @@
 // Package mastodonfake is an in-process Mastodon API server for tests and
 // demos: it serves the client API the bots use, validates requests against
-// the endpoints' OpenAPI description, applies Mastodon's (or GoToSocial's)
-// length rules, Idempotency-Key semantics, media processing and rate
-// limits, injects faults on demand and records everything.
+// the endpoints' OpenAPI description, applies Mastodon's (or GoToSocial's,
+// or Pleroma's) length rules, Idempotency-Key semantics, media processing
+// and rate limits, injects faults on demand and records everything.
 package mastodonfake
 
 import (
@@ -26,7 +26,37 @@ const (
 	// FlavourGoToSocial ignores Idempotency-Key, answers validation errors
 	// with 400, defaults to unlisted and counts URLs at full length.
 	FlavourGoToSocial = "gotosocial"
+	// FlavourPleroma is Pleroma and its fork Akkoma (set Version for an
+	// Akkoma version string). What differs from Mastodon, with "[src]" for
+	// what their source shows and "[inf]" for inference:
+	//   - the version reads "2.7.2 (compatible; Pleroma 2.5.0)" [src];
+	//   - older versions have no GET /api/v2/instance (set NoV2Instance);
+	//     their v1 instance carries the limits as max_toot_chars,
+	//     upload_limit, description_limit and poll_limits, without a
+	//     configuration block [src]; newer ones add a configuration block
+	//     whose supported_mime_types is only application/octet-stream, and
+	//     a v2 instance stating characters_reserved_per_url 0 [src];
+	//   - defaults: 5000 characters, 16 MB uploads, 5000-character alt
+	//     text, 1000 attachments [src config defaults];
+	//   - the length is the grapheme count of the trimmed text followed by
+	//     the spoiler, URLs and mentions at full length [src ActivityDraft];
+	//   - Idempotency-Key is kept by a plug in front of every POST, PUT and
+	//     PATCH: whatever the first answer was, errors included, is replayed
+	//     for six hours with Idempotent-Replayed: true, per account and
+	//     path [src IdempotencyPlug; older versions keyed by the key alone];
+	//     the real cache also forgets early once 2500 keys are held [src],
+	//     which the fake does not model;
+	//   - validation errors are 422 with plain texts such as "The status is
+	//     over the character limit" [src];
+	//   - POST /api/v2/media answers 202 with the URL already set (uploads
+	//     are processed synchronously), POST /api/v1/media 200 [src];
+	//   - visibility defaults to public (the account's default scope) [inf];
+	//   - 429 says "Throttled" and no X-RateLimit-* headers are sent [inf].
+	FlavourPleroma = "pleroma"
 )
+
+// pleromaKeyMemory is how long Pleroma's idempotency cache keeps an answer.
+const pleromaKeyMemory = 6 * time.Hour
 
 // Options configure a fake server; zero values take Mastodon's defaults.
 type Options struct {
@@ -43,8 +73,12 @@ type Options struct {
 	// Tokens maps access tokens to account user names (default
 	// {"test-token": "bot"}).
 	Tokens map[string]string
-	// NoV2Instance makes GET /api/v2/instance answer 404 (servers before 4.0).
+	// NoV2Instance makes GET /api/v2/instance answer 404 (Mastodon before
+	// 4.0, older Pleroma and Akkoma).
 	NoV2Instance bool
+	// Version replaces the flavour's version string in the instance
+	// answers, e.g. "2.7.2 (compatible; Akkoma 3.13.2)".
+	Version string
 	// MediaProcessing is how many times GET /api/v1/media/:id answers 206
 	// before 200; with 0 uploads are processed at once (200).
 	MediaProcessing int
@@ -122,6 +156,9 @@ type Request struct {
 	Form           url.Values
 	Files          []string
 	IdempotencyKey string
+	// Replayed is set when the answer was replayed from an earlier request
+	// with the same Idempotency-Key (Pleroma).
+	Replayed bool
 	// Authorization is the header as sent.
 	Authorization string
 	Status        int
@@ -141,6 +178,7 @@ type Server struct {
 	statuses    []*Status
 	media       map[string]*Attachment
 	idempotency map[string]idemEntry
+	replays     map[string]replay
 	faults      map[string][]Fault
 	windows     map[string][]time.Time
 	nextID      int
@@ -149,6 +187,13 @@ type Server struct {
 type idemEntry struct {
 	statusID string
 	at       time.Time
+}
+
+// replay is an answer Pleroma keeps for an Idempotency-Key.
+type replay struct {
+	status int
+	body   any
+	at     time.Time
 }
 
 // New starts a fake server.
@@ -161,6 +206,24 @@ func New(opts Options) *Server {
 func newServer(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Flavour == "" {
+		opts.Flavour = FlavourMastodon
+	}
+	if opts.Flavour == FlavourPleroma {
+		// Pleroma's configuration defaults.
+		if opts.MaxCharacters == 0 {
+			opts.MaxCharacters = 5000
+		}
+		if opts.MaxMedia == 0 {
+			opts.MaxMedia = 1000
+		}
+		if opts.DescriptionLimit == 0 {
+			opts.DescriptionLimit = 5000
+		}
+		if opts.ImageSizeLimit == 0 {
+			opts.ImageSizeLimit = 16_000_000
+		}
 	}
 	if opts.MaxCharacters == 0 {
 		opts.MaxCharacters = 500
@@ -182,9 +245,6 @@ func newServer(opts Options) *Server {
 	}
 	if len(opts.SupportedMIMETypes) == 0 {
 		opts.SupportedMIMETypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"}
-	}
-	if opts.Flavour == "" {
-		opts.Flavour = FlavourMastodon
 	}
 	if opts.Tokens == nil {
 		opts.Tokens = map[string]string{"test-token": "bot"}
@@ -209,6 +269,7 @@ func newServer(opts Options) *Server {
 		done:        make(chan struct{}),
 		media:       map[string]*Attachment{},
 		idempotency: map[string]idemEntry{},
+		replays:     map[string]replay{},
 		faults:      map[string][]Fault{},
 		windows:     map[string][]time.Time{},
 		nextID:      110000000000000000,
@@ -295,9 +356,11 @@ type request struct {
 type answer struct {
 	status int
 	body   any
-	// after runs once the answer was decided and before it is written:
-	// it applies the fault that follows a successful action.
+	// fault is the failure that follows the action (a dropped connection,
+	// an answer that never comes).
 	fault *Fault
+	// headers are set on the answer besides the rate-limit headers.
+	headers map[string]string
 }
 
 func errorAnswer(status int, msg string) answer {
@@ -333,6 +396,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for k, v := range headers {
+		w.Header().Set(k, v)
+	}
+	for k, v := range a.headers {
 		w.Header().Set(k, v)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -379,7 +445,32 @@ func (s *Server) serve(req *request, now time.Time) answer {
 		}
 		req.account = acct
 	}
+	if s.opts.Flavour != FlavourPleroma || req.rec.IdempotencyKey == "" || !oneOf(req.Method, http.MethodPost, http.MethodPut, http.MethodPatch) {
+		return s.act(req, endpoint, now)
+	}
+	// Pleroma's idempotency plug sits in front of the controllers: it
+	// replays any answer it kept, and keeps whatever the controller (or
+	// its rate limiter) answers.
+	cacheKey := strings.Join([]string{req.Method, req.URL.Path, req.account, req.rec.IdempotencyKey}, "\x00")
+	s.mu.Lock()
+	if r, ok := s.replays[cacheKey]; ok && now.Sub(r.at) < pleromaKeyMemory {
+		s.mu.Unlock()
+		req.rec.Replayed = true
+		return answer{status: r.status, body: r.body,
+			headers: map[string]string{"Idempotency-Key": req.rec.IdempotencyKey, "Idempotent-Replayed": "true"}}
+	}
+	s.mu.Unlock()
+	a := s.act(req, endpoint, now)
+	s.mu.Lock()
+	s.replays[cacheKey] = replay{status: a.status, body: a.body, at: now}
+	s.mu.Unlock()
+	a.headers = map[string]string{"Idempotency-Key": req.rec.IdempotencyKey}
+	return a
+}
 
+// act answers an authenticated request: an injected fault, the rate
+// limit, or the endpoint's handler.
+func (s *Server) act(req *request, endpoint string, now time.Time) answer {
 	s.mu.Lock()
 	if f, ok := s.nextFault(endpoint); ok && !f.DropAfterCreate && !f.HangAfterCreate {
 		s.mu.Unlock()
@@ -397,6 +488,9 @@ func (s *Server) serve(req *request, now time.Time) answer {
 	if req.account != "" {
 		if !s.takeRate(req.account, endpoint, now) {
 			s.mu.Unlock()
+			if s.opts.Flavour == FlavourPleroma {
+				return errorAnswer(http.StatusTooManyRequests, "Throttled")
+			}
 			return errorAnswer(http.StatusTooManyRequests, "Too many requests")
 		}
 	}
@@ -492,7 +586,7 @@ func (s *Server) parseBody(req *request) error {
 // families returns the rate-limit families a request counts in.
 func families(endpoint string) []string {
 	switch endpoint {
-	case "POST /api/v2/media":
+	case "POST /api/v2/media", "POST /api/v1/media":
 		return []string{"requests", "media"}
 	case "POST /api/v1/statuses":
 		return []string{"requests", "statuses"}
@@ -542,7 +636,7 @@ func (s *Server) takeRate(account, endpoint string, now time.Time) bool {
 
 // rateHeaders reports the family closest to its limit, as Mastodon does.
 func (s *Server) rateHeaders(account string, op *Operation, now time.Time) map[string]string {
-	if account == "" || op == nil {
+	if account == "" || op == nil || s.opts.Flavour == FlavourPleroma {
 		return nil
 	}
 	best := ""

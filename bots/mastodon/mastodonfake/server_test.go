@@ -1,8 +1,12 @@
 package mastodonfake
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	"image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,5 +151,161 @@ func TestGoToSocialFlavour(t *testing.T) {
 	sts := s.Statuses()
 	if len(sts) != 2 || sts[0].Visibility != "unlisted" {
 		t.Errorf("statuses %+v", sts)
+	}
+}
+
+func get(t *testing.T, s *Server, path string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(s.URL() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func upload(t *testing.T, s *Server, path string) (int, map[string]any) {
+	t.Helper()
+	var img bytes.Buffer
+	if err := png.Encode(&img, image.NewGray(image.Rect(0, 0, 4, 3))); err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "a.png")
+	fw.Write(img.Bytes())
+	mw.WriteField("description", "a grey square")
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer test-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func TestPleromaInstance(t *testing.T) {
+	old := New(Options{Flavour: FlavourPleroma, NoV2Instance: true})
+	defer old.Close()
+	if code, _ := get(t, old, "/api/v2/instance"); code != 404 {
+		t.Errorf("v2 instance of an older version: %d", code)
+	}
+	code, v1 := get(t, old, "/api/v1/instance")
+	if code != 200 || v1["max_toot_chars"] != 5000.0 || v1["upload_limit"] != 16e6 || v1["poll_limits"] == nil ||
+		v1["configuration"] != nil || !strings.Contains(v1["version"].(string), "(compatible; Pleroma ") {
+		t.Errorf("older v1 instance: %d %v", code, v1)
+	}
+
+	akkoma := New(Options{Flavour: FlavourPleroma, MaxCharacters: 8000, Version: "2.7.2 (compatible; Akkoma 3.13.2)"})
+	defer akkoma.Close()
+	code, v2 := get(t, akkoma, "/api/v2/instance")
+	st, _ := v2["configuration"].(map[string]any)["statuses"].(map[string]any)
+	if code != 200 || st["max_characters"] != 8000.0 || st["characters_reserved_per_url"] != 0.0 ||
+		!strings.Contains(v2["source_url"].(string), "akkoma") || v2["version"] != "2.7.2 (compatible; Akkoma 3.13.2)" {
+		t.Errorf("v2 instance: %d %v", code, v2)
+	}
+	if _, v1 := get(t, akkoma, "/api/v1/instance"); v1["configuration"] == nil || v1["max_toot_chars"] != 8000.0 {
+		t.Errorf("newer v1 instance lacks the configuration block: %v", v1)
+	}
+}
+
+func TestPleromaFlavour(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := New(Options{Now: c.now, Flavour: FlavourPleroma, MaxCharacters: 40,
+		Tokens: map[string]string{"test-token": "bot", "other-token": "other"}})
+	defer s.Close()
+
+	// URLs and mentions count in full; the text is trimmed first.
+	code, body, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {"x https://example.org/" + strings.Repeat("p", 30)}}, nil)
+	if code != 422 || body["error"] != "The status is over the character limit" {
+		t.Errorf("URL must count in full: %d %v", code, body)
+	}
+	if code, _, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {"hi @someone@example.social " + strings.Repeat("m", 14)}}, nil); code != 422 {
+		t.Errorf("mention must count in full: %d", code)
+	}
+	code, body, hdr := post(t, s, "/api/v1/statuses", url.Values{"status": {"  " + strings.Repeat("a", 40) + "\n"}}, nil)
+	if code != 200 || body["visibility"] != "public" || hdr.Get("X-RateLimit-Limit") != "" {
+		t.Errorf("40 characters once trimmed: %d %v %v", code, body, hdr)
+	}
+	if code, body, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {" "}}, nil); code != 422 || body["error"] != "Cannot post an empty status without attachments" {
+		t.Errorf("empty: %d %v", code, body)
+	}
+
+	// Every answer to a key is kept, a refusal included.
+	key := map[string]string{"Idempotency-Key": "k1"}
+	if code, _, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {strings.Repeat("b", 41)}}, key); code != 422 {
+		t.Fatalf("too long: %d", code)
+	}
+	code, body, hdr = post(t, s, "/api/v1/statuses", url.Values{"status": {"short"}}, key)
+	if code != 422 || body["error"] != "The status is over the character limit" || hdr.Get("Idempotent-Replayed") != "true" || len(s.Statuses()) != 1 {
+		t.Errorf("refusal not replayed: %d %v %v", code, body, hdr)
+	}
+	key2 := map[string]string{"Idempotency-Key": "k2"}
+	_, first, hdr := post(t, s, "/api/v1/statuses", url.Values{"status": {"short"}}, key2)
+	if hdr.Get("Idempotency-Key") != "k2" || hdr.Get("Idempotent-Replayed") != "" {
+		t.Errorf("first answer headers %v", hdr)
+	}
+	_, again, hdr := post(t, s, "/api/v1/statuses", url.Values{"status": {"changed"}}, key2)
+	if again["id"] != first["id"] || hdr.Get("Idempotent-Replayed") != "true" || len(s.Statuses()) != 2 {
+		t.Errorf("success not replayed: %v vs %v, %d statuses", first["id"], again["id"], len(s.Statuses()))
+	}
+	reqs := s.Requests()
+	if !reqs[len(reqs)-1].Replayed || reqs[len(reqs)-2].Replayed {
+		t.Error("replays not recorded")
+	}
+	// Keys belong to the account.
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/api/v1/statuses", strings.NewReader("status=mine"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer other-token")
+	req.Header.Set("Idempotency-Key", "k2")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Idempotent-Replayed") != "" || len(s.Statuses()) != 3 {
+		t.Errorf("key shared between accounts")
+	}
+	c.add(6*time.Hour + time.Second)
+	if _, later, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {"short"}}, key2); later["id"] == first["id"] {
+		t.Error("answer kept beyond six hours")
+	}
+
+	// Uploads are processed at once; v2 still says 202.
+	code, m := upload(t, s, "/api/v2/media")
+	if code != 202 || m["url"] == nil || m["description"] != "a grey square" {
+		t.Errorf("v2 upload: %d %v", code, m)
+	}
+	if code, m := upload(t, s, "/api/v1/media"); code != 200 || m["url"] == nil {
+		t.Errorf("v1 upload: %d %v", code, m)
+	}
+	if errs := s.SpecErrors(); len(errs) > 0 {
+		t.Errorf("spec errors %v", errs)
+	}
+}
+
+func TestPleromaLength(t *testing.T) {
+	tests := []struct {
+		spoiler, text string
+		want          int
+	}{
+		{"", "hello", 5},
+		{"", "  hello \n", 5},
+		{"", "see https://example.org/a/very/long/path", 4 + 36},
+		{"", "hi @alice@example.social", 24},
+		{"CW", " ab ", 4},
+		{"", "👩‍👩‍👧‍👦🇦🇱", 2},
+	}
+	for _, tt := range tests {
+		if got := PleromaLength(tt.spoiler, tt.text); got != tt.want {
+			t.Errorf("PleromaLength(%q, %q) = %d, want %d", tt.spoiler, tt.text, got, tt.want)
+		}
 	}
 }

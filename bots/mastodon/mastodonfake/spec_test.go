@@ -26,6 +26,7 @@ var usedOperations = [][2]string{
 	{"GET", "/api/v1/statuses/{id}"},
 	{"PUT", "/api/v1/statuses/{id}"},
 	{"POST", "/api/v2/media"},
+	{"POST", "/api/v1/media"},
 	{"GET", "/api/v1/media/{id}"},
 	{"PUT", "/api/v1/media/{id}"},
 }

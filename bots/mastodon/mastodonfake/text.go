@@ -165,3 +165,10 @@ func sortSpans(s []span) {
 		}
 	}
 }
+
+// PleromaLength counts a status as Pleroma and Akkoma do: the grapheme
+// clusters of the trimmed text followed by the spoiler, trimmed again,
+// with URLs and mentions at their full length.
+func PleromaLength(spoiler, text string) int {
+	return uniseg.GraphemeClusterCount(strings.TrimSpace(strings.TrimSpace(text) + spoiler))
+}
