@@ -32,7 +32,7 @@ func TestRenderFeedFixtures(t *testing.T) {
 				lim := DefaultLimits()
 				lim.MaxCharacters = max
 				got := renderFeed(t, name, items, err, lim)
-				compareGolden(t, filepath.Join("testdata", "golden", "feeds", base+".txt"), got)
+				feedtest.Golden(t, filepath.Join("testdata", "golden", "feeds", base+".txt"), got, *update)
 			})
 		}
 	}
@@ -146,45 +146,6 @@ func checkFeedStatus(t *testing.T, it syndicate.Item, st Status, err error, lim 
 	if link, ok := CleanLink(it.Link, UTM{}); ok && st.Limit >= 500 && !strings.Contains(st.Text, link) {
 		t.Errorf("status lacks the link %s: %q", link, st.Text)
 	}
-}
-
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("rendering differs from %s (run go test -update and review the diff); first difference:\n%s", path, firstDiff(string(want), got))
-	}
-}
-
-// firstDiff shows the first line where two goldens differ, since a whole
-// feed's golden is too long to read in a test log.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range max(len(w), len(g)) {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b || i >= len(w) || i >= len(g) {
-			return fmt.Sprintf("line %d\nwant: %q\n got: %q", i+1, a, b)
-		}
-	}
-	return "(none)"
 }
 
 // TestRenderVideoThatIsTheArticle covers YouTube channel feeds, whose

@@ -38,7 +38,7 @@ func TestRenderFeedFixtures(t *testing.T) {
 			goldens[base+".txt"] = true
 			t.Run(base, func(t *testing.T) {
 				got := renderFeed(t, name, items, err, f)
-				compareGolden(t, filepath.Join("testdata", "golden", "feeds", base+".txt"), got)
+				feedtest.Golden(t, filepath.Join("testdata", "golden", "feeds", base+".txt"), got, *update)
 			})
 		}
 	}
@@ -164,45 +164,6 @@ func firstWord(s string) string {
 	w, _, _ := strings.Cut(s, " ")
 	r := []rune(w)
 	return string(r[:min(len(r), 3)])
-}
-
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("rendering differs from %s (run go test -update and review the diff); first difference:\n%s", path, firstDiff(string(want), got))
-	}
-}
-
-// firstDiff shows the first line where two goldens differ, since a whole
-// feed's golden is too long to read in a test log.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range max(len(w), len(g)) {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b || i >= len(w) || i >= len(g) {
-			return fmt.Sprintf("line %d\nwant: %q\n got: %q", i+1, a, b)
-		}
-	}
-	return "(none)"
 }
 
 // TestRenderLinkOnly covers an item known only by its link (no title, no

@@ -6,6 +6,7 @@ package feedtest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -86,4 +87,44 @@ func (ft transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		ContentLength: int64(len(ft.body)),
 		Request:       r,
 	}, nil
+}
+
+// Golden compares got with the golden file at path, or rewrites the file
+// when update is set; a difference is reported by its first line, since a
+// whole feed's golden is too long to read in a test log.
+func Golden(t testing.TB, path, got string, update bool) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("rendering differs from %s (run go test -update and review the diff); first difference:\n%s", path, firstDiff(string(want), got))
+	}
+}
+
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(w), len(g)) {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d\nwant: %q\n got: %q", i+1, a, b)
+		}
+	}
+	return "(none)"
 }
