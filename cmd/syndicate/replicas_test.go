@@ -58,7 +58,7 @@ func TestCrashReplicas(t *testing.T) {
 		t.Logf("kill %d: %s after %s, %d Telegram posts out, %d claims left to its lease", k+1, w.id, time.Since(start).Round(time.Millisecond), sent, held)
 		r.start(w)
 	}
-	tl := r.waitDrained(90 * time.Second)
+	tl := r.waitDrained(180 * time.Second)
 	drain := time.Since(start)
 
 	dupA, dupB, dupMd := tl.duplicates(destA), tl.duplicates(destB), tl.duplicates(destMd)
@@ -125,7 +125,7 @@ func TestRestartRedis(t *testing.T) {
 	restartRedis(t, r.redisBin, r.redisDir, addr, "--appendonly", "yes", "--appendfsync", "always")
 	t.Logf("redis back after %s", time.Since(down).Round(time.Millisecond))
 
-	tl := r.waitDrained(90 * time.Second)
+	tl := r.waitDrained(180 * time.Second)
 	t.Logf("items %d: drained in %s; posts %s %d, %s %d, %s %d; 429s: Telegram %d, Mastodon %d", items,
 		time.Since(start).Round(time.Millisecond), destA, tl.total(destA), destB, tl.total(destB), destMd, tl.total(destMd),
 		r.telegram429s(), r.md.CountStatus(http.StatusTooManyRequests))
@@ -163,7 +163,7 @@ func TestScaleOutKeepsLimits(t *testing.T) {
 			for i := range n {
 				r.addWorker(fmt.Sprintf("w%d", i+1), "")
 			}
-			tl := r.waitDrained(90 * time.Second)
+			tl := r.waitDrained(180 * time.Second)
 			drain := time.Since(start)
 			r.checkExactlyOnce(tl)
 
@@ -236,7 +236,7 @@ func Test429HoldsBackOnlyItsDestination(t *testing.T) {
 		return false
 	})
 
-	tl := r.waitDrained(90 * time.Second)
+	tl := r.waitDrained(180 * time.Second)
 	r.checkExactlyOnce(tl)
 
 	// Telegram: nothing to chat A from any replica while it waits; chat B
