@@ -22,10 +22,13 @@
 // crash between the steps makes the next poll see the same items again and
 // skip the jobs that exist: nothing is lost and nothing doubles.
 //
-// Delivery (DeliverNext) claims the oldest due job of a destination with a
-// lease, publishes it, and records the outcome. Jobs of one destination go
-// out one at a time, oldest first. A job whose lease expired (its worker
-// died) is claimed again by any worker.
+// Delivery (DeliverNext) claims the job at the head of a destination's
+// queue with a lease, publishes it, and records the outcome. The order is
+// strict, across replicas and retries too: the store gives out the head
+// only, and nothing while the head is in flight under a live lease or
+// waiting for its retry, so jobs of one destination go out one at a time,
+// oldest first. A job whose lease expired (its worker died) is claimed
+// again by any worker; a parked job leaves the queue.
 //
 // # States and retries
 //
@@ -33,8 +36,10 @@
 // classify failures once, into kinds the engine acts on:
 //   - rate limited: the destination is held back until the platform's
 //     retry time; the job keeps its place and no attempt is counted;
-//   - temporary: retried with exponential backoff and jitter; after the
-//     policy's attempts or age the job is parked with the reason;
+//   - temporary: retried with exponential backoff and jitter, the jobs
+//     behind it waiting (platform failures are rarely about one item);
+//     after the policy's attempts or age the job is parked with the reason
+//     and the queue moves on;
 //   - permanent for the item: parked with the reason;
 //   - permanent for the destination: the destination is paused (its jobs
 //     wait) until a restart; other destinations go on;

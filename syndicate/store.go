@@ -177,9 +177,15 @@ type Store interface {
 	// replaces the item, so the post goes out with the new content; it is
 	// skipped otherwise. It returns the jobs it added, with Seq set.
 	Enqueue(ctx context.Context, jobs []Delivery, now time.Time) ([]Delivery, error)
-	// Claim leases up to n jobs of a destination that are due: queued with
-	// NotBefore <= now, or sending with an expired lease. Oldest (lowest Seq)
-	// first. Claimed jobs become StatusSending with Owner and LeaseUntil set.
+	// Claim leases up to n jobs from the head of a destination's queue
+	// (lowest Seq first) while they are due: queued with NotBefore <= now,
+	// or sending with an expired lease. Claimed jobs become StatusSending
+	// with Owner and LeaseUntil set. The order is strict: a head that is
+	// not due, because it is in flight under a live lease (whoever holds
+	// it, owner included) or held back by NotBefore (a retry), keeps the
+	// whole destination waiting, so that neither replicas nor retries can
+	// publish a destination's posts out of order. Parking a job removes it
+	// from the head.
 	Claim(ctx context.Context, destination, owner string, now time.Time, lease time.Duration, n int) ([]Delivery, error)
 	// Extend renews owner's claim on a job until now+lease, so a slow send
 	// (rate-limit waits, uploads) keeps its job. It returns ErrNotClaimed

@@ -473,10 +473,12 @@ func articlesIn(texts ...string) []int {
 type tally struct {
 	posts  map[string]map[int]int
 	strays map[string]int
+	// order lists each destination's articles as they were posted.
+	order map[string][]int
 }
 
 func (r *rig) tally() tally {
-	tl := tally{posts: map[string]map[int]int{}, strays: map[string]int{}}
+	tl := tally{posts: map[string]map[int]int{}, strays: map[string]int{}, order: map[string][]int{}}
 	add := func(dest string, arts []int) {
 		if tl.posts[dest] == nil {
 			tl.posts[dest] = map[int]int{}
@@ -486,6 +488,7 @@ func (r *rig) tally() tally {
 			return
 		}
 		tl.posts[dest][arts[0]]++
+		tl.order[dest] = append(tl.order[dest], arts[0])
 	}
 	for dest, chat := range map[string]string{destA: chatA, destB: chatB} {
 		tl.posts[dest] = map[int]int{}
@@ -667,8 +670,25 @@ func (r *rig) waitFor(what string, timeout time.Duration, cond func() bool) {
 
 // checkExactlyOnce fails the test for any article missing or doubled on
 // any destination, and for stray posts.
+// checkOldestFirst fails when a destination got an article after a newer
+// one (a higher number is a newer article); a resend right after itself,
+// the at-least-once window, keeps the order.
+func (r *rig) checkOldestFirst(tl tally) {
+	r.t.Helper()
+	for _, d := range rigDests {
+		seq := tl.order[d]
+		for i := 1; i < len(seq); i++ {
+			if seq[i] < seq[i-1] {
+				r.t.Errorf("%s: article %d was posted after article %d (post %d of %d): oldest first is broken", d, seq[i], seq[i-1], i+1, len(seq))
+				break
+			}
+		}
+	}
+}
+
 func (r *rig) checkExactlyOnce(tl tally) {
 	r.t.Helper()
+	r.checkOldestFirst(tl)
 	for _, d := range rigDests {
 		if m := tl.missing(d, r.expected(d)); len(m) > 0 {
 			r.t.Errorf("%s: %d articles missing: %v", d, len(m), head(m, 20))

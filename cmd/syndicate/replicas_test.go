@@ -66,6 +66,7 @@ func TestCrashReplicas(t *testing.T) {
 	t.Logf("items %d (Mastodon %d), workers %d, kills %d leaving %d claims; duplicates %s %d, %s %d, %s %d; drained in %s; 429s: Telegram %d, Mastodon %d",
 		items, len(r.expected(destMd)), workers, kills, len(orphaned), destA, dupA, destB, dupB, destMd, dupMd, drain.Round(time.Millisecond), tg429, md429)
 
+	r.checkOldestFirst(tl)
 	for _, d := range rigDests {
 		if m := tl.missing(d, r.expected(d)); len(m) > 0 {
 			t.Errorf("%s: %d articles lost: %v", d, len(m), head(m, 20))

@@ -18,7 +18,8 @@
 //
 // Seq comes from the deliveries/<d> bucket's sequence. The due time of an
 // order entry is NotBefore for a queued record and LeaseUntil for a sending
-// one, so Claim decodes only the records it takes.
+// one, so Claim decodes only the records it takes and those not yet due
+// (to find a live lease, which holds the whole destination back).
 package boltstore
 
 import (
@@ -297,7 +298,8 @@ func enqueueOne(tx *bolt.Tx, j syndicate.Delivery, now time.Time) (syndicate.Del
 	return d, true, nil
 }
 
-// Claim leases up to n due jobs of the destination, oldest first.
+// Claim leases up to n due jobs of the destination, oldest first, and none
+// while a job of the destination is sending under a live lease.
 func (s *Store) Claim(ctx context.Context, destination, owner string, now time.Time, lease time.Duration, n int) ([]syndicate.Delivery, error) {
 	if owner == "" {
 		return nil, fmt.Errorf("claim %s: empty owner", destination)
@@ -318,15 +320,19 @@ func (s *Store) Claim(ctx context.Context, destination, owner string, now time.T
 			key string
 		}
 		var takes []take
+		// Strict order: jobs are taken from the head of the queue while
+		// they are due; a head that is not (in flight under a live lease,
+		// or held back by NotBefore) keeps the whole destination waiting.
 		c := b.order.Cursor()
 		for k, v := c.First(); k != nil && len(takes) < n; k, v = c.Next() {
 			due, key, err := parseOrderValue(v)
 			if err != nil {
 				return err
 			}
-			if due <= unixNano(now) {
-				takes = append(takes, take{seq: append([]byte(nil), k...), key: key})
+			if due > unixNano(now) {
+				break
 			}
+			takes = append(takes, take{seq: append([]byte(nil), k...), key: key})
 		}
 		for _, tk := range takes {
 			var d syndicate.Delivery

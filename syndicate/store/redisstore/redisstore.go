@@ -349,40 +349,35 @@ func (s *Store) enqueueDest(ctx context.Context, dest string, jobs []syndicate.D
 	return nil
 }
 
-// claimScript leases due jobs, oldest first. KEYS are destKeys; ARGV: now,
-// owner, lease-until score, lease-until text, n. It returns record and item
-// JSON, alternating.
+// claimScript leases due jobs, oldest first, and none while a job of the
+// destination is sending under a live lease (a not-due entry whose record
+// is sending). KEYS are destKeys; ARGV: now, owner, lease-until score,
+// lease-until text, n. It returns record and item JSON, alternating.
 var claimScript = redis.NewScript(`
 local jobs, items, order, due = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, owner, leasescore, leasetext, n = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local out = {}
-local taken = 0
-local start = 0
-while taken < n do
-  local batch = redis.call('ZRANGE', order, start, start + 99)
-  if #batch == 0 then break end
-  for _, key in ipairs(batch) do
-    local at = tonumber(redis.call('ZSCORE', due, key) or '0')
-    if at <= now then
-      local rec = cjson.decode(redis.call('HGET', jobs, key))
-      rec.status = 'sending'
-      rec.owner = owner
-      rec.lease_until = leasetext
-      local enc = cjson.encode(rec)
-      redis.call('HSET', jobs, key, enc)
-      redis.call('ZADD', due, leasescore, key)
-      out[#out+1] = enc
-      out[#out+1] = redis.call('HGET', items, key)
-      taken = taken + 1
-      if taken >= n then break end
-    end
-  end
-  start = start + 100
+-- Strict order: take from the head of the queue while it is due; a head
+-- that is not (in flight under a live lease, or held back by not_before)
+-- keeps the whole destination waiting.
+for _, key in ipairs(redis.call('ZRANGE', order, 0, n - 1)) do
+  local at = tonumber(redis.call('ZSCORE', due, key) or '0')
+  if at > now then break end
+  local rec = cjson.decode(redis.call('HGET', jobs, key))
+  rec.status = 'sending'
+  rec.owner = owner
+  rec.lease_until = leasetext
+  local enc = cjson.encode(rec)
+  redis.call('HSET', jobs, key, enc)
+  redis.call('ZADD', due, leasescore, key)
+  out[#out+1] = enc
+  out[#out+1] = redis.call('HGET', items, key)
 end
 return out
 `)
 
-// Claim leases up to n due jobs of the destination, oldest first.
+// Claim leases up to n due jobs of the destination, oldest first, and none
+// while a job of the destination is sending under a live lease.
 func (s *Store) Claim(ctx context.Context, destination, owner string, now time.Time, lease time.Duration, n int) ([]syndicate.Delivery, error) {
 	if owner == "" {
 		return nil, fmt.Errorf("redis claim %s: empty owner", destination)

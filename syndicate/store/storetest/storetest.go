@@ -66,6 +66,7 @@ func Run(t *testing.T, f Factory) {
 		{"PruneSeen", testPruneSeen},
 		{"PruneRecords", testPruneRecords},
 		{"ConcurrentClaimers", testConcurrentClaimers},
+		{"OneInFlightPerDestination", testOneInFlight},
 		{"RequeueParkedAndUnknown", testRequeue},
 		{"RequeueKeepsReceiptOfEdit", testRequeueEdit},
 		{"RequeueRefusesOtherStates", testRequeueRefused},
@@ -527,15 +528,16 @@ func testClaimDue(t *testing.T, f Factory) {
 	now := post("tg", "now")
 	now.NotBefore = t0
 	enqueue(t, s, t0, later, now)
-	c := claim(t, s, "tg", "w", t0, time.Hour, 10)
-	if d := diff([]string{akey("now")}, keysOf(c)); d != "" {
-		t.Errorf("claim at t0 (-want +got):\n%s", d)
+	// The order is strict: the head waits for its NotBefore, and so does
+	// every job behind it.
+	if c := claim(t, s, "tg", "w", t0, time.Hour, 10); len(c) != 0 {
+		t.Errorf("claim at t0 = %v, want nothing while the head is held back", keysOf(c))
 	}
 	if c := claim(t, s, "tg", "w", t0.Add(time.Minute-time.Millisecond), time.Hour, 10); len(c) != 0 {
-		t.Errorf("job claimed before its NotBefore: %v", keysOf(c))
+		t.Errorf("job claimed before the head's NotBefore: %v", keysOf(c))
 	}
-	c = claim(t, s, "tg", "w", t0.Add(time.Minute), time.Hour, 10)
-	if d := diff([]string{akey("later")}, keysOf(c)); d != "" {
+	c := claim(t, s, "tg", "w", t0.Add(time.Minute), time.Hour, 10)
+	if d := diff([]string{akey("later"), akey("now")}, keysOf(c)); d != "" {
 		t.Errorf("claim at NotBefore (-want +got):\n%s", d)
 	}
 	if c := claim(t, s, "other", "w", t0, time.Hour, 10); len(c) != 0 {
@@ -551,7 +553,7 @@ func testClaimOrder(t *testing.T, f Factory) {
 	}
 	added := enqueue(t, s, t0, jobs...)
 	var got []syndicate.Delivery
-	for _, n := range []int{2, 2, 2} {
+	for i, n := range []int{2, 2, 2} {
 		c := claim(t, s, "tg", "w", t0, time.Hour, n)
 		if len(c) > n {
 			t.Errorf("Claim(n=%d) returned %d jobs", n, len(c))
@@ -562,6 +564,13 @@ func testClaimOrder(t *testing.T, f Factory) {
 			}
 		}
 		got = append(got, c...)
+		// A destination has one batch in flight: finish it to get the
+		// next, except the last, which stays leased.
+		if i < 2 {
+			for _, d := range c {
+				sendOK(t, s, d, t0, "m")
+			}
+		}
 	}
 	if d := diff(keysOf(added), keysOf(got)); d != "" {
 		t.Errorf("claims not in Seq order (-want +got):\n%s", d)
@@ -637,16 +646,24 @@ func testExtend(t *testing.T, f Factory) {
 	if d := diff(c[1], get(t, s, "tg", akey("b"))); d != "" {
 		t.Errorf("Extend of a changed b (-want +got):\n%s", d)
 	}
-	// At the original lease end only the job not extended is taken over.
-	got := claim(t, s, "tg", "w2", t0.Add(time.Minute), 24*time.Hour, 10)
-	if d := diff([]string{akey("b")}, keysOf(got)); d != "" {
-		t.Errorf("claim at the original lease end (-want +got):\n%s", d)
+	// At the original lease end the extended job is still held, and with
+	// it the destination; so it is until just before its new lease end.
+	if got := claim(t, s, "tg", "w2", t0.Add(time.Minute), 24*time.Hour, 10); len(got) != 0 {
+		t.Errorf("claim at the original lease end while a is extended: %v", keysOf(got))
 	}
 	if got := claim(t, s, "tg", "w2", want.LeaseUntil.Add(-time.Millisecond), time.Hour, 10); len(got) != 0 {
 		t.Errorf("extended job claimed before its new lease end: %v", keysOf(got))
 	}
 	// The owner finishes as usual.
 	sent := sendOK(t, s, want, now.Add(30*time.Second), "m1")
+	// Then only the job not extended is taken over, at its original lease end.
+	got := claim(t, s, "tg", "w2", t0.Add(time.Minute), 24*time.Hour, 10)
+	if d := diff([]string{akey("b")}, keysOf(got)); d != "" {
+		t.Errorf("claim at the original lease end (-want +got):\n%s", d)
+	}
+	for _, d := range got {
+		sendOK(t, s, d, t0.Add(time.Minute), "m2")
+	}
 	g := get(t, s, "tg", akey("a"))
 	if g.Status != syndicate.StatusSent || g.Owner != "" || !g.LeaseUntil.IsZero() || diff(sent.MessageIDs, g.MessageIDs) != "" {
 		t.Errorf("finished after Extend: status %q owner %q lease %v ids %v; want sent, no owner, no lease, %v", g.Status, g.Owner, g.LeaseUntil, g.MessageIDs, sent.MessageIDs)
@@ -770,12 +787,11 @@ func testFinishRetry(t *testing.T, f Factory) {
 	if g.Owner != "" || !g.LeaseUntil.IsZero() || !g.FinishedAt.IsZero() || g.Seq != d.Seq {
 		t.Errorf("after retry: owner %q lease %v finished %v seq %d; want no owner, no lease, not finished, seq %d", g.Owner, g.LeaseUntil, g.FinishedAt, g.Seq, d.Seq)
 	}
-	// Held back: only job 2 is due now.
-	c := claim(t, s, "tg", "w", t0.Add(time.Minute), time.Hour, 10)
-	if d := diff([]string{akey("2")}, keysOf(c)); d != "" {
-		t.Errorf("claim while held back (-want +got):\n%s", d)
+	// Held back: job 1 keeps its place at the head, so job 2 waits too.
+	if c := claim(t, s, "tg", "w", t0.Add(time.Minute), time.Hour, 10); len(c) != 0 {
+		t.Errorf("claim while the head is held back = %v, want nothing", keysOf(c))
 	}
-	c = claim(t, s, "tg", "w", t0.Add(5*time.Minute), time.Minute, 10)
+	c := claim(t, s, "tg", "w", t0.Add(5*time.Minute), time.Minute, 1)
 	if len(c) != 1 || c[0].ArticleKey != akey("1") || c[0].Attempts != 1 {
 		t.Errorf("claim after NotBefore: %v", keysOf(c))
 	}
@@ -930,8 +946,8 @@ func testList(t *testing.T, f Factory) {
 			t.Errorf("List %s (-want +got):\n%s", tt.name, d)
 		}
 	}
-	claim(t, s, "tg", "w", t0, time.Minute, 1) // 4 sending
-	if d := diff([]string{k[4]}, list(0, syndicate.StatusSending)); d != "" {
+	claim(t, s, "tg", "w", t0.Add(time.Hour), time.Minute, 1) // 1, the head, out of its backoff: sending
+	if d := diff([]string{k[1]}, list(0, syndicate.StatusSending)); d != "" {
 		t.Errorf("List sending (-want +got):\n%s", d)
 	}
 	if got, err := s.List(ctx, "none", 0); err != nil || len(got) != 0 {
@@ -1016,7 +1032,8 @@ func testPruneRecords(t *testing.T, f Factory) {
 	s := f.Open(t)
 	cut := t0.Add(24 * time.Hour)
 	enqueue(t, s, t0, post("tg", "sent-old"), post("tg", "parked-old"), post("tg", "sent-new"), post("tg", "sending"), post("tg", "queued"))
-	c := claim(t, s, "tg", "w", t0, 100*time.Hour, 4)
+	leaseEnd := t0.Add(100 * time.Hour)
+	c := claim(t, s, "tg", "w", t0, leaseEnd.Sub(t0), 4)
 	sendOK(t, s, c[0], cut.Add(-time.Nanosecond), "1")
 	c[1].Status, c[1].FinishedAt = syndicate.StatusParked, t0
 	finish(t, s, c[1])
@@ -1038,12 +1055,16 @@ func testPruneRecords(t *testing.T, f Factory) {
 		t.Errorf("List after prune has %d records, want 3", len(got))
 	}
 	// Nothing of a pruned record stays behind: the article can be queued
-	// again, and the remaining jobs still claim in order.
+	// again, and the remaining jobs still claim in order once the sending
+	// one's lease ended.
 	if added := enqueue(t, s, cut, post("tg", "sent-old")); len(added) != 1 {
 		t.Errorf("pruned article cannot be queued again")
 	}
-	got := claim(t, s, "tg", "w", cut, time.Minute, 10)
-	if d := diff([]string{akey("queued"), akey("sent-old")}, keysOf(got)); d != "" {
+	if got := claim(t, s, "tg", "w2", leaseEnd.Add(-time.Millisecond), time.Minute, 10); len(got) != 0 {
+		t.Errorf("claim after prune while a job is sending: %v", keysOf(got))
+	}
+	got := claim(t, s, "tg", "w2", leaseEnd, time.Minute, 10)
+	if d := diff([]string{akey("sending"), akey("queued"), akey("sent-old")}, keysOf(got)); d != "" {
 		t.Errorf("claim after prune (-want +got):\n%s", d)
 	}
 	if err := s.Prune(ctx, cut.Add(1000*time.Hour)); err != nil {
@@ -1055,17 +1076,19 @@ func testPruneRecords(t *testing.T, f Factory) {
 }
 
 func testConcurrentClaimers(t *testing.T, f Factory) {
-	const jobs, workers = 200, 8
+	const jobs, workers, dests = 200, 8, 4
 	s := f.Open(t)
 	var all []syndicate.Delivery
 	for i := range jobs {
-		all = append(all, post("tg", fmt.Sprint(i)))
+		all = append(all, post(fmt.Sprintf("d%d", i%dests), fmt.Sprint(i)))
 	}
 	enqueue(t, s, t0, all...)
 
 	var mu sync.Mutex
 	seen := map[string]string{}
-	var dups []string
+	inFlight := map[string]string{} // destination → owner of the batch out
+	claimed := map[string][]int64{} // destination → Seqs in claim order
+	var dups, overlaps []string
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
@@ -1073,27 +1096,52 @@ func testConcurrentClaimers(t *testing.T, f Factory) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A worker stops after a round in which every destination
+			// gave it nothing: what is left then is held by a worker that
+			// goes on.
 			for {
-				c, err := s.Claim(context.Background(), "tg", owner, t0, time.Hour, 3)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if len(c) == 0 {
-					return
-				}
-				for _, d := range c {
-					mu.Lock()
-					if prev, ok := seen[d.ArticleKey]; ok {
-						dups = append(dups, fmt.Sprintf("%s by %s and %s", d.ArticleKey, prev, owner))
-					}
-					seen[d.ArticleKey] = owner
-					mu.Unlock()
-					d.Status, d.FinishedAt, d.SentAt = syndicate.StatusSent, t0, t0
-					if err := s.Finish(context.Background(), d); err != nil {
+				took := false
+				for i := range dests {
+					dest := fmt.Sprintf("d%d", (w+i)%dests)
+					c, err := s.Claim(context.Background(), dest, owner, t0, time.Hour, 3)
+					if err != nil {
 						errs <- err
 						return
 					}
+					if len(c) == 0 {
+						continue
+					}
+					took = true
+					mu.Lock()
+					if prev := inFlight[dest]; prev != "" {
+						overlaps = append(overlaps, fmt.Sprintf("%s claimed by %s while %s had a job out", dest, owner, prev))
+					}
+					inFlight[dest] = owner
+					for _, d := range c {
+						if prev, ok := seen[d.ArticleKey]; ok {
+							dups = append(dups, fmt.Sprintf("%s by %s and %s", d.ArticleKey, prev, owner))
+						}
+						seen[d.ArticleKey] = owner
+						claimed[dest] = append(claimed[dest], d.Seq)
+					}
+					mu.Unlock()
+					for j, d := range c {
+						if j == len(c)-1 {
+							// Still leased: no one else can claim until
+							// the Finish below.
+							mu.Lock()
+							inFlight[dest] = ""
+							mu.Unlock()
+						}
+						d.Status, d.FinishedAt, d.SentAt = syndicate.StatusSent, t0, t0
+						if err := s.Finish(context.Background(), d); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}
+				if !took {
+					return
 				}
 			}
 		}()
@@ -1106,11 +1154,104 @@ func testConcurrentClaimers(t *testing.T, f Factory) {
 	if len(dups) > 0 {
 		t.Errorf("jobs claimed twice: %v", dups)
 	}
+	if len(overlaps) > 0 {
+		t.Errorf("more than one job of a destination in flight: %v", overlaps)
+	}
 	if len(seen) != jobs {
 		t.Errorf("claimed %d distinct jobs, want %d", len(seen), jobs)
 	}
-	if got, _ := s.List(context.Background(), "tg", 0, syndicate.StatusSent); len(got) != jobs {
-		t.Errorf("%d jobs sent, want %d", len(got), jobs)
+	sent := 0
+	for i := range dests {
+		dest := fmt.Sprintf("d%d", i)
+		got, _ := s.List(context.Background(), dest, 0, syndicate.StatusSent)
+		sent += len(got)
+		seqs := claimed[dest]
+		for j := 1; j < len(seqs); j++ {
+			if seqs[j] <= seqs[j-1] {
+				t.Errorf("%s not claimed oldest first across workers: %v", dest, seqs)
+				break
+			}
+		}
+	}
+	if sent != jobs {
+		t.Errorf("%d jobs sent, want %d", sent, jobs)
+	}
+}
+
+// testOneInFlight checks that a destination has at most one job out at a
+// time, across workers and restarts, so that posts cannot overtake each
+// other on the platform.
+func testOneInFlight(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"), post("tg", "2"), post("masto", "m"))
+	job1 := claim(t, s, "tg", "w1", t0, time.Minute, 1)
+	if d := diff([]string{akey("1")}, keysOf(job1)); d != "" {
+		t.Fatalf("first claim (-want +got):\n%s", d)
+	}
+	now := t0.Add(time.Second)
+	for _, owner := range []string{"w2", "w1"} {
+		if got := claim(t, s, "tg", owner, now, time.Minute, 10); len(got) != 0 {
+			t.Errorf("Claim by %s while job 1 is sending = %v, want nothing", owner, keysOf(got))
+		}
+	}
+	if g := get(t, s, "tg", akey("2")); g.Status != syndicate.StatusQueued || g.Owner != "" {
+		t.Errorf("job 2 while held back: status %q owner %q; want queued, no owner", g.Status, g.Owner)
+	}
+	if got := claim(t, s, "masto", "w2", now, time.Minute, 10); diff([]string{akey("m")}, keysOf(got)) != "" {
+		t.Errorf("Claim on another destination = %v, want %s", keysOf(got), akey("m"))
+	}
+	sendOK(t, s, job1[0], now, "m1")
+	job2 := claim(t, s, "tg", "w2", now, time.Minute, 10)
+	if d := diff([]string{akey("2")}, keysOf(job2)); d != "" {
+		t.Fatalf("claim after job 1 was sent (-want +got):\n%s", d)
+	}
+	sendOK(t, s, job2[0], now, "m2")
+
+	// An expired lease frees the destination: its job is taken over first.
+	enqueue(t, s, now, post("tg", "3"), post("tg", "4"))
+	job3 := claim(t, s, "tg", "w1", now, time.Minute, 1)
+	if d := diff([]string{akey("3")}, keysOf(job3)); d != "" {
+		t.Fatalf("claim of job 3 (-want +got):\n%s", d)
+	}
+	end := job3[0].LeaseUntil
+	if got := claim(t, s, "tg", "w2", end.Add(-time.Millisecond), time.Minute, 1); len(got) != 0 {
+		t.Errorf("Claim just before job 3's lease end = %v, want nothing", keysOf(got))
+	}
+	taken := claim(t, s, "tg", "w2", end, time.Minute, 1)
+	if len(taken) != 1 || taken[0].ArticleKey != akey("3") || taken[0].Owner != "w2" {
+		t.Fatalf("Claim at job 3's lease end = %v, want job 3 taken over by w2", keysOf(taken))
+	}
+	old := job3[0]
+	old.Status, old.SentAt, old.FinishedAt = syndicate.StatusSent, end, end
+	if err := s.Finish(ctx, old); !errors.Is(err, syndicate.ErrNotClaimed) {
+		t.Errorf("Finish by w1 after takeover = %v, want ErrNotClaimed", err)
+	}
+	sendOK(t, s, taken[0], end, "m3")
+
+	// A job in backoff holds back the newer ones behind it: the order is
+	// strict, so a retry never lets a newer post overtake.
+	job4 := claim(t, s, "tg", "w2", end, time.Minute, 1)
+	if d := diff([]string{akey("4")}, keysOf(job4)); d != "" {
+		t.Fatalf("claim of job 4 (-want +got):\n%s", d)
+	}
+	retry := job4[0]
+	retry.Status, retry.Attempts, retry.NotBefore = syndicate.StatusQueued, 1, end.Add(time.Hour)
+	finish(t, s, retry)
+	enqueue(t, s, end, post("tg", "5"))
+	if got := claim(t, s, "tg", "w1", end, 2*time.Hour, 10); len(got) != 0 {
+		t.Errorf("claim while the older job 4 is in backoff = %v, want nothing", keysOf(got))
+	}
+	got := claim(t, s, "tg", "w2", retry.NotBefore, time.Minute, 1)
+	if len(got) != 1 || got[0].ArticleKey != akey("4") || got[0].Attempts != 1 {
+		t.Fatalf("claim when job 4 is out of backoff = %v, want job 4 with its attempt", keysOf(got))
+	}
+	if more := claim(t, s, "tg", "w1", retry.NotBefore, time.Minute, 10); len(more) != 0 {
+		t.Errorf("job 5 claimed while job 4 is sending: %v", keysOf(more))
+	}
+	sendOK(t, s, got[0], retry.NotBefore, "m4")
+	if job5 := claim(t, s, "tg", "w1", retry.NotBefore, time.Minute, 10); diff([]string{akey("5")}, keysOf(job5)) != "" {
+		t.Errorf("claim after job 4 was sent = %v, want job 5", keysOf(job5))
 	}
 }
 
@@ -1280,10 +1421,15 @@ func testRequeueRefused(t *testing.T, f Factory) {
 	if _, ok, _ := s.Get(ctx, "masto", akey("sent")); ok {
 		t.Errorf("Requeue on another destination created a record")
 	}
-	// The indexes are untouched too: only the queued job is claimable, and
-	// the sent record is still pruned as final.
-	if got := claim(t, s, "tg", "w2", t0.Add(time.Minute), time.Hour, 10); diff([]string{akey("queued")}, keysOf(got)) != "" {
-		t.Errorf("claim after refused Requeue = %v, want only %s", keysOf(got), akey("queued"))
+	// The indexes are untouched too: the sending job holds the
+	// destination until its lease ends, then it and the queued job are
+	// claimable, not the sent one; and the sent record is still pruned as
+	// final.
+	if got := claim(t, s, "tg", "w2", t0.Add(time.Hour-time.Millisecond), time.Hour, 10); len(got) != 0 {
+		t.Errorf("claim after refused Requeue while a job is sending = %v, want nothing", keysOf(got))
+	}
+	if got := claim(t, s, "tg", "w2", t0.Add(time.Hour), time.Hour, 10); diff([]string{akey("sending"), akey("queued")}, keysOf(got)) != "" {
+		t.Errorf("claim after refused Requeue = %v, want %s and %s", keysOf(got), akey("sending"), akey("queued"))
 	}
 	if err := s.Prune(ctx, t0.Add(time.Second)); err != nil {
 		t.Fatalf("Prune: %v", err)
@@ -1507,12 +1653,16 @@ func testDurability(t *testing.T, f Factory) {
 	if lease(t, s, "news", "w2", t0.Add(time.Second), time.Minute) {
 		t.Errorf("feed lease lost on reopen")
 	}
-	// The lease survives: job 2 is still held by w, job 3 is due.
+	// The lease survives: job 2 is still held by w, which holds the
+	// destination back, and w can finish it; then job 3 is due.
+	if got := claim(t, s, "tg", "w2", t0, time.Minute, 10); len(got) != 0 {
+		t.Errorf("claim after reopen while job 2 is leased: %v", keysOf(got))
+	}
+	sendOK(t, s, c[1], t0, "m2")
 	got := claim(t, s, "tg", "w2", t0, time.Minute, 10)
 	if d := diff([]string{akey("3")}, keysOf(got)); d != "" {
 		t.Errorf("claim after reopen (-want +got):\n%s", d)
 	}
-	sendOK(t, s, c[1], t0, "m2")
 	added := enqueue(t, s, t0, post("tg", "4"))
 	if len(added) != 1 || added[0].Seq <= got[0].Seq {
 		t.Errorf("Seq after reopen: %v, want more than %d", seqsOf(added), got[0].Seq)
