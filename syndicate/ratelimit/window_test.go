@@ -190,10 +190,6 @@ func TestWindowBurst(t *testing.T) {
 func TestWindowReplicasShareTheCap(t *testing.T) {
 	url, prefix := redistest.URL(t), redistest.Prefix(t)
 	budget := mastodon.Budget{N: 10, Per: 400 * time.Millisecond}
-	type admission struct {
-		lo, hi  time.Time
-		replica int
-	}
 	var (
 		mu   sync.Mutex
 		got  []admission
@@ -236,22 +232,7 @@ func TestWindowReplicasShareTheCap(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("Wait: %v", err)
 	}
-	perReplica := map[int]int{}
-	for _, a := range got {
-		perReplica[a.replica]++
-		n := 0
-		for _, b := range got {
-			if !b.lo.Before(a.lo) && !b.hi.After(a.lo.Add(budget.Per)) {
-				n++
-			}
-		}
-		if n > budget.N {
-			t.Errorf("%d admissions within %s of %s", n, budget.Per, a.lo.Format("15:04:05.000"))
-		}
-	}
-	if len(got) <= budget.N || perReplica[0] == 0 || perReplica[1] == 0 {
-		t.Errorf("admissions per replica %v: want more than %d in all, some in each", perReplica, budget.N)
-	}
+	checkSharedCap(t, got, budget.N, budget.Per)
 }
 
 // TestMastodonAdapterSpreads sends 12 statuses on a budget of 5 per 300ms
