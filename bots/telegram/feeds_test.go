@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,30 +44,7 @@ func TestRenderFeedFixtures(t *testing.T) {
 	if total < 500 {
 		t.Errorf("only %d items in the feed fixtures", total)
 	}
-	removeStaleGoldens(t, filepath.Join("testdata", "golden", "feeds"), goldens)
-}
-
-// removeStaleGoldens reports goldens of feeds that are no longer fixtures,
-// and deletes them with -update.
-func removeStaleGoldens(t *testing.T, dir string, want map[string]bool) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if want[e.Name()] {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		if !*update {
-			t.Errorf("stale golden %s: no fixture renders it (run go test -update)", path)
-			continue
-		}
-		if err := os.Remove(path); err != nil {
-			t.Error(err)
-		}
-	}
+	feedtest.RemoveStale(t, filepath.Join("testdata", "golden", "feeds"), goldens, *update)
 }
 
 // renderFeed renders and checks every item and returns the golden text of

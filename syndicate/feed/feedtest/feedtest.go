@@ -128,3 +128,26 @@ func firstDiff(want, got string) string {
 	}
 	return "(none)"
 }
+
+// RemoveStale reports the goldens in dir that no fixture renders any more
+// (want lists those that do), and deletes them when update is set.
+func RemoveStale(t testing.TB, dir string, want map[string]bool, update bool) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if want[e.Name()] {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if !update {
+			t.Errorf("stale golden %s: no fixture renders it (run go test -update)", path)
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			t.Error(err)
+		}
+	}
+}
