@@ -282,3 +282,32 @@ routes:`, 1)
 		t.Errorf("merged format = %+v", f)
 	}
 }
+
+// TestLanguagesStayWhereTheOperatorWroteThem: defaults.language is not
+// copied onto feeds, because a feed's own language overrides what the feed
+// declares while the default only fills in when nothing is declared.
+func TestLanguagesStayWhereTheOperatorWroteThem(t *testing.T) {
+	doc := strings.Replace(minimal, "    url: https://example.org/feed/\n", `    url: https://example.org/feed/
+  - id: ar
+    url: https://example.org/ar/feed/
+    language: ar
+`, 1)
+	doc = strings.Replace(doc, "routes:\n  - feeds: [en]\n    to: [tg]\n", `routes:
+  - feeds: [en]
+    to: [tg]
+  - feeds: [ar]
+    to: [tg]
+    language: ar-EG
+defaults:
+  language: en
+`, 1)
+	cfg, err := Parse("c.yaml", []byte(doc), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{cfg.Feeds[0].Language, cfg.Feeds[1].Language, cfg.Routes[0].Language, cfg.Routes[1].Language, cfg.Defaults.Language}; strings.Join(got, ",") != ",ar,,ar-EG,en" {
+		t.Errorf("languages = %q", got)
+	}
+	checkProblems(t, strings.Replace(doc, "language: ar-EG", "language: arabic_egypt", 1),
+		[]string{`19:15: routes[1].language: "arabic_egypt" is not a language tag (like en, ar, fa, sq, pt-BR)`})
+}

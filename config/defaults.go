@@ -106,7 +106,6 @@ func applyDefaults(c *Config, version string) {
 		orDuration(&f.PollInterval, df.PollInterval)
 		orDuration(&f.MaxAge, df.MaxAge)
 		orPtr(&f.Backfill, *df.Backfill)
-		orString(&f.Language, df.Language)
 		orPtr(&f.PageImage, true)
 	}
 

@@ -85,7 +85,9 @@ type Defaults struct {
 	// Backfill: how many of the newest items are posted at first sight of
 	// a feed (default 0).
 	Backfill *int `yaml:"backfill"`
-	// Language for feeds that declare none (a tag like "en" or "pt-BR").
+	// Language for items when neither the item, the route, the feed's
+	// configuration nor the feed itself gives one (a tag like "en" or
+	// "pt-BR").
 	Language string `yaml:"language"`
 }
 
@@ -117,8 +119,10 @@ type Feed struct {
 	ID string `yaml:"id"`
 	// URL is an absolute http(s) URL (required).
 	URL string `yaml:"url" env:"expand"`
-	// Language of items when neither item nor feed declares one
-	// (default: defaults.language).
+	// Language of the feed's items, chosen by the operator: it overrides
+	// what the feed declares at channel level; only a declaration on the
+	// item itself wins over it. Empty: the feed's declaration, else
+	// defaults.language.
 	Language string `yaml:"language"`
 	// PollInterval (default: defaults.poll_interval; at least 30s).
 	PollInterval Duration `yaml:"poll_interval"`
@@ -280,7 +284,10 @@ type Route struct {
 	Feeds []string `yaml:"feeds"`
 	To    []string `yaml:"to"`
 	// Backfill overrides the feeds' backfill for this route.
-	Backfill *int   `yaml:"backfill"`
+	Backfill *int `yaml:"backfill"`
+	// Language overrides the language of the route's items, as a feed's
+	// language does (an item's own declaration still wins).
+	Language string `yaml:"language"`
 	Filter   Filter `yaml:"filter"`
 }
 

@@ -217,9 +217,7 @@ func (v validator) feeds() {
 		if *f.Backfill != *d.Backfill {
 			v.notNegative(p+".backfill", *f.Backfill)
 		}
-		if f.Language != d.Language {
-			v.language(p+".language", f.Language)
-		}
+		v.language(p+".language", f.Language)
 	}
 	if len(v.c.Feeds) == 0 {
 		v.r.add("feeds", "at least one feed is required")
@@ -372,6 +370,7 @@ func (v validator) routes() {
 		if len(rt.To) == 0 {
 			v.r.add(p+".to", "at least one destination is required")
 		}
+		v.language(p+".language", rt.Language)
 		for j, id := range rt.To {
 			switch {
 			case dests[id] == "":

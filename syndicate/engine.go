@@ -19,6 +19,9 @@ type Route struct {
 	// Backfill is how many of the newest matching items are posted at
 	// first sight of a feed; the rest are only recorded as seen.
 	Backfill int
+	// Language is the operator's language for the route's items: it
+	// overrides every language but an item's own declaration.
+	Language string
 	Filter   Filter
 }
 
@@ -75,12 +78,24 @@ func (noMetrics) FeedPolled(string, string, time.Duration) {}
 func (noMetrics) ItemsDiscovered(string, int)              {}
 func (noMetrics) Delivered(string, string, time.Duration)  {}
 
+// LanguageIdentifier tells the language of a text when the declared one
+// does not fit the script the text is written in.
+type LanguageIdentifier interface {
+	// Identify returns the language of text when declared (a BCP 47 tag,
+	// possibly empty) does not fit it, and false when declared fits or the
+	// text says too little.
+	Identify(declared, text string) (string, bool)
+}
+
 // Options build an Engine.
 type Options struct {
 	Store  Store
 	Source Source
 	// Pages finds og:image for items without an image (optional).
-	Pages        PageImager
+	Pages PageImager
+	// Languages corrects declared languages that contradict the text
+	// (optional).
+	Languages    LanguageIdentifier
 	Feeds        []Feed
 	Routes       []Route
 	Destinations []Destination
@@ -108,6 +123,7 @@ type Engine struct {
 	store   Store
 	source  Source
 	pages   PageImager
+	langs   LanguageIdentifier
 	feeds   []Feed
 	routes  []Route
 	dests   map[string]*Destination
@@ -122,6 +138,10 @@ type Engine struct {
 	keep    time.Duration
 	pruned  time.Time
 
+	// misdeclared holds the feeds whose declared language was found to
+	// contradict their text, so that it is logged once per feed.
+	misdeclared sync.Map
+
 	restoreMu sync.Mutex
 	restored  bool
 	stopOnce  sync.Once
@@ -131,7 +151,7 @@ type Engine struct {
 // New builds an Engine; it checks that routes name known feeds and destinations.
 func New(o Options) (*Engine, error) {
 	e := &Engine{
-		store: o.Store, source: o.Source, pages: o.Pages,
+		store: o.Store, source: o.Source, pages: o.Pages, langs: o.Languages,
 		feeds: o.Feeds, routes: o.Routes,
 		dests: map[string]*Destination{}, stopping: make(chan struct{}),
 		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
@@ -508,6 +528,17 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, items []Item, n
 	if err != nil {
 		return nil, nil, fmt.Errorf("seen %s: %w", f.ID, err)
 	}
+	// Only items that may become jobs have their language checked (at
+	// first sight none do without a backfill), and only when a route takes
+	// the language from the feed.
+	if e.routesKeepLanguage(f.ID) && (st.Primed || e.maxBackfill(f.ID) > 0) {
+		items = slices.Clone(items)
+		for i := range items {
+			if fp, wasSeen := known[items[i].Key]; !wasSeen || (fp != "" && fp != seen[items[i].Key]) {
+				e.checkLanguage(&items[i])
+			}
+		}
+	}
 	var jobs []Delivery
 	for _, r := range e.routes {
 		if !slices.Contains(r.Feeds, f.ID) {
@@ -515,6 +546,9 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, items []Item, n
 		}
 		var fresh, changed []Item
 		for _, it := range items {
+			if r.Language != "" && it.LanguageFrom != LanguageFromItem {
+				it.Language, it.LanguageFrom = r.Language, LanguageFromOperator
+			}
 			if !r.Filter.Match(it) {
 				continue
 			}
@@ -546,6 +580,49 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, items []Item, n
 		}
 	}
 	return jobs, seen, nil
+}
+
+// routesKeepLanguage reports whether a route of the feed leaves its items'
+// language as the feed gives it.
+func (e *Engine) routesKeepLanguage(feedID string) bool {
+	for _, r := range e.routes {
+		if r.Language == "" && slices.Contains(r.Feeds, feedID) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxBackfill is the largest backfill of the feed's routes.
+func (e *Engine) maxBackfill(feedID string) int {
+	n := 0
+	for _, r := range e.routes {
+		if slices.Contains(r.Feeds, feedID) {
+			n = max(n, r.Backfill)
+		}
+	}
+	return n
+}
+
+// checkLanguage replaces a language the feed declared (or the default)
+// by the one identified from the text when the text's script contradicts
+// it, and logs the first mismatch of each feed with its fix. A language
+// the operator chose is trusted as written.
+func (e *Engine) checkLanguage(it *Item) {
+	if e.langs == nil || it.LanguageFrom == LanguageFromOperator || it.LanguageFrom == LanguageFromText {
+		return
+	}
+	lang, ok := e.langs.Identify(it.Language, it.Title+"\n"+it.Summary)
+	if !ok {
+		return
+	}
+	if it.Language != "" {
+		if _, logged := e.misdeclared.LoadOrStore(it.FeedID, true); !logged {
+			e.log.Warn("feed declares a language its text is not written in; set language: on the feed to choose it",
+				"feed", it.FeedID, "declared", it.Language, "declared_by", string(it.LanguageFrom), "identified", lang, "item", it.Key)
+		}
+	}
+	it.Language, it.LanguageFrom = lang, LanguageFromText
 }
 
 // editJobs returns edit jobs for changed items: for posts still queued (so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -131,6 +132,8 @@ type harness struct {
 	routes []syndicate.Route
 	feeds  []syndicate.Feed
 	policy syndicate.Policy
+	langs  syndicate.LanguageIdentifier
+	logger *slog.Logger
 }
 
 func newHarness(t *testing.T, routes ...syndicate.Route) *harness {
@@ -173,7 +176,7 @@ func (h *harness) engine() *syndicate.Engine {
 		dests = append(dests, syndicate.Destination{ID: id, Publisher: h.pubs[id], Policy: h.policy})
 	}
 	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
-		Destinations: dests, Clock: h.clock, Owner: "test"})
+		Destinations: dests, Clock: h.clock, Owner: "test", Languages: h.langs, Logger: h.logger})
 	if err != nil {
 		h.t.Fatal(err)
 	}

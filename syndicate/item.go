@@ -32,8 +32,9 @@ type Item struct {
 	Updated time.Time `json:"updated,omitzero"`
 	// Categories are the article's categories as the site names them.
 	Categories []string `json:"categories,omitempty"`
-	// Language is a BCP 47 tag (item language, else the feed's, else the config's).
-	Language string `json:"language,omitempty"`
+	// Language is a BCP 47 tag; LanguageFrom says where it came from.
+	Language     string       `json:"language,omitempty"`
+	LanguageFrom LanguageFrom `json:"language_from,omitempty"`
 	// Image is the lead image, if one was found.
 	Image *Image `json:"image,omitempty"`
 	// Images are further meaningful images from the content, after Image.
@@ -43,6 +44,22 @@ type Item struct {
 	// Videos are embedded videos, as watch-page URLs.
 	Videos []Video `json:"videos,omitempty"`
 }
+
+// LanguageFrom says where an item's language came from. The order of
+// precedence is: the item's own declaration, the operator's (route, then
+// feed), the feed's channel-level declaration, the configured default. A
+// language that contradicts the script of the text is replaced by one
+// identified from the text, unless the operator gave it.
+type LanguageFrom string
+
+// Where a language can come from.
+const (
+	LanguageFromItem     LanguageFrom = "item"
+	LanguageFromOperator LanguageFrom = "operator"
+	LanguageFromFeed     LanguageFrom = "feed"
+	LanguageFromDefault  LanguageFrom = "default"
+	LanguageFromText     LanguageFrom = "text"
+)
 
 // Image is a picture that belongs to an article.
 type Image struct {

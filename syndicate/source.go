@@ -10,8 +10,11 @@ import (
 type FeedSpec struct {
 	ID  string
 	URL string
-	// Language is used for items when neither the item nor the feed says.
+	// Language is the operator's language for the feed's items: it
+	// overrides the feed's own channel-level declaration, not an item's.
 	Language string
+	// DefaultLanguage is used when nothing else gives a language.
+	DefaultLanguage string
 	// PollInterval is the time between two polls of the feed.
 	PollInterval time.Duration
 	// PageImage allows fetching the article page to find its og:image when

@@ -17,6 +17,7 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/feed"
 	"github.com/syndicate-bot/syndicate/syndicate/guard"
+	"github.com/syndicate-bot/syndicate/syndicate/langid"
 	"github.com/syndicate-bot/syndicate/syndicate/metrics"
 	"github.com/syndicate-bot/syndicate/syndicate/ratelimit"
 	"github.com/syndicate-bot/syndicate/syndicate/store/boltstore"
@@ -98,7 +99,7 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		}
 		feeds = append(feeds, syndicate.Feed{
 			FeedSpec: syndicate.FeedSpec{
-				ID: f.ID, URL: f.URL, Language: f.Language,
+				ID: f.ID, URL: f.URL, Language: f.Language, DefaultLanguage: cfg.Defaults.Language,
 				PollInterval: cfg.FeedPollInterval(f),
 				PageImage:    f.PageImage != nil && *f.PageImage,
 			},
@@ -131,7 +132,7 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		return nil, err
 	}
 	eng, err := syndicate.New(syndicate.Options{
-		Store: st, Source: src, Pages: src, Feeds: feeds, Routes: routes, Destinations: list,
+		Store: st, Source: src, Pages: src, Languages: langid.New(), Feeds: feeds, Routes: routes, Destinations: list,
 		Clock: o.clock, Logger: o.logger, Owner: workerID(cfg.Worker.ID),
 		FeedConcurrency: cfg.Worker.Concurrency, Metrics: mx, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
 	})
@@ -296,7 +297,7 @@ func buildRoutes(cfg *config.Config, feeds []syndicate.Feed) ([]syndicate.Route,
 				continue
 			}
 			routes = append(routes, syndicate.Route{
-				Feeds: []string{id}, To: r.To, Backfill: cfg.Backfill(r, cfg.Feed(id)), Filter: filter,
+				Feeds: []string{id}, To: r.To, Backfill: cfg.Backfill(r, cfg.Feed(id)), Language: r.Language, Filter: filter,
 			})
 		}
 	}

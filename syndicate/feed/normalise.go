@@ -34,7 +34,10 @@ type feedContext struct {
 	// base resolves relative item links: the feed's own link, else the
 	// URL the feed was fetched from.
 	base *url.URL
-	lang string
+	// lang is the language every item without its own gets, and from
+	// where it comes.
+	lang     string
+	langFrom syndicate.LanguageFrom
 	// json holds the JSON Feed items behind the parsed ones, for the
 	// fields the universal item lacks (language, plain-text content).
 	json []*jsonfeed.Item
@@ -47,13 +50,7 @@ func normalise(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) []synd
 	if u, ok := resolve(feedURL, f.Link); ok {
 		fc.base = u
 	}
-	fc.lang = normLang(f.Language)
-	if fc.lang == "" && f.DublinCoreExt != nil {
-		fc.lang = normLang(first(f.DublinCoreExt.Language))
-	}
-	if fc.lang == "" {
-		fc.lang = normLang(spec.Language)
-	}
+	fc.lang, fc.langFrom = feedLanguage(f, spec)
 	if jf, ok := f.OriginalFeed().(*jsonfeed.Feed); ok && len(jf.Items) == len(f.Items) {
 		fc.json = jf.Items
 	}
@@ -209,8 +206,9 @@ func (fc *feedContext) item(i int, it *gofeed.Item, link *url.URL, keepFragment 
 	item.Categories = categories(it)
 
 	item.Language = normLang(itemLanguage(it, jsonItem))
+	item.LanguageFrom = syndicate.LanguageFromItem
 	if item.Language == "" {
-		item.Language = fc.lang
+		item.Language, item.LanguageFrom = fc.lang, fc.langFrom
 	}
 
 	contentImages := append(fromContent.images, fromDesc.images...)
@@ -345,6 +343,27 @@ func categories(it *gofeed.Item) []string {
 		}
 	}
 	return out
+}
+
+// feedLanguage chooses the language of the feed's items that declare none:
+// the operator's, else the feed's channel-level declaration, else the
+// configured default. Editions sharing one WordPress install often all
+// declare the main edition's language, so the operator's choice wins.
+func feedLanguage(f *gofeed.Feed, spec syndicate.FeedSpec) (string, syndicate.LanguageFrom) {
+	if l := normLang(spec.Language); l != "" {
+		return l, syndicate.LanguageFromOperator
+	}
+	declared := normLang(f.Language)
+	if declared == "" && f.DublinCoreExt != nil {
+		declared = normLang(first(f.DublinCoreExt.Language))
+	}
+	if declared != "" {
+		return declared, syndicate.LanguageFromFeed
+	}
+	if l := normLang(spec.DefaultLanguage); l != "" {
+		return l, syndicate.LanguageFromDefault
+	}
+	return "", ""
 }
 
 func itemLanguage(it *gofeed.Item, j *jsonfeed.Item) string {

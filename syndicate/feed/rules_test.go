@@ -469,16 +469,38 @@ func TestAuthorDatesCategories(t *testing.T) {
 }
 
 func TestLanguage(t *testing.T) {
-	spec := syndicate.FeedSpec{ID: "s", URL: testFeedURL, Language: "fa"}
-	items := normaliseDocSpec(t, rssDoc("<language>en_us</language>", `
+	items := `
 <item><title>a</title><guid>1</guid><dc:language>AR</dc:language></item>
-<item><title>b</title><guid>2</guid></item>`), spec)
-	if items[0].Language != "ar" || items[1].Language != "en-US" {
-		t.Errorf("languages %q %q", items[0].Language, items[1].Language)
+<item><title>b</title><guid>2</guid></item>`
+	tests := []struct {
+		name         string
+		channel      string
+		spec, def    string
+		want0, want1 string
+		from0, from1 syndicate.LanguageFrom
+	}{
+		{"operator overrides the channel", "<language>en_us</language>", "fa", "en",
+			"ar", "fa", syndicate.LanguageFromItem, syndicate.LanguageFromOperator},
+		{"channel when the operator says nothing", "<language>en_us</language>", "", "sq",
+			"ar", "en-US", syndicate.LanguageFromItem, syndicate.LanguageFromFeed},
+		{"dc:language on the channel", "<dc:language>fa-IR</dc:language>", "", "sq",
+			"ar", "fa-IR", syndicate.LanguageFromItem, syndicate.LanguageFromFeed},
+		{"default last", "", "", "sq",
+			"ar", "sq", syndicate.LanguageFromItem, syndicate.LanguageFromDefault},
+		{"operator without a channel language", "", "fa", "sq",
+			"ar", "fa", syndicate.LanguageFromItem, syndicate.LanguageFromOperator},
+		{"nothing anywhere", "", "", "",
+			"ar", "", syndicate.LanguageFromItem, ""},
 	}
-	items = normaliseDocSpec(t, rssDoc("", `<item><title>b</title><guid>2</guid></item>`), spec)
-	if items[0].Language != "fa" {
-		t.Errorf("spec language not used: %q", items[0].Language)
+	for _, tt := range tests {
+		spec := syndicate.FeedSpec{ID: "s", URL: testFeedURL, Language: tt.spec, DefaultLanguage: tt.def}
+		got := normaliseDocSpec(t, rssDoc(tt.channel, items), spec)
+		if got[0].Language != tt.want0 || got[1].Language != tt.want1 ||
+			got[0].LanguageFrom != tt.from0 || got[1].LanguageFrom != tt.from1 {
+			t.Errorf("%s: languages %q (%s) %q (%s), want %q (%s) %q (%s)", tt.name,
+				got[0].Language, got[0].LanguageFrom, got[1].Language, got[1].LanguageFrom,
+				tt.want0, tt.from0, tt.want1, tt.from1)
+		}
 	}
 	for in, want := range map[string]string{
 		"en-us": "en-US", "EN_GB": "en-GB", "zh-hant-tw": "zh-Hant-TW", "sr-latn": "sr-Latn",
