@@ -25,6 +25,15 @@ type Site struct {
 	editions []Edition
 	srv      *http.Server
 	start    time.Time
+	opts     Options
+}
+
+// Options change how the site behaves.
+type Options struct {
+	// DeclaredLanguage, when set, is the language every edition's feed
+	// declares at channel level, as editions sharing one WordPress install
+	// do when the site language was never changed.
+	DeclaredLanguage string
 }
 
 // PreferredAddr is where the site listens when the port is free: a fixed
@@ -35,7 +44,10 @@ const PreferredAddr = "127.0.0.1:8737"
 // Start serves the site on PreferredAddr, else on a free loopback port.
 // Article dates are set relative to now, so that they always count as
 // recent.
-func Start(now time.Time) (*Site, error) {
+func Start(now time.Time) (*Site, error) { return StartWith(now, Options{}) }
+
+// StartWith is Start with options.
+func StartWith(now time.Time, o Options) (*Site, error) {
 	ln, err := net.Listen("tcp", PreferredAddr)
 	if err != nil {
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
@@ -43,7 +55,7 @@ func Start(now time.Time) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
-	s := &Site{URL: "http://" + ln.Addr().String(), editions: Editions(), start: now.Truncate(time.Hour)}
+	s := &Site{URL: "http://" + ln.Addr().String(), editions: Editions(), start: now.Truncate(time.Hour), opts: o}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", s.serve)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
@@ -142,7 +154,11 @@ func (s *Site) feedData(e Edition) map[string]any {
 		}
 		items = append(items, it)
 	}
-	return map[string]any{"Edition": e, "Site": s.URL, "Items": items, "Built": s.start.Format(time.RFC1123Z)}
+	lang := e.Lang
+	if s.opts.DeclaredLanguage != "" {
+		lang = s.opts.DeclaredLanguage
+	}
+	return map[string]any{"Edition": e, "Site": s.URL, "Items": items, "Built": s.start.Format(time.RFC1123Z), "Language": lang}
 }
 
 func (s *Site) servePage(w http.ResponseWriter, e Edition, a Article) {
@@ -184,7 +200,7 @@ var feedTemplate = template.Must(template.New("rss").Funcs(template.FuncMap{
 	<link>{{.Site}}{{.Edition.Path}}/</link>
 	<description>News and analysis</description>
 	<lastBuildDate>{{.Built}}</lastBuildDate>
-	<language>{{.Edition.Lang}}</language>
+	<language>{{.Language}}</language>
 	<generator>https://wordpress.org/?v=6.7</generator>
 {{- range .Items}}
 	<item>
