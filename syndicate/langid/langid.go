@@ -32,6 +32,15 @@ const (
 	// maxRunes bounds what is handed to the models: a summary's opening
 	// says as much about its language as the whole article.
 	maxRunes = 1000
+	// Within one script a declaration is overruled only on overwhelming
+	// evidence (an Albanian edition declaring en-US): a text of at least
+	// sameScriptLetters letters, the models' confidence in another
+	// language at least sameScriptSure and in the declared one at most
+	// sameScriptDoubt. Close languages (Bokmål and Danish, Croatian and
+	// Serbian) never score that far apart.
+	sameScriptLetters = 40
+	sameScriptSure    = 0.99
+	sameScriptDoubt   = 0.001
 )
 
 // Identifier identifies languages; it is safe for concurrent use and
@@ -59,25 +68,24 @@ func (id *Identifier) models() lingua.LanguageDetector {
 }
 
 // Identify returns the language of text (an ISO 639-1 code where there is
-// one) when declared does not fit the script text is written in, or when
-// nothing was declared. It reports false when declared fits, when the text
-// has too few letters to tell, or when the models cannot decide.
+// one) when declared does not fit the script text is written in, when
+// nothing was declared, or when the text is overwhelmingly in another
+// language of the same script. It reports false when declared fits, when
+// the text has too few letters to tell, or when the models cannot decide.
 func (id *Identifier) Identify(declared, text string) (string, bool) {
 	script, ok := Script(text)
 	if !ok {
 		return "", false
 	}
+	text = prefixRunes(text, maxRunes)
 	if declared != "" && Fits(declared, script) {
-		return "", false
+		return id.overrule(declared, text)
 	}
-	lang, ok := id.models().DetectLanguageOf(prefixRunes(text, maxRunes))
+	lang, ok := id.models().DetectLanguageOf(text)
 	if !ok {
 		return "", false
 	}
-	code := strings.ToLower(lang.IsoCode639_1().String())
-	if code == "" {
-		code = strings.ToLower(lang.IsoCode639_3().String())
-	}
+	code := isoCode(lang)
 	// The models' answer must be written in the script they were shown:
 	// a guess in another script is no better than the declaration.
 	if code == "" || !Fits(code, script) {
@@ -87,6 +95,48 @@ func (id *Identifier) Identify(declared, text string) (string, bool) {
 		return "", false
 	}
 	return code, true
+}
+
+// overrule returns the language of a text whose script fits declared when
+// the evidence against declared is overwhelming.
+func (id *Identifier) overrule(declared, text string) (string, bool) {
+	known := lingua.GetLanguageFromIsoCode639_1(lingua.GetIsoCode639_1FromValue(primary(declared)))
+	if known == lingua.Unknown {
+		known = lingua.GetLanguageFromIsoCode639_3(lingua.GetIsoCode639_3FromValue(primary(declared)))
+	}
+	// A language the models do not know always scores zero.
+	if known == lingua.Unknown || letters(text) < sameScriptLetters {
+		return "", false
+	}
+	m := id.models()
+	values := m.ComputeLanguageConfidenceValues(text)
+	if len(values) == 0 || values[0].Language() == known || values[0].Value() < sameScriptSure {
+		return "", false
+	}
+	if m.ComputeLanguageConfidence(text, known) > sameScriptDoubt {
+		return "", false
+	}
+	return isoCode(values[0].Language()), true
+}
+
+func isoCode(lang lingua.Language) string {
+	if c := lang.IsoCode639_1(); c != lingua.UnknownIsoCode639_1 {
+		return strings.ToLower(c.String())
+	}
+	if c := lang.IsoCode639_3(); c != lingua.UnknownIsoCode639_3 {
+		return strings.ToLower(c.String())
+	}
+	return ""
+}
+
+func letters(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
 }
 
 // scripts are the writing systems told apart, by ISO 15924 code.
