@@ -100,3 +100,23 @@ func TestFits(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIdentify measures the cost per new item: a misdeclared Farsi
+// text (identified), a fitting Arabic one (script check only) and an
+// Albanian one tagged en (same-script confidence).
+func BenchmarkIdentify(b *testing.B) {
+	id := New()
+	for _, bc := range []struct{ name, declared, text string }{
+		{"farsi-tagged-en", "en-US", farsi},
+		{"arabic-tagged-ar", "ar", arabic},
+		{"albanian-tagged-en", "en", albanian},
+		{"english-tagged-en", "en", english},
+	} {
+		id.Identify(bc.declared, bc.text) // models loaded outside the timing
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				id.Identify(bc.declared, bc.text)
+			}
+		})
+	}
+}
