@@ -28,8 +28,13 @@ func cmdDemo(ctx context.Context, args []string, env env, stdout, stderr io.Writ
 	dir := fs.String("state-dir", "", "`DIR` for the demo's state (default $XDG_STATE_HOME/syndicate-demo or ~/.local/state/syndicate-demo)")
 	reset := fs.Bool("reset", false, "forget what earlier runs posted")
 	verbose := fs.Bool("verbose", false, "log what the pipeline does")
+	serve := fs.Bool("serve-site", false, "only serve the sample site, until interrupted, to point a real config at its feeds")
+	declare := fs.String("declare-language", "", "make every edition's feed declare `TAG` (as editions sharing one WordPress install do)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *serve {
+		return serveSite(ctx, *declare, stdout)
 	}
 	stateDir, err := demoStateDir(*dir, env)
 	if err != nil {
@@ -47,7 +52,7 @@ func cmdDemo(ctx context.Context, args []string, env env, stdout, stderr io.Writ
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	site, err := demosite.Start(time.Now())
+	site, err := demosite.StartWith(time.Now(), demosite.Options{DeclaredLanguage: *declare})
 	if err != nil {
 		return err
 	}
@@ -105,6 +110,22 @@ func cmdDemo(ctx context.Context, args []string, env env, stdout, stderr io.Writ
 		return nil
 	}
 	fmt.Fprintf(stdout, "\n%d post(s) delivered. Run the demo again: nothing is posted twice.\n", total)
+	return nil
+}
+
+// serveSite serves the sample site until ctx ends.
+func serveSite(ctx context.Context, declare string, stdout io.Writer) error {
+	site, err := demosite.StartWith(time.Now(), demosite.Options{DeclaredLanguage: declare})
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	fmt.Fprintf(stdout, "Sample site on %s; feeds:\n", site.URL)
+	for _, u := range demoFeedURLs(site) {
+		fmt.Fprintln(stdout, "  "+u)
+	}
+	fmt.Fprintln(stdout, "Serving until interrupted.")
+	<-ctx.Done()
 	return nil
 }
 
