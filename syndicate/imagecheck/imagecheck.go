@@ -208,7 +208,7 @@ func (c *Checker) check(ctx context.Context, rawURL string) (syndicate.ImageInfo
 	switch {
 	case generic(t):
 		return c.rangedGet(ctx, rawURL)
-	case !strings.HasPrefix(t, "image/"):
+	case !picture(t):
 		return syndicate.ImageInfo{}, fmt.Errorf("%w: served as %s", ErrNotImage, t)
 	case resp.ContentLength > c.maxBytes:
 		return syndicate.ImageInfo{}, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, resp.ContentLength, c.maxBytes)
@@ -242,7 +242,7 @@ func (c *Checker) rangedGet(ctx context.Context, rawURL string) (syndicate.Image
 		if info.Type == "" {
 			return syndicate.ImageInfo{}, fmt.Errorf("%w: the first bytes are %s", ErrNotImage, http.DetectContentType(head))
 		}
-	case !strings.HasPrefix(info.Type, "image/"):
+	case !picture(info.Type):
 		return syndicate.ImageInfo{}, fmt.Errorf("%w: served as %s", ErrNotImage, info.Type)
 	}
 	info.Bytes = size(resp, len(head))
@@ -290,10 +290,20 @@ func generic(t string) bool {
 	return false
 }
 
+// picture reports an image type a post can show: vector drawings and icons
+// are images no platform takes as a photo.
+func picture(t string) bool {
+	switch t {
+	case "image/svg+xml", "image/x-icon", "image/vnd.microsoft.icon":
+		return false
+	}
+	return strings.HasPrefix(t, "image/")
+}
+
 // sniff returns the image type of the first bytes of a file, "" when they
-// are not an image the platforms take.
+// are not a picture.
 func sniff(head []byte) string {
-	if t := http.DetectContentType(head); strings.HasPrefix(t, "image/") {
+	if t := http.DetectContentType(head); picture(t) {
 		return t
 	}
 	if _, format, err := image.DecodeConfig(bytes.NewReader(head)); err == nil {

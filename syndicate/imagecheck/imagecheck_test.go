@@ -113,6 +113,7 @@ func newSite(t *testing.T) *site {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(pic))
 	})
 	mux.HandleFunc("/octet-page", serve("application/octet-stream", page))
+	mux.HandleFunc("/logo.svg", serve("image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>`)))
 	mux.HandleFunc("/big.jpg", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/jpeg")
 		w.Header().Set("Content-Length", strconv.Itoa(6*mb))
@@ -207,6 +208,7 @@ func TestCheckImage(t *testing.T) {
 		{name: "no type at all, sniffed", path: "/untyped.png",
 			want:     syndicate.ImageInfo{Type: "image/png", Bytes: int64(len(pic)), Sniffed: true},
 			requests: []string{"HEAD /untyped.png", "GET /untyped.png " + rangeAsked}},
+		{name: "SVG drawing", path: "/logo.svg", wantErr: ErrNotImage, requests: []string{"HEAD /logo.svg"}},
 		{name: "octet-stream that is a page", path: "/octet-page", wantErr: ErrNotImage,
 			requests: []string{"HEAD /octet-page", "GET /octet-page " + rangeAsked}},
 		{name: "image too big by HEAD: no GET", path: "/big.jpg", maxBytes: 5 * mb, wantErr: ErrTooLarge,
