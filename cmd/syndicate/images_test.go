@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,8 +26,10 @@ import (
 //     second content image good;
 //   - /news/page-only/: every feed image broken, the page's og:image good;
 //   - /news/nothing/: every image broken, og:image included.
-func brokenImageSite(t *testing.T) *httptest.Server {
+func brokenImageSite(t *testing.T) (*httptest.Server, func() map[string]int) {
 	t.Helper()
+	var mu sync.Mutex
+	heads := map[string]int{}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 800, 600)), nil); err != nil {
 		t.Fatal(err)
@@ -33,6 +37,11 @@ func brokenImageSite(t *testing.T) *httptest.Server {
 	photo := buf.Bytes()
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			mu.Lock()
+			heads[r.URL.Path]++
+			mu.Unlock()
+		}
 		switch p := r.URL.Path; {
 		case p == "/feed/":
 			w.Header().Set("Content-Type", "application/rss+xml; charset=UTF-8")
@@ -53,7 +62,11 @@ func brokenImageSite(t *testing.T) *httptest.Server {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(heads)
+	}
 }
 
 func brokenImageFeed(base string, now time.Time) string {
@@ -78,7 +91,7 @@ func brokenImageFeed(base string, now time.Time) string {
 // that loads, else the page's og:image, else as text, and no platform is
 // handed an image it refuses.
 func TestBrokenImagesNeverReachPlatforms(t *testing.T) {
-	site := brokenImageSite(t)
+	site, heads := brokenImageSite(t)
 	tg := telegramfake.New(telegramfake.Options{Tokens: []string{"123456:ABCDEF"}, FetchURLs: true,
 		Chats: []telegramfake.Chat{{ID: -1001000000001, Username: "freedomvoice_en"}}})
 	t.Cleanup(tg.Close)
@@ -102,6 +115,18 @@ func TestBrokenImagesNeverReachPlatforms(t *testing.T) {
 	for _, req := range md.Requests() {
 		if req.Status >= 400 {
 			t.Errorf("Mastodon refused %s: %d", req.Endpoint, req.Status)
+		}
+	}
+
+	// Three articles for two destinations name 7 image URLs (the deleted
+	// upload in all three, gone.jpg in two): each is checked once.
+	checked := heads()
+	if len(checked) != 7 {
+		t.Errorf("%d image URLs checked, want 7: %v", len(checked), checked)
+	}
+	for path, n := range checked {
+		if n != 1 {
+			t.Errorf("%s checked %d times", path, n)
 		}
 	}
 
