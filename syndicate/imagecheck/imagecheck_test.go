@@ -403,3 +403,35 @@ func TestNewNeedsClient(t *testing.T) {
 		t.Fatal("New without a client succeeded")
 	}
 }
+
+// BenchmarkCheckImage measures a check answered by the server (HEAD over
+// loopback) and one answered from the cache.
+func BenchmarkCheckImage(b *testing.B) {
+	photo := jpegBytes(b, 64, 48)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(photo))
+	}))
+	defer srv.Close()
+	client := guard.New(guard.Options{AllowPrivate: true})
+	ctx := context.Background()
+	b.Run("uncached", func(b *testing.B) {
+		c, _ := New(Options{Client: client, CacheSize: 1})
+		for i := 0; b.Loop(); i++ {
+			if _, err := c.CheckImage(ctx, fmt.Sprintf("%s/p%d.jpg", srv.URL, i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		c, _ := New(Options{Client: client})
+		if _, err := c.CheckImage(ctx, srv.URL+"/p.jpg"); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := c.CheckImage(ctx, srv.URL+"/p.jpg"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
