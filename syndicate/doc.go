@@ -16,6 +16,14 @@
 // Items that changed after posting are queued as edits within the
 // publisher's edit window.
 //
+// Before the jobs are queued their images are settled (prepareImages), for
+// those items only: with an ImageChecker the lead becomes the first image
+// that loads, tried in this order: the feed's lead, its alternates, the
+// content images; content images that do not load are dropped, and an item
+// left without an image gets its page's og:image where the feed allows it.
+// Each URL is checked once per poll, so platforms are handed only images
+// that loaded.
+//
 // The poll is recorded in three steps, in this order: enqueue the jobs,
 // mark the items seen, save the feed state with its new validators (ETag,
 // Last-Modified). Enqueue is idempotent per (destination, article), so a

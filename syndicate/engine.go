@@ -95,7 +95,10 @@ type Options struct {
 	Pages PageImager
 	// Languages corrects declared languages that contradict the text
 	// (optional).
-	Languages    LanguageIdentifier
+	Languages LanguageIdentifier
+	// Images checks that image URLs load before they are queued (optional:
+	// without it images are queued unchecked).
+	Images       ImageChecker
 	Feeds        []Feed
 	Routes       []Route
 	Destinations []Destination
@@ -124,6 +127,7 @@ type Engine struct {
 	source  Source
 	pages   PageImager
 	langs   LanguageIdentifier
+	images  ImageChecker
 	feeds   []Feed
 	routes  []Route
 	dests   map[string]*Destination
@@ -151,7 +155,7 @@ type Engine struct {
 // New builds an Engine; it checks that routes name known feeds and destinations.
 func New(o Options) (*Engine, error) {
 	e := &Engine{
-		store: o.Store, source: o.Source, pages: o.Pages, langs: o.Languages,
+		store: o.Store, source: o.Source, pages: o.Pages, langs: o.Languages, images: o.Images,
 		feeds: o.Feeds, routes: o.Routes,
 		dests: map[string]*Destination{}, stopping: make(chan struct{}),
 		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
@@ -455,7 +459,7 @@ func (e *Engine) PollFeed(ctx context.Context, feedID string, force bool) error 
 	if err != nil {
 		return err
 	}
-	e.findPageImages(ctx, jobs)
+	e.prepareImages(ctx, jobs)
 	added, err := e.store.Enqueue(ctx, jobs, now)
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", f.ID, err)
@@ -512,6 +516,7 @@ func (e *Engine) Plan(ctx context.Context) ([]Delivery, error) {
 			out = append(out, j)
 		}
 	}
+	e.prepareImages(ctx, out)
 	return out, nil
 }
 
@@ -651,8 +656,9 @@ func (e *Engine) editJobs(ctx context.Context, dest string, changed []Item, now 
 	return jobs, nil
 }
 
-// findPageImages looks up og:image for new items that have no image.
-func (e *Engine) findPageImages(ctx context.Context, jobs []Delivery) {
+// findPageImages looks up og:image for new items that have no image; with
+// a checker, a page image that does not load is left out too.
+func (e *Engine) findPageImages(ctx context.Context, jobs []Delivery, checks *imageChecks) {
 	if e.pages == nil {
 		return
 	}
@@ -673,6 +679,9 @@ func (e *Engine) findPageImages(ctx context.Context, jobs []Delivery) {
 			if err != nil {
 				e.log.Info("no page image", "feed", it.FeedID, "item", it.Key, "error", err)
 			}
+			if img != nil && checks.on() {
+				img = checks.checked(ctx, *it, *img)
+			}
 			found[it.Link] = img
 		}
 		if img != nil {
@@ -680,6 +689,165 @@ func (e *Engine) findPageImages(ctx context.Context, jobs []Delivery) {
 			it.Image = &cp
 		}
 	}
+}
+
+// Bounds of the image checks of one poll.
+const (
+	// maxImageChecks is how many image URLs of one item are checked: the
+	// lead, its alternates and the content images, in that order; images
+	// past it are left out unchecked.
+	maxImageChecks = 12
+	// imageCheckConcurrency is how many image URLs are checked at once.
+	imageCheckConcurrency = 4
+)
+
+// prepareImages settles the images of the jobs about to be queued. With a
+// checker, the lead becomes the first candidate that loads (the feed's
+// lead, its alternates, the content images) and only content images that
+// load stay; an item left without a lead gets its page's og:image where
+// the feed allows it. Each URL is checked at most once per call.
+func (e *Engine) prepareImages(ctx context.Context, jobs []Delivery) {
+	checks := &imageChecks{checker: e.images, log: e.log, done: map[string]imageResult{}, logged: map[string]bool{}}
+	if checks.on() {
+		// The lead and the content images are needed whatever the outcome,
+		// so they are checked together; alternates only when a lead fails.
+		var urls []string
+		for i := range jobs {
+			for _, c := range imageCandidates(jobs[i].Item) {
+				if c.alternate {
+					continue
+				}
+				urls = append(urls, c.URL)
+			}
+		}
+		checks.prefetch(ctx, urls)
+		for i := range jobs {
+			e.chooseImages(ctx, &jobs[i].Item, checks)
+		}
+	}
+	e.findPageImages(ctx, jobs, checks)
+}
+
+// imageCandidate is an image an item may show, with whether it is one of
+// the lead's alternates rather than a content image.
+type imageCandidate struct {
+	Image
+	alternate bool
+}
+
+// imageCandidates lists an item's images in the order they are tried, each
+// URL once, at most maxImageChecks.
+func imageCandidates(it Item) []imageCandidate {
+	var out []imageCandidate
+	seen := map[string]bool{}
+	add := func(img Image, alternate bool) {
+		if len(out) < maxImageChecks && img.URL != "" && !seen[img.URL] {
+			seen[img.URL] = true
+			out = append(out, imageCandidate{Image: img, alternate: alternate})
+		}
+	}
+	if it.Image != nil {
+		add(*it.Image, false)
+	}
+	for _, img := range it.LeadAlternates {
+		add(img, true)
+	}
+	for _, img := range it.Images {
+		add(img, false)
+	}
+	return out
+}
+
+// chooseImages sets the item's lead to the first candidate that loads and
+// keeps the content images that load; the alternates are used up.
+func (e *Engine) chooseImages(ctx context.Context, it *Item, checks *imageChecks) {
+	var lead *Image
+	var more []Image
+	for _, c := range imageCandidates(*it) {
+		if c.alternate && lead != nil {
+			continue
+		}
+		img := checks.checked(ctx, *it, c.Image)
+		switch {
+		case img == nil:
+		case lead == nil:
+			lead = img
+		default:
+			more = append(more, *img)
+		}
+	}
+	it.Image, it.Images, it.LeadAlternates = lead, more, nil
+}
+
+// imageChecks remembers the checks of one poll, so that an image shared by
+// several jobs (one per destination) is checked once.
+type imageChecks struct {
+	checker ImageChecker
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	done   map[string]imageResult
+	logged map[string]bool
+}
+
+type imageResult struct {
+	info ImageInfo
+	err  error
+}
+
+func (m *imageChecks) on() bool { return m.checker != nil }
+
+// prefetch checks urls a few at a time.
+func (m *imageChecks) prefetch(ctx context.Context, urls []string) {
+	sem := make(chan struct{}, imageCheckConcurrency)
+	var wg sync.WaitGroup
+	seen := map[string]bool{}
+	for _, u := range urls {
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			m.result(ctx, u)
+		}()
+	}
+	wg.Wait()
+}
+
+func (m *imageChecks) result(ctx context.Context, url string) imageResult {
+	m.mu.Lock()
+	r, ok := m.done[url]
+	m.mu.Unlock()
+	if ok {
+		return r
+	}
+	r.info, r.err = m.checker.CheckImage(ctx, url)
+	m.mu.Lock()
+	m.done[url] = r
+	m.mu.Unlock()
+	return r
+}
+
+// checked returns img with what its check learnt, or nil (logged) when it
+// does not load.
+func (m *imageChecks) checked(ctx context.Context, it Item, img Image) *Image {
+	r := m.result(ctx, img.URL)
+	if r.err != nil {
+		m.mu.Lock()
+		key := it.FeedID + "\x00" + it.Key + "\x00" + img.URL
+		first := !m.logged[key]
+		m.logged[key] = true
+		m.mu.Unlock()
+		if first {
+			m.log.Info("image does not load; left out", "feed", it.FeedID, "item", it.Key, "source", img.Source, "error", r.err)
+		}
+		return nil
+	}
+	img.Checked, img.Type, img.Bytes, img.Sniffed = true, r.info.Type, r.info.Bytes, r.info.Sniffed
+	return &img
 }
 
 // uniqueItems drops later items whose key repeats an earlier one (feeds

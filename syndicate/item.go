@@ -37,6 +37,10 @@ type Item struct {
 	LanguageFrom LanguageFrom `json:"language_from,omitempty"`
 	// Image is the lead image, if one was found.
 	Image *Image `json:"image,omitempty"`
+	// LeadAlternates are the feed's other lead image candidates (media,
+	// then enclosures), best first, for when Image does not load; the
+	// engine consumes them when it checks the images before queueing.
+	LeadAlternates []Image `json:"lead_alternates,omitempty"`
 	// Images are further meaningful images from the content, after Image.
 	Images []Image `json:"images,omitempty"`
 	// Attachments are documents such as PDF newsletters.
@@ -71,6 +75,14 @@ type Image struct {
 	// Source says where the image was found: "media", "enclosure",
 	// "content" or "page".
 	Source string `json:"source,omitempty"`
+	// Checked says the URL answered as an image when the engine checked it,
+	// so that platforms may hand the URL on; Type is then the type it
+	// answered with and Bytes its size (0 when the server did not say).
+	Checked bool  `json:"checked,omitempty"`
+	Bytes   int64 `json:"bytes,omitempty"`
+	// Sniffed says the server did not name an image type and Type was read
+	// from the first bytes, which platforms fetching by URL may not do.
+	Sniffed bool `json:"sniffed,omitempty"`
 }
 
 // Attachment is a document linked from or enclosed with an article.

@@ -69,3 +69,24 @@ func (e *FetchError) Unwrap() error { return e.Err }
 type PageImager interface {
 	PageImage(ctx context.Context, pageURL string) (*Image, error)
 }
+
+// ImageInfo is what a check of an image URL learnt.
+type ImageInfo struct {
+	// Type is the image's media type, such as "image/jpeg".
+	Type string
+	// Bytes is the image's size; 0 when the server did not say.
+	Bytes int64
+	// Sniffed says the server named no image type and Type was read from
+	// the first bytes.
+	Sniffed bool
+}
+
+// ImageChecker tells whether an image URL loads as an image, so that no
+// platform is handed a deleted upload or a web page as a photo. The engine
+// checks only the images of items it is about to queue; implementations
+// are safe for concurrent use and may cache their answers.
+type ImageChecker interface {
+	// CheckImage returns what url serves when it is an image within the
+	// checker's limits, else an error saying why not.
+	CheckImage(ctx context.Context, url string) (ImageInfo, error)
+}

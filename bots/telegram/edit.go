@@ -31,8 +31,9 @@ const (
 // text of a text post. The kind of the earlier post is not stored, so when
 // Telegram says the message has no text (or no media) the other kind is
 // tried. "Not modified" counts as done. A document the earlier post did
-// not carry is then sent after it (see editDocuments).
-func (c *Channel) edit(ctx context.Context, p Post, ids []string) (syndicate.Receipt, error) {
+// not carry is then sent after it (see editDocuments). A new photo that is
+// not for Telegram to fetch (see byURL) is uploaded from the start.
+func (c *Channel) edit(ctx context.Context, p Post, ids []string, toUpload map[string]bool) (syndicate.Receipt, error) {
 	id, err := strconv.Atoi(ids[0])
 	if err != nil {
 		return syndicate.Receipt{}, &syndicate.DeliveryError{Kind: syndicate.ErrPermanentItem, Err: fmt.Errorf("edit: message id %q: %w", ids[0], err)}
@@ -46,6 +47,16 @@ func (c *Channel) edit(ctx context.Context, p Post, ids []string) (syndicate.Rec
 	}
 	var upload []byte
 	plain, triedOther, uploadTried := false, false, false
+	if mode == editMedia && toUpload[p.Photo] {
+		uploadTried = true
+		ph, err := c.download(ctx, p.Photo)
+		if err == nil {
+			upload = ph.data
+		} else {
+			c.log.Warn("new photo is not for telegram to fetch and cannot be uploaded, editing the caption only", "reason", err.Error())
+			mode = editCaption
+		}
+	}
 	for range 8 {
 		e := c.editOnce(ctx, p, id, mode, plain, upload)
 		if e == nil || e.act == actNotModified {

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	_ "golang.org/x/image/webp"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
 )
 
 // Downloader fetches a file for upload when Telegram cannot fetch it by
@@ -28,6 +30,45 @@ const (
 	maxPhotoSides     = 10000
 	maxPhotoRatio     = 20
 )
+
+// maxPhotoByURL is the largest photo Telegram fetches from a URL: 5 MB,
+// against 10 MB uploaded (Bot API "Sending files").
+const maxPhotoByURL = 5 << 20
+
+// byURL reports whether Telegram may be handed the image's URL to fetch.
+// A checked image must have been served under a type Telegram takes as a
+// photo (the photo extensions TDLib's PHOTO_EXT_INVALID answer lists, in
+// td/telegram/MessagesManager.cpp, include .jpg, .jpeg, .gif and .png, not
+// .webp) and
+// with a known size within the by-URL limit; otherwise it is downloaded
+// and uploaded. An unchecked image is handed over as the feed gave it, a
+// refusal then handled by sendMain's fallbacks.
+func byURL(im syndicate.Image) bool {
+	if !im.Checked {
+		return true
+	}
+	switch im.Type {
+	case "image/jpeg", "image/png", "image/gif":
+	default:
+		return false
+	}
+	return !im.Sniffed && im.Bytes > 0 && im.Bytes <= maxPhotoByURL
+}
+
+// toUpload lists the item's image URLs that are not for Telegram to fetch.
+func toUpload(it syndicate.Item) map[string]bool {
+	out := map[string]bool{}
+	all := it.Images
+	if it.Image != nil {
+		all = append([]syndicate.Image{*it.Image}, all...)
+	}
+	for _, im := range all {
+		if !byURL(im) {
+			out[im.URL] = true
+		}
+	}
+	return out
+}
 
 // checkPhoto refuses what Telegram would refuse as a photo: too big, too
 // large in width plus height, too narrow, or not an image at all. It
@@ -47,7 +88,8 @@ func checkPhoto(data []byte) (string, error) {
 	return format, nil
 }
 
-// photo is an image downloaded and checked for upload.
+// photo is an image of a post: downloaded and checked for upload, or, in
+// an album, with no data when Telegram fetches it by URL.
 type photo struct {
 	url    string
 	data   []byte

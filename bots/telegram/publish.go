@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -204,11 +205,12 @@ func (c *Channel) Publish(ctx context.Context, job syndicate.Delivery) (syndicat
 		return syndicate.Receipt{}, &syndicate.DeliveryError{Kind: syndicate.ErrPermanentItem, Err: err}
 	}
 	if job.Kind == syndicate.JobEdit && len(job.MessageIDs) > 0 {
-		return c.edit(ctx, p, job.MessageIDs)
+		return c.edit(ctx, p, job.MessageIDs, toUpload(job.Item))
 	}
 	// The post that went out may be a fallback (an album that became a
 	// photo or text post carries its buttons itself), so follow-ups depend on it.
-	p, ids, err := c.sendMain(ctx, p)
+	p, up := c.uploadsFor(ctx, p, toUpload(job.Item))
+	p, ids, err := c.sendMain(ctx, p, up)
 	if err != nil {
 		return syndicate.Receipt{}, err
 	}
@@ -302,12 +304,12 @@ type uploads struct {
 // a text post with a link preview when the image cannot be sent at all.
 // An album Telegram cannot fetch is uploaded without the images that
 // cannot be downloaded; with fewer than two left it becomes a photo post.
-// It returns the post as finally sent.
-func (c *Channel) sendMain(ctx context.Context, p Post) (Post, []int, error) {
-	var (
-		plain, noKeyboard, uploadTried bool
-		up                             uploads
-	)
+// It starts with the uploads prepared by uploadsFor and returns the post as
+// finally sent.
+func (c *Channel) sendMain(ctx context.Context, p Post, up uploads) (Post, []int, error) {
+	plain, noKeyboard := false, false
+	// What was uploaded from the start is not downloaded again on a refusal.
+	uploadTried := up.photo != nil || (len(up.album) > 0 && !slices.ContainsFunc(up.album, func(ph photo) bool { return ph.data == nil }))
 	for range 10 {
 		ids, e := c.sendOnce(ctx, p, plain, noKeyboard, up)
 		if e == nil {
@@ -362,6 +364,53 @@ func (c *Channel) sendMain(ctx context.Context, p Post) (Post, []int, error) {
 		return p, nil, e.delivery()
 	}
 	return p, nil, &syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: errors.New("telegram: too many fallbacks")}
+}
+
+// uploadsFor downloads, before the first call, the images Telegram is not
+// to fetch by URL (see byURL). An image that cannot be uploaded either
+// leaves the post: a photo post becomes a text post, an album goes on
+// without it (a photo post when one image is left).
+func (c *Channel) uploadsFor(ctx context.Context, p Post, upload map[string]bool) (Post, uploads) {
+	switch {
+	case p.Method == MethodPhoto && upload[p.Photo]:
+		ph, err := c.download(ctx, p.Photo)
+		if err != nil {
+			c.log.Warn("photo is not for telegram to fetch and cannot be uploaded, sending text", "reason", err.Error())
+			return p.AsTextPost(c.opts.Format.NoLinkPreview), uploads{}
+		}
+		return p, uploads{photo: ph.data}
+	case p.Method == MethodAlbum:
+		var kept []photo
+		uploaded := false
+		for _, u := range p.Album {
+			if !upload[u] {
+				kept = append(kept, photo{url: u})
+				continue
+			}
+			ph, err := c.download(ctx, u)
+			if err != nil {
+				c.log.Warn("album image is not for telegram to fetch and cannot be uploaded, leaving it out", "reason", err.Error())
+				continue
+			}
+			kept = append(kept, ph)
+			uploaded = true
+		}
+		switch {
+		case !uploaded && len(kept) == len(p.Album):
+			return p, uploads{}
+		case len(kept) >= 2:
+			q := p
+			q.Album = nil
+			for _, ph := range kept {
+				q.Album = append(q.Album, ph.url)
+			}
+			return q, uploads{album: kept}
+		case len(kept) == 1:
+			return p.asPhotoPost(kept[0].url), uploads{photo: kept[0].data}
+		}
+		return p.AsTextPost(c.opts.Format.NoLinkPreview), uploads{}
+	}
+	return p, uploads{}
 }
 
 // download fetches and checks a photo for upload.
@@ -454,7 +503,8 @@ func (c *Channel) sendOnce(ctx context.Context, p Post, plain, noKeyboard bool, 
 }
 
 // albumMedia lists the items of an album, the caption on the first: the
-// image URLs, or the uploaded images as attach:// parts when there are any.
+// image URLs, or, when there are uploads, those photos, each an attach://
+// part or (without data) its URL.
 func albumMedia(p Post, text string, plain bool, uploaded []photo) []models.InputMedia {
 	n := len(p.Album)
 	if len(uploaded) > 0 {
@@ -463,11 +513,14 @@ func albumMedia(p Post, text string, plain bool, uploaded []photo) []models.Inpu
 	media := make([]models.InputMedia, 0, n)
 	for i := range n {
 		im := &models.InputMediaPhoto{}
-		if len(uploaded) > 0 {
+		switch {
+		case len(uploaded) == 0:
+			im.Media = p.Album[i]
+		case uploaded[i].data == nil:
+			im.Media = uploaded[i].url
+		default:
 			name := uploaded[i].attachName(i + 1)
 			im.Media, im.MediaAttachment = "attach://"+name, bytes.NewReader(uploaded[i].data)
-		} else {
-			im.Media = p.Album[i]
 		}
 		if i == 0 {
 			im.Caption = text

@@ -17,6 +17,7 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/feed"
 	"github.com/syndicate-bot/syndicate/syndicate/guard"
+	"github.com/syndicate-bot/syndicate/syndicate/imagecheck"
 	"github.com/syndicate-bot/syndicate/syndicate/langid"
 	"github.com/syndicate-bot/syndicate/syndicate/metrics"
 	"github.com/syndicate-bot/syndicate/syndicate/ratelimit"
@@ -90,6 +91,17 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 	feedClient := guard.New(limitsOptions(cfg.Network.Feeds, cfg.Network.UserAgent))
 	mediaClient := guard.New(limitsOptions(cfg.Network.Media, cfg.Network.UserAgent))
 	src := feed.New(feed.Options{Client: feedClient, PageClient: mediaClient, Logger: o.logger})
+	// Images are checked through the media client too: a URL the bots
+	// could not download is no image for them either.
+	checkOpts := imagecheck.Options{Client: mediaClient}
+	if o.clock != nil {
+		checkOpts.Clock = o.clock
+	}
+	images, err := imagecheck.New(checkOpts)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	var feeds []syndicate.Feed
 	for i := range cfg.Feeds {
@@ -132,7 +144,7 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		return nil, err
 	}
 	eng, err := syndicate.New(syndicate.Options{
-		Store: st, Source: src, Pages: src, Languages: langid.New(), Feeds: feeds, Routes: routes, Destinations: list,
+		Store: st, Source: src, Pages: src, Languages: langid.New(), Images: images, Feeds: feeds, Routes: routes, Destinations: list,
 		Clock: o.clock, Logger: o.logger, Owner: workerID(cfg.Worker.ID),
 		FeedConcurrency: cfg.Worker.Concurrency, Metrics: mx, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
 	})

@@ -57,7 +57,8 @@ func cmdDemo(ctx context.Context, args []string, env env, stdout, stderr io.Writ
 		return err
 	}
 	defer site.Close()
-	tg := telegramfake.New(telegramfake.Options{Tokens: []string{demoToken}, Chats: demoChats()})
+	// The stand-in fetches photo URLs from the sample site as Telegram would.
+	tg := telegramfake.New(telegramfake.Options{Tokens: []string{demoToken}, Chats: demoChats(), FetchURLs: true})
 	defer tg.Close()
 	md := mastodonfake.New(mastodonfake.Options{Tokens: demoAccounts()})
 	defer md.Close()

@@ -1,10 +1,12 @@
 package feed
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -212,7 +214,7 @@ func (fc *feedContext) item(i int, it *gofeed.Item, link *url.URL, keepFragment 
 	}
 
 	contentImages := append(fromContent.images, fromDesc.images...)
-	item.Image = leadImage(it, contentBase, contentImages, jsonItem)
+	item.Image, item.LeadAlternates = leadImage(it, contentBase, contentImages, jsonItem)
 	item.Images = moreImages(item.Image, contentImages)
 	item.Attachments = attachments(it, contentBase, append(fromContent.pdfs, fromDesc.pdfs...))
 	item.Videos = videos(it, contentBase, append(fromContent.videos, fromDesc.videos...))
@@ -534,10 +536,16 @@ func (m mediaItem) isVideo() bool {
 	return m.medium == "video" || strings.HasPrefix(m.mtype, "video/")
 }
 
+// maxLeadAlternates caps the lead image candidates kept besides the lead.
+const maxLeadAlternates = 6
+
 // leadImage picks the item's picture: Media RSS content images (largest),
 // then thumbnails, then an image the feed format names (JSON Feed, iTunes),
 // then an image enclosure, then the first meaningful image in the content.
-func leadImage(it *gofeed.Item, base *url.URL, content []syndicate.Image, j *jsonfeed.Item) *syndicate.Image {
+// The other feed candidates, in the same order, are returned as alternates
+// for when the lead does not load; content images are not among them, as
+// they are kept in Item.Images.
+func leadImage(it *gofeed.Item, base *url.URL, content []syndicate.Image, j *jsonfeed.Item) (*syndicate.Image, []syndicate.Image) {
 	var contents, thumbs []mediaItem
 	for _, m := range mediaItems(it, base) {
 		if !m.isImage() || decorative(m.url, m.width, m.height, "") {
@@ -549,10 +557,11 @@ func leadImage(it *gofeed.Item, base *url.URL, content []syndicate.Image, j *jso
 			contents = append(contents, m)
 		}
 	}
+	var cands []syndicate.Image
 	for _, set := range [][]mediaItem{contents, thumbs} {
-		if m, ok := largest(set); ok {
-			return &syndicate.Image{URL: m.url.String(), Alt: m.alt, Type: imageType(m.mtype),
-				Width: m.width, Height: m.height, Source: "media"}
+		for _, m := range bySize(set) {
+			cands = append(cands, syndicate.Image{URL: m.url.String(), Alt: m.alt, Type: imageType(m.mtype),
+				Width: m.width, Height: m.height, Source: "media"})
 		}
 	}
 	var named []string
@@ -564,7 +573,7 @@ func leadImage(it *gofeed.Item, base *url.URL, content []syndicate.Image, j *jso
 	}
 	for _, n := range named {
 		if u, ok := resolve(base, n); ok && !decorative(u, 0, 0, "") {
-			return &syndicate.Image{URL: u.String(), Source: "media"}
+			cands = append(cands, syndicate.Image{URL: u.String(), Source: "media"})
 		}
 	}
 	for _, e := range it.Enclosures {
@@ -577,14 +586,26 @@ func leadImage(it *gofeed.Item, base *url.URL, content []syndicate.Image, j *jso
 			continue
 		}
 		if strings.HasPrefix(t, "image/") || (t == "" && hasImageExt(u)) {
-			return &syndicate.Image{URL: u.String(), Type: imageType(t), Source: "enclosure"}
+			cands = append(cands, syndicate.Image{URL: u.String(), Type: imageType(t), Source: "enclosure"})
 		}
 	}
-	if len(content) > 0 {
-		img := content[0]
-		return &img
+	if len(cands) == 0 {
+		if len(content) > 0 {
+			img := content[0]
+			return &img, nil
+		}
+		return nil, nil
 	}
-	return nil
+	lead := cands[0]
+	var alts []syndicate.Image
+	seen := map[string]bool{lead.URL: true}
+	for _, c := range cands[1:] {
+		if !seen[c.URL] && len(alts) < maxLeadAlternates {
+			seen[c.URL] = true
+			alts = append(alts, c)
+		}
+	}
+	return &lead, alts
 }
 
 func imageType(t string) string {
@@ -597,17 +618,14 @@ func imageType(t string) string {
 	return ""
 }
 
-func largest(ms []mediaItem) (mediaItem, bool) {
-	if len(ms) == 0 {
-		return mediaItem{}, false
-	}
-	best := ms[0]
-	for _, m := range ms[1:] {
-		if m.width*m.height > best.width*best.height {
-			best = m
-		}
-	}
-	return best, true
+// bySize orders media items largest first, keeping document order among
+// equals.
+func bySize(ms []mediaItem) []mediaItem {
+	out := slices.Clone(ms)
+	slices.SortStableFunc(out, func(a, b mediaItem) int {
+		return cmp.Compare(b.width*b.height, a.width*a.height)
+	})
+	return out
 }
 
 // moreImages lists the content images after the lead one, skipping other

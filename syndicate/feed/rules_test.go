@@ -237,19 +237,27 @@ func TestLeadImage(t *testing.T) {
 		item   string
 		want   syndicate.Image
 		images []string
+		// alternates are the feed's other lead candidates, in the order
+		// they are tried when the lead does not load.
+		alternates []string
 	}{
 		{"media content wins, largest", media + thumb + enclosure + content,
 			syndicate.Image{URL: "https://site.example/big.jpg", Alt: "The big one", Type: "image/jpeg", Width: 1200, Height: 800, Source: "media"},
-			[]string{"https://site.example/lazy.jpg", "https://site.example/c-1024x683.jpg"}},
+			[]string{"https://site.example/lazy.jpg", "https://site.example/c-1024x683.jpg"},
+			[]string{"https://site.example/small.jpg", "https://site.example/thumb.jpg", "https://site.example/enc.jpg"}},
 		{"thumbnail in a group", thumb + enclosure + content,
-			syndicate.Image{URL: "https://site.example/thumb.jpg", Alt: "Group title", Width: 480, Height: 360, Source: "media"}, nil},
+			syndicate.Image{URL: "https://site.example/thumb.jpg", Alt: "Group title", Width: 480, Height: 360, Source: "media"}, nil,
+			[]string{"https://site.example/enc.jpg"}},
 		{"enclosure before content", enclosure + content,
-			syndicate.Image{URL: "https://site.example/enc.jpg", Type: "image/jpeg", Source: "enclosure"}, nil},
+			syndicate.Image{URL: "https://site.example/enc.jpg", Type: "image/jpeg", Source: "enclosure"}, nil, nil},
 		{"first meaningful content image", content,
 			syndicate.Image{URL: "https://site.example/lazy.jpg", Alt: "lazy", Source: "content"},
-			[]string{"https://site.example/c-1024x683.jpg"}},
+			[]string{"https://site.example/c-1024x683.jpg"}, nil},
 		{"srcset's largest candidate", `<description><![CDATA[<img src="https://site.example/c-300x200.jpg" srcset="https://site.example/c-300x200.jpg 300w, https://site.example/c-1024x683.jpg 1024w" width="300" height="200" title="titled">]]></description>`,
-			syndicate.Image{URL: "https://site.example/c-1024x683.jpg", Alt: "titled", Width: 1024, Height: 682, Source: "content"}, nil},
+			syndicate.Image{URL: "https://site.example/c-1024x683.jpg", Alt: "titled", Width: 1024, Height: 682, Source: "content"}, nil, nil},
+		{"enclosures after media, the lead not repeated", media + `<enclosure url="https://site.example/big.jpg" type="image/jpeg"/>` + enclosure,
+			syndicate.Image{URL: "https://site.example/big.jpg", Alt: "The big one", Type: "image/jpeg", Width: 1200, Height: 800, Source: "media"}, nil,
+			[]string{"https://site.example/small.jpg", "https://site.example/enc.jpg"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,7 +277,14 @@ func TestLeadImage(t *testing.T) {
 					t.Errorf("further images (-want +got):\n%s", diff)
 				}
 			}
-			for _, u := range append(got, it.Image.URL) {
+			var alts []string
+			for _, im := range it.LeadAlternates {
+				alts = append(alts, im.URL)
+			}
+			if diff := cmp.Diff(tt.alternates, alts); diff != "" {
+				t.Errorf("lead alternates (-want +got):\n%s", diff)
+			}
+			for _, u := range append(append(got, alts...), it.Image.URL) {
 				for _, bad := range []string{"pixel", "emoji", "gravatar", "spacer", "icon", "data:"} {
 					if strings.Contains(u, bad) {
 						t.Errorf("decorative image %q kept", u)

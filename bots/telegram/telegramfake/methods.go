@@ -312,6 +312,11 @@ func (s *Server) fetchMedia(kind, value string, file *File, p params) (media, er
 	if d, ok := s.rejected[value]; ok {
 		return media{}, fmt.Errorf("%s", d)
 	}
+	if kind == "photo" {
+		if m, ok, err := s.fetchedPhotoLocked(value, id, p); ok {
+			return m, err
+		}
+	}
 	m := media{source: value}
 	switch kind {
 	case "photo":

@@ -26,6 +26,8 @@ type params struct {
 	files  map[string]File
 	// attached names files referenced as attach://name from JSON values.
 	attached map[string]bool
+	// fetched holds the photo URLs fetched for the request (FetchURLs).
+	fetched map[string]fetched
 }
 
 func (p params) isAttachment(name string) bool { return p.attached[name] }

@@ -56,6 +56,14 @@ type Options struct {
 	// Tokens are the valid bot tokens; empty means any token shaped like one.
 	Tokens []string
 	Chats  []Chat
+	// FetchURLs makes the fake fetch the photo URLs it is given, as
+	// Telegram does, and refuse what Telegram refuses: a fetch that fails
+	// or answers 4xx/5xx, content that is not an image, a photo over the
+	// 5 MB by-URL limit or outside the photo dimensions. Without it photo
+	// URLs are taken unseen (tests with made-up URLs).
+	FetchURLs bool
+	// FetchClient makes those fetches (default: a 10 s timeout).
+	FetchClient *http.Client
 }
 
 // Call is one request the fake answered.
@@ -201,6 +209,17 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
+// Refused returns the calls answered with an error, in order.
+func (s *Server) Refused() []Call {
+	var out []Call
+	for _, c := range s.Calls() {
+		if c.Code != http.StatusOK {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // CallsTo returns the calls of one method.
 func (s *Server) CallsTo(method string) []Call {
 	var out []Call
@@ -282,6 +301,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.write(w, call, badRequest(err))
 		return
 	}
+	s.prefetch(method, &p)
 	a := s.handle(method, token, p)
 	if hasFault && f.HangAfterStore {
 		s.record(call, a)
