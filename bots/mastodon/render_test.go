@@ -434,6 +434,10 @@ func TestRenderDirectionFromText(t *testing.T) {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		checkStatus(t, st, DefaultLimits(), f, it)
+		// Every mark costs what it costs on the server: one grapheme.
+		if n := mastodonfake.Length("", st.Text, 23, false); st.Length != n {
+			t.Errorf("%s: budgeted %d, server counts %d", tt.name, st.Length, n)
+		}
 		if got := showMarks.Replace(st.Text); got != tt.want {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
 		}

@@ -467,3 +467,58 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// TestRenderDirectionFromText checks that the text, not the feed's
+// language tag, decides the direction (Arabic and Farsi editions often
+// declare en-US), and that the tag decides only for text without letters.
+// Mastodon's TestRenderDirectionFromText has the same cases.
+func TestRenderDirectionFromText(t *testing.T) {
+	const (
+		arTitle   = "إضراب 3000 عامل في Abadan Refinery"
+		arSummary = "قال متحدث لموقع IranWire إن الأجور ارتفعت 40%."
+		arWant    = "{RLM}إضراب {LRI}3000{PDI} عامل في {LRI}Abadan Refinery{PDI}\n\n{RLM}قال متحدث لموقع {LRI}IranWire{PDI} إن الأجور ارتفعت {LRI}40%{PDI}."
+		faTitle   = "اعتصاب کارگران Haft Tappeh وارد روز 20 شد"
+		faSummary = "به گزارش BBC Persian، ۳۰۰ کارگر در 2026 دستمزد 1,250 دلاری خواستند."
+		faWant    = "{RLM}اعتصاب کارگران {LRI}Haft Tappeh{PDI} وارد روز {LRI}20{PDI} شد\n\n{RLM}به گزارش {LRI}BBC Persian{PDI}، ۳۰۰ کارگر در {LRI}2026{PDI} دستمزد {LRI}1,250{PDI} دلاری خواستند."
+	)
+	tests := []struct {
+		name, lang, title, summary, want string
+	}{
+		{"arabic tagged en-US", "en-US", arTitle, arSummary, arWant},
+		{"arabic untagged", "", arTitle, arSummary, arWant},
+		{"farsi tagged en-US", "en-US", faTitle, faSummary, faWant},
+		{"farsi untagged", "", faTitle, faSummary, faWant},
+		{"english tagged ar", "ar", "Teachers strike enters 3rd week", "Talks stall over pay (12%).", "Teachers strike enters 3rd week\n\nTalks stall over pay (12%)."},
+		{"syriac tagged syr", "syr", "ܫܠܡܐ 2026", "", "{RLM}ܫܠܡܐ {LRI}2026{PDI}"},
+		{"syr tag, no letters", "syr", "2026", "", "{RLM}{LRI}2026{PDI}"},
+	}
+	f := Format{Buttons: []string{}, NoHashtags: true, Image: ImageNone, NoLinkPreview: true}
+	for _, tt := range tests {
+		it := syndicate.Item{Key: "k", Title: tt.title, Summary: tt.summary, Language: tt.lang, Link: "https://news.example.org/ar/1"}
+		p, err := Render(it, f)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		assertValidPost(t, p)
+		text, entities, _ := telegramfake.ParseHTML(p.Text)
+		if got := showMarks.Replace(text); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+		// The title link starts after the line's mark and spans the
+		// isolates, in UTF-16 units as Telegram counts them.
+		title, _, _ := strings.Cut(text, "\n")
+		start := 0
+		if rest, ok := strings.CutPrefix(title, string(script.RLM)); ok {
+			start, title = 1, rest
+		}
+		var link *telegramfake.Entity
+		for i := range entities {
+			if entities[i].Type == "text_link" {
+				link = &entities[i]
+			}
+		}
+		if link == nil || link.Offset != start || link.Length != telegramfake.Length(title) {
+			t.Errorf("%s: title link %+v, want offset %d length %d", tt.name, link, start, telegramfake.Length(title))
+		}
+	}
+}

@@ -52,12 +52,14 @@ func (l Layout) Line(s string) string {
 // Isolate wraps the left-to-right runs of right-to-left text in isolates.
 // A run starts at a strong left-to-right letter or a European digit, with
 // a sign written right before it ('#', '@', '+', '-', a currency sign),
-// and ends at its last such letter or digit (with a '%' or '°' right after
-// it) before the next right-to-left letter, URL or line end: "BBC Persian",
-// "#Iran", "@user", "1,250", "12.5%", "(April–July 2025)" keeps its
-// brackets outside. A URL is a run of its own, without the punctuation
-// that ends its sentence. Runs never split a grapheme cluster (a keycap
-// emoji stays whole). With URLTakesMarks, s must be a whole line.
+// and ends at its last such letter or digit (with a '%' or '°', or the '+'
+// and '#' of "C++" and "C#", right after it) before the next right-to-left
+// letter, URL or line end: "BBC Persian", "#Iran", "@user", "1,250",
+// "12.5%"; "(April–July 2025)" keeps its brackets outside. A URL is a run
+// of its own, without the punctuation that ends its sentence. Runs never
+// split a hashtag (one that mixes scripts is isolated whole) nor a
+// grapheme cluster (a keycap emoji stays whole). With URLTakesMarks, s
+// must be a whole line.
 func (l Layout) Isolate(s string) string {
 	ts := tokenize(s)
 	var b strings.Builder
@@ -104,7 +106,7 @@ func (l Layout) Isolate(s string) string {
 				if kind == rtlToken || kind == urlToken || kind == lineEnd {
 					break
 				}
-				if kind == ltrToken || kind == suffixToken && k == end {
+				if kind == ltrToken || k == end && (kind == suffixToken || isTrailingSign(s[ts[k].start:ts[k].end])) {
 					end = k + 1
 				}
 			}
@@ -116,6 +118,12 @@ func (l Layout) Isolate(s string) string {
 	}
 	b.WriteString(s[written:])
 	return b.String()
+}
+
+// isTrailingSign reports the signs that end a name when written right
+// after it ("C++", "C#").
+func isTrailingSign(c string) bool {
+	return c == "+" || c == "#" || c == "＃"
 }
 
 // rtlBeforeLineEnd reports whether a right-to-left letter comes before the
@@ -160,12 +168,62 @@ func tokenize(s string) []token {
 			state = -1
 			continue
 		}
+		if n := hashtagLength(s, i); n > 0 {
+			ts = append(ts, token{i, i + n, kindOfHashtag(s[i : i+n])})
+			i += n
+			state = -1
+			continue
+		}
 		var c string
 		c, _, _, state = uniseg.FirstGraphemeClusterInString(s[i:], state)
 		ts = append(ts, token{i, i + len(c), kindOf(c)})
 		i += len(c)
 	}
 	return ts
+}
+
+// hashtagLength returns the byte length of the hashtag that starts at
+// s[i:], or 0: a '#' not right after a name character, then the name
+// characters both platforms read (see Hashtag). A hashtag is one token, so
+// that no mark splits it, even where it mixes scripts.
+func hashtagLength(s string, i int) int {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if r != '#' && r != '＃' {
+		return 0
+	}
+	if p, _ := utf8.DecodeLastRuneInString(s[:i]); i > 0 && isNameRune(p) {
+		return 0
+	}
+	n := size
+	for _, r := range s[i+size:] {
+		if !isNameRune(r) {
+			break
+		}
+		n += utf8.RuneLen(r)
+	}
+	if n == size {
+		return 0
+	}
+	return n
+}
+
+func isNameRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r) || r == '_' || r == '\u200C' || r == '·'
+}
+
+// kindOfHashtag makes a hashtag with a Latin letter or European digit a
+// left-to-right token and one without a right-to-left one.
+func kindOfHashtag(h string) tokenKind {
+	kind := neutralToken
+	for _, r := range h {
+		switch {
+		case isLTRStrong(r), isEuropeanDigit(r):
+			return ltrToken
+		case IsRTLRune(r):
+			kind = rtlToken
+		}
+	}
+	return kind
 }
 
 // kindOf classifies a grapheme cluster by its first character.
