@@ -6,16 +6,11 @@ import (
 	"unicode/utf8"
 )
 
-// Clean removes from feed text what must never reach a post and tidies its
-// white space. Removed: invalid UTF-8 and U+FFFD (text a decoder already
-// lost), control characters (newlines become spaces unless keepNewlines),
-// directional controls (an override can disguise a link; posts get only
-// this package's marks), zero-width space, word joiner, byte order mark,
-// soft hyphen, deprecated format characters, private-use characters,
-// surrogates and noncharacters. Kept: ZERO WIDTH JOINER and NON-JOINER,
-// which emoji sequences and Persian words need. Runs of white space become
-// one space and lines are trimmed; with keepNewlines, lines are kept and
-// blank lines become one blank line between paragraphs.
+// Clean removes from feed text what must never reach a post (invalid UTF-8,
+// control, directional, invisible and private-use characters, but not the
+// joiners emoji and Persian words need) and collapses its white space,
+// keeping lines and one blank line between paragraphs when keepNewlines
+// is set.
 func Clean(s string, keepNewlines bool) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -57,7 +52,10 @@ func Clean(s string, keepNewlines bool) string {
 	return paragraphs(b.String())
 }
 
-// removed reports the characters Clean drops besides white space.
+// removed reports the characters Clean drops besides white space: U+FFFD
+// marks text a decoder already lost, directional controls could disguise
+// a link (posts get only this package's marks), and the rest is invisible
+// or means nothing outside the program that wrote it.
 func removed(r rune) bool {
 	switch {
 	case IsBidiControl(r):

@@ -41,6 +41,7 @@ const (
 	RTL
 )
 
+// String names the direction for logs and test failures.
 func (d Dir) String() string {
 	if d == RTL {
 		return "rtl"
@@ -48,12 +49,10 @@ func (d Dir) String() string {
 	return "ltr"
 }
 
-// Direction decides from the text (a post's title and summary) which way a
-// post reads, because feeds often declare one language for every edition:
-// text whose strong right-to-left letters outnumber its strong left-to-right
-// letters is right to left whatever its tag, and the other way round; only
-// text without letters, or with as many of each, goes by the language tag.
-// Letters inside URLs do not count.
+// Direction decides which way a post reads from its text (title and
+// summary), because feeds often declare one language for every edition,
+// and goes by the language tag only when the text, URLs aside, has no
+// letters or as many strong letters of each direction.
 func Direction(lang, text string) Dir {
 	rtl, ltr := countStrong(text)
 	switch {
@@ -92,10 +91,10 @@ func countStrong(s string) (rtl, ltr int) {
 	return rtl, ltr
 }
 
-// LanguageRTL reports whether a BCP 47 language tag ("ar", "fa-IR", "fas",
-// "iw", "az-Arab") names a language written right to left: the tag's
-// script, stated or the most likely one for the language (CLDR), is one of
-// the right-to-left scripts. Case and '_' separators are accepted.
+// LanguageRTL reports whether a BCP 47 tag ("ar", "fa-IR", "fas", "iw",
+// "az-Arab", any case, '-' or '_') names a language written right to left,
+// by its stated or most likely (CLDR) script, so that three-letter codes
+// and script subtags need no table of their own.
 func LanguageRTL(tag string) bool {
 	tag = strings.TrimSpace(tag)
 	if tag == "" {
@@ -128,8 +127,8 @@ func rtlScript(code string) bool {
 }
 
 // IsRTLRune reports whether r is a strong right-to-left character (bidi
-// class R or AL: Arabic, Hebrew, Syriac, Thaana, N'Ko and other letters and
-// their punctuation), the characters that turn a run right to left.
+// class R or AL, such as Arabic, Hebrew, Syriac and Thaana letters), the
+// characters that turn a run right to left.
 func IsRTLRune(r rune) bool {
 	if r < 0x0590 || IsBidiControl(r) {
 		return false
@@ -164,11 +163,10 @@ func bidiClass(r rune) bidi.Class {
 	return p.Class()
 }
 
-// IsBidiControl reports the explicit directional formatting characters:
-// embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and
-// the marks LRM, RLM and ALM. Feed text must not carry them, because an
-// override can make a link read as another, so Clean removes them and only
-// this package's own marks reach a post.
+// IsBidiControl reports the explicit directional formatting characters
+// (embeddings and overrides U+202A–U+202E, isolates U+2066–U+2069, LRM,
+// RLM, ALM), which feed text must not carry because an override can make a
+// link read as another.
 func IsBidiControl(r rune) bool {
 	switch {
 	case r == LRM, r == RLM, r == ALM:

@@ -13,21 +13,16 @@ import (
 // so that a long category phrase stays readable.
 const MaxHashtagLength = 40
 
-// Hashtag turns a category name in any script into a hashtag that Telegram
-// and Mastodon both link whole ("Human rights" → "#HumanRights",
-// "حقوق بشر" → "#حقوق_بشر"), or reports false when the name cannot make
-// one (a placeholder such as "Uncategorized", digits only, nothing left).
-//
-// A hashtag holds only what both servers read as part of one: letters,
-// decimal digits, '_', ZERO WIDTH NON-JOINER and the middle dot inside.
-// Words are joined with a capital where the script has case and with '_'
-// where a word next to the join has none. Apostrophes and Hebrew geresh
-// join. Text is composed (NFC) first; the optional vowel points of Arabic,
-// Hebrew and Syriac are dropped, and a name that still has a combining
-// mark (as Thaana and Indic words do) gives no hashtag, because Telegram
-// ends a hashtag at a mark and would link only part of it. At most
-// MaxHashtagLength graphemes are kept, whole words first.
+// Hashtag turns a category in any script into a hashtag that Telegram and
+// Mastodon both link whole ("Human rights" → "#HumanRights", "حقوق بشر" →
+// "#حقوق_بشر"), or reports false when the name cannot make one.
 func Hashtag(category string) (string, bool) {
+	// A hashtag holds only what both servers read as part of one: letters,
+	// decimal digits, '_', and ZWNJ and the middle dot inside. Telegram
+	// ends a hashtag at a combining mark, so text is composed (NFC), the
+	// optional vowel points of Arabic, Hebrew and Syriac are dropped, and a
+	// name still carrying a mark (Thaana, Indic scripts) makes none rather
+	// than a hashtag Telegram would link only in part.
 	c := Clean(category, false)
 	c = strings.TrimLeft(c, "#＃ ")
 	if placeholderCategory(c) {
@@ -58,6 +53,9 @@ func Hashtag(category string) (string, bool) {
 		if strings.ContainsFunc(w, unicode.IsMark) {
 			return "", false
 		}
+		// Words join with a capital where the script has case and with '_'
+		// where a word next to the join has none; whole words are kept up
+		// to the cap, and only a first word longer than it is cut.
 		w = capitalize(w)
 		sep := ""
 		if prev != "" && (uncasedAt(prev, true) || uncasedAt(w, false)) {

@@ -8,22 +8,18 @@ import (
 	"github.com/rivo/uniseg"
 )
 
-// Layout formats right-to-left text for one platform. Readers' apps choose
-// a paragraph's direction from its first strong letter and order the runs
-// inside by the Unicode bidirectional algorithm, which puts a Latin word,
-// a number with its sign or a URL with its slashes in the wrong place in an
-// Arabic sentence; a RIGHT-TO-LEFT MARK first on each line and a
-// LEFT-TO-RIGHT ISOLATE … POP DIRECTIONAL ISOLATE around each left-to-right
-// run keep them in order. The zero Layout suits platforms whose link
-// parser ends a URL at a directional mark (Telegram).
+// Layout formats right-to-left text for one platform, because readers'
+// apps misplace a Latin word, a number with its sign or a URL with its
+// slashes in an Arabic sentence unless the line starts with a RIGHT-TO-LEFT
+// MARK and each left-to-right run sits in a LEFT-TO-RIGHT ISOLATE … POP
+// DIRECTIONAL ISOLATE; the zero Layout suits Telegram, whose link parser
+// ends a URL at a directional mark.
 type Layout struct {
 	// URLTakesMarks is set for a platform whose link parser takes a mark
-	// written right after a URL into the link (Mastodon: its URL path and
-	// query patterns accept any character but white space), so no mark is
-	// ever written after a URL there. A URL with nothing right to left
-	// after it on its line opens an isolate that the line end closes; a URL
-	// followed by right-to-left text is left bare, which keeps it linked
-	// and readable, though a trailing slash may show on its other side.
+	// written right after a URL into the link (Mastodon), so none is written
+	// there: a URL that ends its line opens an isolate the line end closes,
+	// and one followed by right-to-left text stays bare (linked, though a
+	// trailing slash may show on its other side).
 	URLTakesMarks bool
 }
 
@@ -39,9 +35,9 @@ func (l Layout) Text(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Line formats one line of a right-to-left post: a RIGHT-TO-LEFT MARK
-// first, so that the line reads from the right even when it starts with a
-// Latin word, a number or a link, and its left-to-right runs isolated.
+// Line formats one line of a right-to-left post, a RIGHT-TO-LEFT MARK
+// first so that it reads from the right even when it starts with a Latin
+// word, a number or a link.
 func (l Layout) Line(s string) string {
 	if s == "" {
 		return s
@@ -49,17 +45,12 @@ func (l Layout) Line(s string) string {
 	return string(RLM) + l.Isolate(s)
 }
 
-// Isolate wraps the left-to-right runs of right-to-left text in isolates.
-// A run starts at a strong left-to-right letter or a European digit, with
-// a sign written right before it ('#', '@', '+', '-', a currency sign),
-// and ends at its last such letter or digit (with a '%' or '°', or the '+'
-// and '#' of "C++" and "C#", right after it) before the next right-to-left
-// letter, URL or line end: "BBC Persian", "#Iran", "@user", "1,250",
-// "12.5%"; "(April–July 2025)" keeps its brackets outside. A URL is a run
-// of its own, without the punctuation that ends its sentence. Runs never
-// split a hashtag (one that mixes scripts is isolated whole) nor a
-// grapheme cluster (a keycap emoji stays whole). With URLTakesMarks, s
-// must be a whole line.
+// Isolate wraps the left-to-right runs of right-to-left text in isolates,
+// so that each keeps its own order: Latin words and European numbers with
+// the signs written around them ("BBC Persian", "#Iran", "@user", "1,250",
+// "12.5%", "C++"), and each URL without the punctuation that ends its
+// sentence, never splitting a hashtag or a grapheme cluster (with
+// URLTakesMarks, s must be a whole line).
 func (l Layout) Isolate(s string) string {
 	ts := tokenize(s)
 	var b strings.Builder
@@ -91,6 +82,11 @@ func (l Layout) Isolate(s string) string {
 			}
 			j, floor = end, end
 		case ltrToken:
+			// A run takes the signs written right before it ('#', '@', '+',
+			// '-', a currency sign) and ends at its last letter or digit
+			// (with a '%', '°', or the '+' and '#' of "C++" and "C#")
+			// before a right-to-left letter, a URL or the line end, so
+			// "(April–July 2025)" keeps its brackets outside.
 			start := j
 			for start > floor && ts[start-1].kind == prefixToken {
 				start--
@@ -182,10 +178,10 @@ func tokenize(s string) []token {
 	return ts
 }
 
-// hashtagLength returns the byte length of the hashtag that starts at
-// s[i:], or 0: a '#' not right after a name character, then the name
-// characters both platforms read (see Hashtag). A hashtag is one token, so
-// that no mark splits it, even where it mixes scripts.
+// hashtagLength returns the byte length of the hashtag (a '#' not right
+// after a name character, then name characters) that starts at s[i:], or
+// 0, so that a hashtag is one token that no mark splits, even where it
+// mixes scripts.
 func hashtagLength(s string, i int) int {
 	r, size := utf8.DecodeRuneInString(s[i:])
 	if r != '#' && r != '＃' {
@@ -247,10 +243,9 @@ func kindOf(c string) tokenKind {
 }
 
 // urlLength returns the byte length of the http(s) URL that starts at
-// s[i:], or 0. A URL starts at its scheme, not right after a letter or
-// digit, and runs to white space or a directional mark; the punctuation
-// that ends a sentence or closes a bracket it did not open is not part of
-// it.
+// s[i:] (not right after a letter or digit), up to white space or a
+// directional mark and without the punctuation that ends a sentence or
+// closes a bracket it did not open, or 0.
 func urlLength(s string, i int) int {
 	rest := s[i:]
 	var n int

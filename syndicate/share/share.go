@@ -50,31 +50,30 @@ func Name(target string) string {
 	return ""
 }
 
-// Web reports whether the share link of a known target is an https page;
-// the e-mail link is a mailto: URL, which neither Telegram buttons nor
-// Mastodon's link parser accept (Telegram can use EmailPageURL instead).
+// Web reports whether a known target's share link is an https page, which
+// Telegram buttons and Mastodon links need (the e-mail link is mailto:).
 func Web(target string) bool {
 	return Known(target) && target != Email
 }
 
-// Article is what a share link carries: the article link (already with any
-// campaign parameters), its title and its image, each optional but the link.
+// Article is what a share link carries: the article link (with any
+// campaign parameters), its title and its image.
 type Article struct {
 	Link  string
 	Title string
 	Image string
 }
 
-// URL returns the share link of target for an article, with the values
-// percent-encoded by Escape; false for an unknown target, an article
-// without a link, or Pinterest without an image (a pin is an image).
-// The templates are each service's share intent: core.telegram.org/widgets/share,
-// wa.me click-to-chat, X's web intent, Facebook's sharer, Pinterest's pin
-// button, LinkedIn's share-offsite and RFC 6068 mailto.
+// URL returns the share link of target for an article, its values escaped
+// by Escape, or false for an unknown target, an article without a link, or
+// Pinterest without an image (a pin is an image).
 func URL(target string, a Article) (string, bool) {
 	if a.Link == "" {
 		return "", false
 	}
+	// Each template is the service's share intent: core.telegram.org/widgets/share,
+	// wa.me click-to-chat, X's web intent, Facebook's sharer, Pinterest's pin
+	// button, LinkedIn's share-offsite and RFC 6068 mailto.
 	withTitle := a.Link
 	if a.Title != "" {
 		withTitle = a.Title + " " + a.Link
@@ -128,11 +127,10 @@ func query(kv ...string) string {
 	return b.String()
 }
 
-// Escape percent-encodes every byte but ASCII letters, digits, '-' and
-// '_'. That is stricter than a query needs, so that the whole share link
-// stays one URL everywhere it is shown: Telegram accepts it as a button
-// URL, and Mastodon's URL pattern, which ends a link early at characters
-// such as '.', ',', '!' or '~' near its end, links it whole.
+// Escape percent-encodes every byte but ASCII letters, digits, '-' and '_',
+// stricter than a query needs, so that Telegram takes the share link as a
+// button URL and Mastodon's URL pattern, which ends a link early at '.',
+// ',', '!' or '~' near its end, links it whole.
 func Escape(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
