@@ -402,6 +402,12 @@ func TestRenderButtons(t *testing.T) {
 	if len(q.Keyboard) != 0 || len(q.Notes) != 1 {
 		t.Errorf("e-mail button without a share page: keyboard %v notes %v", q.Keyboard, q.Notes)
 	}
+	noImage := loadItem(t, "en-news")
+	noImage.Image, noImage.Images = nil, nil
+	r, _ := Render(noImage, Format{Buttons: []string{ButtonPinterest, ButtonX}})
+	if len(r.Keyboard) != 1 || len(r.Keyboard[0]) != 1 || r.Keyboard[0][0].Text != "X" || len(r.Notes) != 1 {
+		t.Errorf("pinterest button without an image: keyboard %v notes %v", r.Keyboard, r.Notes)
+	}
 	ar, _ := Render(loadItem(t, "ar-article"), Format{})
 	if ar.Keyboard[0][0].Text != "اقرأ المقال" {
 		t.Errorf("arabic read label %q", ar.Keyboard[0][0].Text)
