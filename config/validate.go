@@ -9,18 +9,36 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/syndicate-bot/syndicate/syndicate/share"
 )
 
 // The allowed values of enumerations.
 var (
-	buttonNames    = []string{"read", "telegram", "whatsapp", "x", "facebook", "pinterest", "linkedin", "email"}
-	shareLinkNames = []string{"telegram", "whatsapp", "x", "facebook", "pinterest", "linkedin", "email"}
-	imageModes     = []string{"photo", "preview", "none"}
-	visibilities   = []string{"public", "unlisted", "private", "direct"}
-	onAmbiguous    = []string{"resend", "unknown"}
-	logLevels      = []string{"debug", "info", "warn", "error"}
-	logFormats     = []string{"text", "json"}
+	imageModes   = []string{"photo", "preview", "none"}
+	visibilities = []string{"public", "unlisted", "private", "direct"}
+	onAmbiguous  = []string{"resend", "unknown"}
+	logLevels    = []string{"debug", "info", "warn", "error"}
+	logFormats   = []string{"text", "json"}
 )
+
+// buttonNames are the buttons a Telegram channel can list: the article
+// itself, then every share target.
+func buttonNames() []string {
+	return append([]string{"read"}, share.Targets()...)
+}
+
+// shareLinkNames are the share links a Mastodon account can list: those
+// that are web pages, because Mastodon does not link mailto: URLs.
+func shareLinkNames() []string {
+	var names []string
+	for _, t := range share.Targets() {
+		if share.Web(t) {
+			names = append(names, t)
+		}
+	}
+	return names
+}
 
 var (
 	idPattern       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -290,19 +308,19 @@ func (v validator) telegram() {
 		v.positive(p+".per_minute", ch.PerMinute)
 		f, fp := ch.Format, p+".format"
 		v.oneOf(fp+".image", f.Image, imageModes)
-		v.list(fp+".buttons", f.Buttons, buttonNames)
+		v.list(fp+".buttons", f.Buttons, buttonNames())
 		if f.ButtonsPerRow < 1 || f.ButtonsPerRow > 8 {
 			v.r.add(fp+".buttons_per_row", "must be between 1 and 8")
 		}
 		for _, name := range sortedKeys(f.ButtonLabels) {
 			kp := joinKey(fp+".button_labels", name)
-			v.oneOf(kp, name, buttonNames)
+			v.oneOf(kp, name, buttonNames())
 			if strings.TrimSpace(f.ButtonLabels[name]) == "" {
 				v.r.add(kp, "must not be empty")
 			}
 		}
 		for _, name := range sortedKeys(f.UTM) {
-			v.oneOf(joinKey(fp+".utm", name), name, append([]string{"default"}, buttonNames...))
+			v.oneOf(joinKey(fp+".utm", name), name, append([]string{"default"}, buttonNames()...))
 		}
 		if f.EmailShareURL != "" {
 			v.httpURL(fp+".email_share_url", f.EmailShareURL)
@@ -330,7 +348,7 @@ func (v validator) mastodon() {
 		f, fp := a.Format, p+".format"
 		v.oneOf(fp+".visibility", f.Visibility, visibilities)
 		v.notNegative(fp+".max_hashtags", f.MaxHashtags)
-		v.list(fp+".share_links", f.ShareLinks, shareLinkNames)
+		v.list(fp+".share_links", f.ShareLinks, shareLinkNames())
 		if f.TelegramChannel != "" && !channels[f.TelegramChannel] {
 			v.r.add(fp+".telegram_channel", "unknown Telegram channel %q (%s)", f.TelegramChannel, known("channels", channelIDs))
 		}

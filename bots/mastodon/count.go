@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
+
+	"github.com/syndicate-bot/syndicate/syndicate/script"
 )
 
 // Mastodon counts a status as the grapheme clusters of spoiler_text plus
@@ -142,7 +144,7 @@ func standsAlone(s string, start, end int) bool {
 }
 
 // isInvisibleMark reports the marks this package inserts itself: direction
-// marks and the word joiner.
+// marks, isolates and the word joiner.
 func isInvisibleMark(r rune) bool {
-	return r == lrm || r == rlm || r == wordJoiner
+	return r == wordJoiner || r == script.LRM || r == script.RLM || r == script.LRI || r == script.PDI
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/feed/feedtest"
+	"github.com/syndicate-bot/syndicate/syndicate/script"
 )
 
 // feedGoldenItems caps the items a feed golden shows, so that the goldens
@@ -100,7 +101,7 @@ func itemVariants(it syndicate.Item) []syndicate.Item {
 func checkFeedStatus(t *testing.T, it syndicate.Item, st Status, err error, lim Limits) {
 	t.Helper()
 	if errors.Is(err, errNothingToShow) {
-		if _, ok := CleanLink(it.Link, UTM{}); ok || cleanText(it.Title+it.Summary) != "" || len(media(it, Format{}, lim, "")) > 0 {
+		if _, ok := CleanLink(it.Link, UTM{}); ok || script.Clean(it.Title+it.Summary, false) != "" || len(media(it, Format{}, lim, "")) > 0 {
 			t.Errorf("item %s has something to show: %v", it.Key, err)
 		}
 		return
@@ -112,7 +113,7 @@ func checkFeedStatus(t *testing.T, it syndicate.Item, st Status, err error, lim 
 	if strings.TrimSpace(hideMarks.Replace(st.Text)) == "" && len(st.Media) == 0 {
 		t.Fatalf("blank status for %s", it.Key)
 	}
-	if title := oneLine(cleanText(it.Title)); title != "" {
+	if title := script.Clean(it.Title, false); title != "" {
 		w, _, _ := strings.Cut(title, " ")
 		w = string([]rune(w)[:min(len([]rune(w)), 3)])
 		if !strings.Contains(st.Text, w) {

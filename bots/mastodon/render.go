@@ -13,6 +13,8 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/syndicate-bot/syndicate/syndicate"
+	"github.com/syndicate-bot/syndicate/syndicate/script"
+	"github.com/syndicate-bot/syndicate/syndicate/share"
 )
 
 // Format shapes the statuses of one account; it mirrors the account's
@@ -196,9 +198,10 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		return Status{}, fmt.Errorf("visibility %q not supported", vis)
 	}
 
-	plainTitle := oneLine(cleanText(it.Title))
+	plainTitle := script.Clean(it.Title, false)
 	title := neutralize(plainTitle, f.AllowMentions)
-	excerpt := neutralize(paragraphs(cleanText(it.Summary)), f.AllowMentions)
+	plainExcerpt := script.Clean(it.Summary, true)
+	excerpt := neutralize(plainExcerpt, f.AllowMentions)
 	if oneLine(excerpt) == title {
 		excerpt = ""
 	}
@@ -207,7 +210,7 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 	d := TemplateData{
 		Title:      title,
 		Link:       link,
-		Author:     oneLine(cleanText(it.Author)),
+		Author:     script.Clean(it.Author, false),
 		Language:   lang,
 		Categories: it.Categories,
 		Published:  it.Date(),
@@ -218,7 +221,7 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		if max <= 0 {
 			max = 5
 		}
-		d.Hashtags = hashtags(it.Categories, max)
+		d.Hashtags = script.Hashtags(it.Categories, max)
 	}
 	var trusted []string
 	trusted = append(trusted, link)
@@ -229,7 +232,7 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		}
 		for _, name := range f.ShareLinks {
 			if u, ok := ShareURL(name, link, plainTitle, image); ok {
-				d.Share = append(d.Share, ShareLink{Name: shareNames[name], URL: u})
+				d.Share = append(d.Share, ShareLink{Name: share.Name(name), URL: u})
 				trusted = append(trusted, u)
 			}
 		}
@@ -248,7 +251,7 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 	}
 	for _, a := range it.Attachments {
 		if u, ok := CleanLink(a.URL, UTM{}); ok && isDocument(a) {
-			t := neutralize(oneLine(cleanText(a.Title)), f.AllowMentions)
+			t := neutralize(script.Clean(a.Title, false), f.AllowMentions)
 			if t == "" {
 				t = "PDF"
 			}
@@ -258,12 +261,12 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		}
 	}
 
-	spoiler := oneLine(cleanText(f.SpoilerText))
+	spoiler := script.Clean(f.SpoilerText, false)
 	l := fitter{
 		tmpl:    tmpl,
 		lim:     lim,
 		spoiler: spoiler,
-		rtl:     isRTL(lang, plainTitle),
+		rtl:     script.Direction(directionTag(it.Language, f.Language), plainTitle+" "+plainExcerpt) == script.RTL,
 		count:   newCounter(lim, trusted),
 	}
 	text, n, err := l.fit(d, excerpt)
@@ -291,7 +294,7 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 var errNothingToShow = errors.New("nothing to show: no title, summary, link or image")
 
 // hideMarks removes the invisible marks the renderer inserts.
-var hideMarks = strings.NewReplacer(string(wordJoiner), "", string(rlm), "", string(lrm), "")
+var hideMarks = strings.NewReplacer(string(wordJoiner), "", string(script.RLM), "", string(script.LRM), "", string(script.LRI), "", string(script.PDI), "")
 
 // sameResource reports whether two cleaned links differ at most in their
 // scheme, so that a video that is the article itself is not linked twice.
@@ -317,7 +320,7 @@ func (l *fitter) render(d TemplateData) (string, int, error) {
 		return "", 0, err
 	}
 	if l.rtl {
-		text = markRTL(text)
+		text = rtlText(text)
 	}
 	return text, l.count.count(l.spoiler) + l.count.count(text), nil
 }
@@ -494,7 +497,7 @@ func media(it syndicate.Item, f Format, lim Limits, title string) []Media {
 			continue
 		}
 		seen[img.URL] = true
-		alt := oneLine(cleanText(img.Alt))
+		alt := script.Clean(img.Alt, false)
 		if alt == "" {
 			alt = title
 		}

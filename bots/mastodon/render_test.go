@@ -14,6 +14,8 @@ import (
 
 	"github.com/syndicate-bot/syndicate/bots/mastodon/mastodonfake"
 	"github.com/syndicate-bot/syndicate/syndicate"
+	"github.com/syndicate-bot/syndicate/syndicate/script"
+	"github.com/syndicate-bot/syndicate/syndicate/share"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -68,7 +70,7 @@ func checkStatus(t testing.TB, st Status, lim Limits, f Format, it syndicate.Ite
 	}
 	var allowed []string
 	for _, c := range it.Categories {
-		if h, ok := Hashtag(cleanText(c)); ok {
+		if h, ok := script.Hashtag(c); ok {
 			allowed = append(allowed, strings.ToLower(strings.TrimPrefix(h, "#")))
 		}
 	}
@@ -77,13 +79,25 @@ func checkStatus(t testing.TB, st Status, lim Limits, f Format, it syndicate.Ite
 			t.Errorf("status files under hashtag %q the operator did not choose: %q", h, st.Text)
 		}
 	}
-	for _, u := range mastodonfake.URLs(st.Text) {
+	urls := mastodonfake.URLs(st.Text)
+	for _, u := range urls {
 		if strings.HasPrefix(strings.ToLower(u), "javascript") {
 			t.Errorf("javascript link %q", u)
 		}
+		// A direction mark or joiner taken into a link would break it.
+		if strings.ContainsFunc(u, isInvisibleMark) {
+			t.Errorf("server links %q, a mark included", u)
+		}
 	}
-	if strings.ContainsAny(st.Text, "\u202e\u202a\u2066\u2067\u200b\x07") {
+	if link, ok := CleanLink(it.Link, f.UTM); ok && strings.Contains(st.Text, link) && !slices.Contains(urls, link) {
+		t.Errorf("server does not link %s whole in %q", link, st.Text)
+	}
+	if strings.ContainsAny(st.Text, "\u202e\u202a\u202c\u2067\u2068\u200b\x07") {
 		t.Errorf("control characters kept: %q", st.Text)
+	}
+	// Isolates are the renderer's own, in right-to-left statuses only.
+	if strings.ContainsAny(st.Text, "\u2066\u2069") && !strings.HasPrefix(st.Text, string(script.RLM)) {
+		t.Errorf("isolates in a left-to-right status: %q", st.Text)
 	}
 }
 
@@ -185,34 +199,22 @@ func TestRenderCutsExcerptAtSentenceOrWord(t *testing.T) {
 	}
 }
 
-func TestHashtag(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Human rights", "#HumanRights"},
-		{"Workers' struggles", "#WorkersStruggles"},
-		{"حقوق العمال", "#حقوق_العمال"},
-		{"حقوق‌بشر", "#حقوق‌بشر"},
-		{"Të drejtat e punëtorëve", "#TëDrejtatEPunëtorëve"},
-		{"#Breaking", "#Breaking"},
-		{"Oil & Gas", "#OilGas"},
-		{"2026", ""},
-		{"Uncategorized", ""},
-		{"Statements, letters and declarations of the International Labour Solidarity Committee", ""},
-		{"Solidarity ✊", "#Solidarity"},
-	}
-	for _, tt := range tests {
-		got, ok := Hashtag(tt.in)
-		if tt.want == "" {
-			if ok {
-				t.Errorf("Hashtag(%q) = %q, want none", tt.in, got)
-			}
-			continue
+// TestHashtagsReadWhole checks that the server reads each shared hashtag
+// as exactly that hashtag, in the scripts the site publishes in.
+func TestHashtagsReadWhole(t *testing.T) {
+	for _, c := range []string{"Human rights", "Workers' struggles", "حقوق العمال", "حقوق‌بشر",
+		"Të drejtat e punëtorëve", "צה״ל", "انسانی حقوق", "ܫܠܵܡܵܐ", "col·lecció", "COVID-19", "Iran ایران"} {
+		h, ok := script.Hashtag(c)
+		if !ok {
+			t.Fatalf("no hashtag for %q", c)
 		}
-		if got != tt.want {
-			t.Errorf("Hashtag(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := mastodonfake.Hashtags(h); len(got) != 1 || "#"+got[0] != h {
+			t.Errorf("server reads %q as %v", h, got)
 		}
-		// The server must read exactly this hashtag.
-		if h := mastodonfake.Hashtags(got); len(h) != 1 || "#"+h[0] != got {
-			t.Errorf("server reads %q as %v", got, h)
+		// Inside a right-to-left line, between its marks, too.
+		line := rtlText("وسم " + h + " هنا")
+		if got := mastodonfake.Hashtags(line); len(got) != 1 || "#"+got[0] != h {
+			t.Errorf("server reads %q in %q as %v", h, line, got)
 		}
 	}
 }
@@ -269,10 +271,13 @@ func TestCleanLink(t *testing.T) {
 }
 
 func TestShareURLsAreWholeURLs(t *testing.T) {
-	for name := range shareNames {
+	for _, name := range share.Targets() {
 		u, ok := ShareURL(name, "https://example.org/a?b=c", "Title: “quoted” & more.", "https://example.org/i.jpg")
 		if !ok {
-			t.Fatalf("%s: not offered", name)
+			if name != share.Email {
+				t.Errorf("%s: not offered", name)
+			}
+			continue
 		}
 		if got := mastodonfake.URLs(u); len(got) != 1 || got[0] != u {
 			t.Errorf("%s: server links %v, not the whole %q", name, got, u)
@@ -299,16 +304,15 @@ func TestRenderRTL(t *testing.T) {
 		if line == "" {
 			continue
 		}
-		r, _ := utf8.DecodeRuneInString(line)
-		if !isRTLRune(r) && r != rlm {
-			t.Errorf("line starts left-to-right without a mark: %q", line)
+		if r, _ := utf8.DecodeRuneInString(line); r != script.RLM {
+			t.Errorf("line does not start with a right-to-left mark: %q", line)
 		}
 	}
 	if st.Language != "ar" {
 		t.Errorf("language %q", st.Language)
 	}
 	en, _ := Render(loadItems(t)["en-news"], Format{}, DefaultLimits())
-	if strings.ContainsRune(en.Text, rlm) {
+	if strings.ContainsFunc(en.Text, script.IsBidiControl) {
 		t.Error("direction marks in an English status")
 	}
 }
@@ -395,4 +399,47 @@ func FuzzRender(f *testing.F) {
 		}
 		checkStatus(t, st, lim, fm, it)
 	})
+}
+
+// TestRenderDirectionFromText checks that the text, not the feed's
+// language tag, decides the direction (Arabic and Farsi editions often
+// declare en-US), and that the tag decides only for text without letters.
+// Telegram's TestRenderDirectionFromText has the same cases.
+func TestRenderDirectionFromText(t *testing.T) {
+	const (
+		arTitle   = "إضراب 3000 عامل في Abadan Refinery"
+		arSummary = "قال متحدث لموقع IranWire إن الأجور ارتفعت 40%."
+		arWant    = "{RLM}إضراب {LRI}3000{PDI} عامل في {LRI}Abadan Refinery{PDI}\n\n{RLM}قال متحدث لموقع {LRI}IranWire{PDI} إن الأجور ارتفعت {LRI}40%{PDI}.\n\n{RLM}{LRI}https://news.example.org/ar/1"
+		faTitle   = "اعتصاب کارگران Haft Tappeh وارد روز 20 شد"
+		faSummary = "به گزارش BBC Persian، ۳۰۰ کارگر در 2026 دستمزد 1,250 دلاری خواستند."
+		faWant    = "{RLM}اعتصاب کارگران {LRI}Haft Tappeh{PDI} وارد روز {LRI}20{PDI} شد\n\n{RLM}به گزارش {LRI}BBC Persian{PDI}، ۳۰۰ کارگر در {LRI}2026{PDI} دستمزد {LRI}1,250{PDI} دلاری خواستند.\n\n{RLM}{LRI}https://news.example.org/ar/1"
+	)
+	tests := []struct {
+		name, lang, title, summary, want string
+	}{
+		{"arabic tagged en-US", "en-US", arTitle, arSummary, arWant},
+		{"arabic untagged", "", arTitle, arSummary, arWant},
+		{"farsi tagged en-US", "en-US", faTitle, faSummary, faWant},
+		{"farsi untagged", "", faTitle, faSummary, faWant},
+		{"english tagged ar", "ar", "Teachers strike enters 3rd week", "Talks stall over pay (12%).", "Teachers strike enters 3rd week\n\nTalks stall over pay (12%).\n\nhttps://news.example.org/ar/1"},
+		{"syriac tagged syr", "syr", "ܫܠܡܐ 2026", "", "{RLM}ܫܠܡܐ {LRI}2026{PDI}\n\n{RLM}{LRI}https://news.example.org/ar/1"},
+		{"syr tag, no letters", "syr", "2026", "", "{RLM}{LRI}2026{PDI}\n\n{RLM}{LRI}https://news.example.org/ar/1"},
+	}
+	showMarks := strings.NewReplacer(string(script.RLM), "{RLM}", string(script.LRI), "{LRI}", string(script.PDI), "{PDI}")
+	f := Format{Hashtags: ptr(false)}
+	for _, tt := range tests {
+		it := syndicate.Item{Key: "k", Title: tt.title, Summary: tt.summary, Language: tt.lang, Link: "https://news.example.org/ar/1"}
+		st, err := Render(it, f, DefaultLimits())
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		checkStatus(t, st, DefaultLimits(), f, it)
+		// Every mark costs what it costs on the server: one grapheme.
+		if n := mastodonfake.Length("", st.Text, 23, false); st.Length != n {
+			t.Errorf("%s: budgeted %d, server counts %d", tt.name, st.Length, n)
+		}
+		if got := showMarks.Replace(st.Text); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
 }

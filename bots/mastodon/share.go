@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/syndicate-bot/syndicate/syndicate/share"
 )
 
 // ShareLink is one "share on …" deep link in a status footer.
@@ -13,67 +15,21 @@ type ShareLink struct {
 	URL  string
 }
 
-// shareNames are the share targets in the order they are shown; e-mail is
-// not offered because Mastodon links only http(s) URLs, so a mailto: link
-// would show as long dead text.
-var shareNames = map[string]string{
-	"telegram":  "Telegram",
-	"whatsapp":  "WhatsApp",
-	"x":         "X",
-	"facebook":  "Facebook",
-	"pinterest": "Pinterest",
-	"linkedin":  "LinkedIn",
-}
-
-// ShareURL returns the share intent of target for an article, or false for
-// a target that cannot be offered on Mastodon (unknown, e-mail, or
-// Pinterest without an image).
+// ShareURL returns the share link of target for an article, or false for
+// a target Mastodon cannot offer: unknown, e-mail (Mastodon links only
+// http(s) URLs, so a mailto: link would show as long dead text), or one
+// the article cannot fill (Pinterest without an image).
 func ShareURL(target, link, title, image string) (string, bool) {
-	q := escapeStrict
-	switch target {
-	case "telegram":
-		return "https://t.me/share/url?url=" + q(link) + "&text=" + q(title), true
-	case "whatsapp":
-		return "https://wa.me/?text=" + q(title+" "+link), true
-	case "x":
-		return "https://twitter.com/intent/tweet?text=" + q(title) + "&url=" + q(link), true
-	case "facebook":
-		return "https://www.facebook.com/sharer/sharer.php?u=" + q(link), true
-	case "pinterest":
-		if image == "" {
-			return "", false
-		}
-		return "https://www.pinterest.com/pin/create/button/?url=" + q(link) + "&media=" + q(image) + "&description=" + q(title), true
-	case "linkedin":
-		return "https://www.linkedin.com/sharing/share-offsite/?url=" + q(link), true
+	if !ValidShareTarget(target) {
+		return "", false
 	}
-	return "", false
+	return share.URL(target, share.Article{Link: link, Title: title, Image: image})
 }
 
-// ValidShareTarget reports whether target names a share link this package
-// can render, for validating configuration.
+// ValidShareTarget reports whether target names a share link Mastodon can
+// show, for validating configuration.
 func ValidShareTarget(target string) bool {
-	_, ok := shareNames[target]
-	return ok
-}
-
-// escapeStrict percent-encodes everything but letters, digits, '-' and '_',
-// so that the server's URL parser sees the whole share link as one URL and
-// never stops early at a character it treats as trailing punctuation.
-func escapeStrict(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
+	return share.Web(target)
 }
 
 // TelegramPostURL returns the public link of a message in a Telegram
@@ -85,9 +41,9 @@ func TelegramPostURL(channel, messageID string) string {
 		return ""
 	}
 	if rest, ok := strings.CutPrefix(channel, "-100"); ok {
-		return "https://t.me/c/" + escapeStrict(rest) + "/" + escapeStrict(messageID)
+		return "https://t.me/c/" + share.Escape(rest) + "/" + share.Escape(messageID)
 	}
-	return "https://t.me/" + escapeStrict(channel) + "/" + escapeStrict(messageID)
+	return "https://t.me/" + share.Escape(channel) + "/" + share.Escape(messageID)
 }
 
 // safeURLByte lists the bytes kept unescaped in links placed in a status:

@@ -7,53 +7,40 @@ import (
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
+
+	"github.com/syndicate-bot/syndicate/syndicate/script"
 )
 
-// cleanText removes what article text must not carry into a status:
-// control characters (but newlines), bidi overrides and marks, zero-width
-// spaces and byte-order marks, and invalid UTF-8.
-func cleanText(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteRune(r)
-		case r == '\t' || r == '\r' || r == '\u00A0':
-			b.WriteByte(' ')
-		case unicode.IsControl(r), isBidiControl(r), r == '\u200B', r == '\uFEFF', r == wordJoiner:
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// wordJoiner is the invisible character neutralize puts after a '#' or
+// '@' of article text.
+const wordJoiner = '\u2060'
 
 // oneLine collapses all white space of s to single spaces.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// paragraphs normalises white space of plain text: single spaces inside
-// lines, lines kept, at most one blank line between paragraphs.
-func paragraphs(s string) string {
-	var out []string
-	blank := false
-	for line := range strings.SplitSeq(s, "\n") {
-		line = oneLine(line)
-		if line == "" {
-			blank = len(out) > 0
-			continue
-		}
-		if blank {
-			out = append(out, "")
-			blank = false
-		}
-		out = append(out, line)
+// isTagRune reports the characters Mastodon accepts inside a hashtag name:
+// letters, marks, digits, connector punctuation, the middle dot and ZWNJ.
+func isTagRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r) ||
+		unicode.Is(unicode.Pc, r) || r == '\u00B7' || r == '\u200C'
+}
+
+// rtlText marks the lines of a right-to-left status and isolates their
+// left-to-right runs; Mastodon's URL pattern would take a mark written
+// right after a URL into the link, so none is.
+func rtlText(s string) string {
+	return script.Layout{URLTakesMarks: true}.Text(s)
+}
+
+// directionTag is the language tag a status's direction falls back on when
+// its text has no letters: the item's, else the account's.
+func directionTag(item, account string) string {
+	if isoLanguage(item) != "" {
+		return item
 	}
-	return strings.Join(out, "\n")
+	return account
 }
 
 // neutralize breaks @mentions and #hashtags in article text with an

@@ -3,6 +3,8 @@ package telegram
 import (
 	"net/url"
 	"strings"
+
+	"github.com/syndicate-bot/syndicate/syndicate/share"
 )
 
 // Button is an inline keyboard button that opens a URL.
@@ -18,16 +20,17 @@ type UTM struct {
 	Campaign string
 }
 
-// The button names an operator can list, in the site's share-bar order.
+// The button names an operator can list, in the site's share-bar order:
+// the article itself, then the share targets.
 const (
 	ButtonRead      = "read"
-	ButtonTelegram  = "telegram"
-	ButtonWhatsApp  = "whatsapp"
-	ButtonX         = "x"
-	ButtonFacebook  = "facebook"
-	ButtonPinterest = "pinterest"
-	ButtonLinkedIn  = "linkedin"
-	ButtonEmail     = "email"
+	ButtonTelegram  = share.Telegram
+	ButtonWhatsApp  = share.WhatsApp
+	ButtonX         = share.X
+	ButtonFacebook  = share.Facebook
+	ButtonPinterest = share.Pinterest
+	ButtonLinkedIn  = share.LinkedIn
+	ButtonEmail     = share.Email
 )
 
 // DefaultButtons are the buttons of a destination that lists none.
@@ -35,18 +38,7 @@ var defaultButtons = []string{ButtonRead, ButtonTelegram, ButtonWhatsApp, Button
 
 // KnownButtons lists every button name, so that configuration can be checked.
 func KnownButtons() []string {
-	return []string{ButtonRead, ButtonTelegram, ButtonWhatsApp, ButtonX, ButtonFacebook, ButtonPinterest, ButtonLinkedIn, ButtonEmail}
-}
-
-var buttonLabels = map[string]string{
-	ButtonRead:      "Read",
-	ButtonTelegram:  "Telegram",
-	ButtonWhatsApp:  "WhatsApp",
-	ButtonX:         "X",
-	ButtonFacebook:  "Facebook",
-	ButtonPinterest: "Pinterest",
-	ButtonLinkedIn:  "LinkedIn",
-	ButtonEmail:     "E-mail",
+	return append([]string{ButtonRead}, share.Targets()...)
 }
 
 // readLabels name the "open the article" button in the site's editions.
@@ -79,32 +71,23 @@ func keyboard(it itemView, f Format) ([][]Button, []string) {
 	title, _ := cut(it.title, maxShareText)
 	for _, name := range names {
 		link := withUTM(it.link, f.utmFor(name))
+		article := share.Article{Link: link, Title: title, Image: it.image}
 		var u string
-		switch name {
-		case ButtonRead:
+		switch {
+		case name == ButtonRead:
 			u = link
-		case ButtonTelegram:
-			u = "https://t.me/share/url?" + query("url", link, "text", title)
-		case ButtonWhatsApp:
-			u = "https://wa.me/?" + query("text", title+" "+link)
-		case ButtonX:
-			u = "https://twitter.com/intent/tweet?" + query("text", title, "url", link)
-		case ButtonFacebook:
-			u = "https://www.facebook.com/sharer/sharer.php?" + query("u", link)
-		case ButtonPinterest:
-			if it.image != "" {
-				u = "https://www.pinterest.com/pin/create/button/?" + query("url", link, "media", it.image, "description", title)
-			} else {
-				u = "https://www.pinterest.com/pin/create/button/?" + query("url", link, "description", title)
-			}
-		case ButtonLinkedIn:
-			u = "https://www.linkedin.com/sharing/share-offsite/?" + query("url", link)
-		case ButtonEmail:
+		case name == ButtonEmail:
 			if f.EmailShareURL == "" {
 				notes = append(notes, "e-mail button left out: Telegram buttons open only http(s) and tg links; set an e-mail share page to offer it")
 				continue
 			}
-			u = addQuery(f.EmailShareURL, "subject", title, "body", link)
+			u = share.EmailPageURL(f.EmailShareURL, article)
+		case share.Web(name):
+			var ok bool
+			if u, ok = share.URL(name, article); !ok {
+				notes = append(notes, name+" button left out: the article has no image to pin")
+				continue
+			}
 		default:
 			notes = append(notes, "unknown button "+name+" left out")
 			continue
@@ -133,7 +116,10 @@ func (f Format) label(name, lang string) string {
 			return l
 		}
 	}
-	return buttonLabels[name]
+	if name == ButtonRead {
+		return "Read"
+	}
+	return share.Name(name)
 }
 
 func (f Format) utmFor(name string) UTM {
@@ -141,24 +127,6 @@ func (f Format) utmFor(name string) UTM {
 		return u
 	}
 	return f.UTM["default"]
-}
-
-// query encodes key/value pairs in the order given, as share pages expect
-// to see them.
-func query(kv ...string) string {
-	var parts []string
-	for i := 0; i+1 < len(kv); i += 2 {
-		parts = append(parts, url.QueryEscape(kv[i])+"="+url.QueryEscape(kv[i+1]))
-	}
-	return strings.Join(parts, "&")
-}
-
-func addQuery(base string, kv ...string) string {
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + query(kv...)
 }
 
 // withUTM adds campaign parameters to an article link, keeping any the

@@ -10,6 +10,7 @@ import (
 	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/feed/feedtest"
+	"github.com/syndicate-bot/syndicate/syndicate/script"
 )
 
 // feedGoldenItems caps the items a feed golden shows, so that the goldens
@@ -158,7 +159,7 @@ func TestRenderLinkOnly(t *testing.T) {
 			if !strings.Contains(text, link) || !strings.Contains(p.Plain, link) || len(entities) != 1 {
 				t.Errorf("%s %+v: link not shown: %q (%d entities), plain %q", lang, f, text, len(entities), p.Plain)
 			}
-			if lang == "fa" && !strings.HasPrefix(text, rlm) {
+			if lang == "fa" && !strings.HasPrefix(text, string(script.RLM)) {
 				t.Errorf("right-to-left post starts %q", text)
 			}
 		}

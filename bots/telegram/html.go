@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -35,64 +34,6 @@ func units(s string) int {
 		n += utf16.RuneLen(r)
 	}
 	return n
-}
-
-// cleanText removes what must never reach a post from feed text: control
-// characters, invisible zero-width characters and bidi controls (we add our
-// own), while keeping the joiners that emoji and Persian words need.
-func cleanText(s string, keepNewlines bool) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			continue
-		case r == '\n' || r == '\r':
-			if keepNewlines {
-				b.WriteByte('\n')
-			} else {
-				b.WriteByte(' ')
-			}
-		case r == '\t':
-			b.WriteByte(' ')
-		case r == '\u200c' || r == '\u200d':
-			b.WriteRune(r)
-		case isBidiControl(r), r == '\u200b', r == '\u2060', r == '\ufeff', r == '\u00ad':
-			continue
-		case unicode.IsControl(r), unicode.Is(unicode.Co, r), unicode.Is(unicode.Cs, r):
-			continue
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return collapseSpaces(b.String(), keepNewlines)
-}
-
-func isBidiControl(r rune) bool {
-	return r == '\u200e' || r == '\u200f' || r == '\u061c' ||
-		(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
-}
-
-// collapseSpaces folds runs of spaces, trims lines and allows at most one
-// blank line between paragraphs.
-func collapseSpaces(s string, keepNewlines bool) string {
-	if !keepNewlines {
-		return strings.Join(strings.Fields(s), " ")
-	}
-	var paras []string
-	for _, p := range strings.Split(s, "\n\n") {
-		var lines []string
-		for _, l := range strings.Split(p, "\n") {
-			if l = strings.Join(strings.Fields(l), " "); l != "" {
-				lines = append(lines, l)
-			}
-		}
-		if len(lines) > 0 {
-			paras = append(paras, strings.Join(lines, "\n"))
-		}
-	}
-	return strings.Join(paras, "\n\n")
 }
 
 // cut shortens plain text to at most max units, at a sentence end when one

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/syndicate-bot/syndicate/syndicate"
+	"github.com/syndicate-bot/syndicate/syndicate/script"
 )
 
 // Format shapes the posts of one destination. Its zero value is the
@@ -174,10 +175,10 @@ type itemView struct {
 
 func viewOf(it syndicate.Item) itemView {
 	v := itemView{
-		title:     cleanText(it.Title, false),
-		summary:   cleanText(it.Summary, true),
+		title:     script.Clean(it.Title, false),
+		summary:   script.Clean(it.Summary, true),
 		lang:      it.Language,
-		author:    cleanText(it.Author, false),
+		author:    script.Clean(it.Author, false),
 		published: it.Date(),
 	}
 	if isWebURL(it.Link) {
@@ -196,7 +197,7 @@ func viewOf(it syndicate.Item) itemView {
 		v.image = v.images[0]
 	}
 	for _, c := range it.Categories {
-		v.categories = append(v.categories, cleanText(c, false))
+		v.categories = append(v.categories, script.Clean(c, false))
 	}
 	for _, vid := range it.Videos {
 		if isWebURL(vid.URL) {
@@ -208,7 +209,7 @@ func viewOf(it syndicate.Item) itemView {
 			v.attachments = append(v.attachments, a)
 		}
 	}
-	v.rtl = isRTL(v.lang, v.title+" "+v.summary)
+	v.rtl = script.Direction(v.lang, v.title+" "+v.summary) == script.RTL
 	return v
 }
 
@@ -348,7 +349,7 @@ func (p Post) asPhotoPost(image string) Post {
 func followUpText(v itemView) string {
 	title, _ := cut(v.title, 200)
 	if v.rtl {
-		title = directLine(title)
+		title = script.Layout{}.Line(title)
 	}
 	return "<b>" + escapeHTML(title) + "</b>"
 }
@@ -366,9 +367,9 @@ func documents(v itemView, f Format) []Document {
 		if !strings.HasSuffix(strings.ToLower(name), ".pdf") {
 			name += ".pdf"
 		}
-		caption, _ := cut(cleanText(a.Title, false), CaptionLimit-10)
+		caption, _ := cut(script.Clean(a.Title, false), CaptionLimit-10)
 		if v.rtl {
-			caption = directLine(caption)
+			caption = script.Layout{}.Line(caption)
 		}
 		docs = append(docs, Document{URL: a.URL, FileName: name, Caption: escapeHTML(caption)})
 	}
@@ -406,7 +407,7 @@ func layout(v itemView, f Format, limit, minExcerpt int) (string, string, bool) 
 	}
 	var tags []string
 	if !f.NoHashtags {
-		tags = hashtags(v.categories, maxTags)
+		tags = script.Hashtags(v.categories, maxTags)
 	}
 	titleMax := units(v.title)
 	need := min(minExcerpt, units(v.summary))
@@ -441,7 +442,7 @@ func layout(v itemView, f Format, limit, minExcerpt int) (string, string, bool) 
 func compose(v itemView, tags []string, titleMax, excerptMax int) (string, string) {
 	dir := func(s string) string { return s }
 	if v.rtl {
-		dir = directText
+		dir = script.Layout{}.Text
 	}
 	var html, plain []string
 
@@ -484,7 +485,7 @@ func compose(v itemView, tags []string, titleMax, excerptMax int) (string, strin
 		}
 		mark := ""
 		if v.rtl {
-			mark = rlm
+			mark = string(script.RLM)
 		}
 		html = append(html, mark+`▶️ <a href="`+escapeHTML(vid.URL)+`">`+label+"</a>")
 		plain = append(plain, mark+"▶️ "+vid.URL)
@@ -493,7 +494,7 @@ func compose(v itemView, tags []string, titleMax, excerptMax int) (string, strin
 	if len(tags) > 0 {
 		line := strings.Join(tags, " ")
 		if v.rtl {
-			line = directLine(line)
+			line = script.Layout{}.Line(line)
 		}
 		html = append(html, escapeHTML(line))
 		plain = append(plain, line)
@@ -504,8 +505,8 @@ func compose(v itemView, tags []string, titleMax, excerptMax int) (string, strin
 // splitMark moves a leading right-to-left mark out of the title's tags so
 // the link covers only the words.
 func splitMark(s string) (string, string) {
-	if strings.HasPrefix(s, rlm) {
-		return rlm, strings.TrimPrefix(s, rlm)
+	if rest, ok := strings.CutPrefix(s, string(script.RLM)); ok {
+		return string(script.RLM), rest
 	}
 	return "", s
 }

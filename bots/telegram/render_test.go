@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
 
 	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
 	"github.com/syndicate-bot/syndicate/syndicate"
+	"github.com/syndicate-bot/syndicate/syndicate/script"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -94,7 +96,7 @@ func goldenCases(t testing.TB) []goldenCase {
 }
 
 // showMarks makes the invisible direction marks visible in golden files.
-var showMarks = strings.NewReplacer(rlm, "{RLM}", lri, "{LRI}", pdi, "{PDI}")
+var showMarks = strings.NewReplacer(string(script.RLM), "{RLM}", string(script.LRI), "{LRI}", string(script.PDI), "{PDI}")
 
 func TestRenderGolden(t *testing.T) {
 	for _, c := range goldenCases(t) {
@@ -264,18 +266,18 @@ func TestRenderRightToLeft(t *testing.T) {
 				if line == "" {
 					continue
 				}
-				if !strings.HasPrefix(line, rlm) {
+				if !strings.HasPrefix(line, string(script.RLM)) {
 					t.Errorf("line does not start with a right-to-left mark: %q", line)
 				}
 				// Every Latin letter and digit sits inside an isolate.
 				depth := 0
 				for _, r := range line {
 					switch {
-					case r == []rune(lri)[0]:
+					case r == script.LRI:
 						depth++
-					case r == []rune(pdi)[0]:
+					case r == script.PDI:
 						depth--
-					case (isLTRStrong(r) || isDigit(r)) && depth == 0:
+					case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) && depth == 0:
 						t.Errorf("left-to-right %q outside an isolate in %q", r, showMarks.Replace(line))
 					}
 				}
@@ -283,54 +285,14 @@ func TestRenderRightToLeft(t *testing.T) {
 					t.Errorf("unbalanced isolates in %q", showMarks.Replace(line))
 				}
 			}
-			if !strings.Contains(p.Plain, rlm) {
+			if !strings.Contains(p.Plain, string(script.RLM)) {
 				t.Error("plain fallback lost the direction marks")
 			}
 		})
 	}
 	en, _ := Render(loadItem(t, "en-news"), Format{})
-	if strings.ContainsAny(en.Text, rlm+lri+pdi) {
+	if strings.ContainsFunc(en.Text, script.IsBidiControl) {
 		t.Error("left-to-right post got direction marks")
-	}
-}
-
-func TestIsolateLTR(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"سلام", "سلام"},
-		{"گزارش BBC Persian امروز", "گزارش {LRI}BBC Persian{PDI} امروز"},
-		{"بنسبة 30% خلال", "بنسبة {LRI}30%{PDI} خلال"},
-		{"على https://example.org/a.pdf.", "على {LRI}https://example.org/a.pdf{PDI}."},
-		{"#Iran و #ایران", "{LRI}#Iran{PDI} و #ایران"},
-		{"(April–July 2025) پرداخت", "({LRI}April–July 2025{PDI}) پرداخت"},
-	}
-	for _, tt := range tests {
-		if got := showMarks.Replace(isolateLTR(tt.in)); got != tt.want {
-			t.Errorf("isolateLTR(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestHashtags(t *testing.T) {
-	tests := []struct {
-		in   []string
-		max  int
-		want []string
-	}{
-		{[]string{"Human rights", "human-rights", "Labour"}, 5, []string{"#HumanRights", "#Labour"}},
-		{[]string{"حقوق الإنسان", "السجناء السياسيون"}, 5, []string{"#حقوق_الإنسان", "#السجناء_السياسيون"}},
-		{[]string{"هفت‌تپه", "اعتراضات سراسری"}, 5, []string{"#هفت‌تپه", "#اعتراضات_سراسری"}},
-		{[]string{"Liria e shprehjes", "Shqipëri"}, 5, []string{"#LiriaEShprehjes", "#Shqipëri"}},
-		{[]string{"2026", "   ", "<b>Bold</b>", "Q&A", "People's voice"}, 5, []string{"#BBoldB", "#QA", "#PeoplesVoice"}},
-		{[]string{"a", "b", "c"}, 2, []string{"#A", "#B"}},
-		{[]string{"Solidarity ✊"}, 5, []string{"#Solidarity"}},
-		{[]string{"Statements, letters and declarations of political prisoners and their families"}, 5, []string{"#StatementsLettersAndDeclarationsOf"}},
-		{[]string{"COVID-19"}, 5, []string{"#COVID19"}},
-	}
-	for _, tt := range tests {
-		got := hashtags(tt.in, tt.max)
-		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
-			t.Errorf("hashtags(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }
 
@@ -426,7 +388,7 @@ func TestRenderButtons(t *testing.T) {
 					t.Errorf("whatsapp button lacks its own UTM: %s", b.URL)
 				}
 			case "Pinterest":
-				if !strings.Contains(b.URL, "media=https%3A%2F%2Fnews.example.org%2Fwp-content") {
+				if !strings.Contains(b.URL, "media=https%3A%2F%2Fnews%2Eexample%2Eorg%2Fwp-content") {
 					t.Errorf("pinterest button lacks the image: %s", b.URL)
 				}
 			case "Read on the site":
@@ -439,6 +401,12 @@ func TestRenderButtons(t *testing.T) {
 	q, _ := Render(loadItem(t, "en-news"), Format{Buttons: []string{ButtonEmail}})
 	if len(q.Keyboard) != 0 || len(q.Notes) != 1 {
 		t.Errorf("e-mail button without a share page: keyboard %v notes %v", q.Keyboard, q.Notes)
+	}
+	noImage := loadItem(t, "en-news")
+	noImage.Image, noImage.Images = nil, nil
+	r, _ := Render(noImage, Format{Buttons: []string{ButtonPinterest, ButtonX}})
+	if len(r.Keyboard) != 1 || len(r.Keyboard[0]) != 1 || r.Keyboard[0][0].Text != "X" || len(r.Notes) != 1 {
+		t.Errorf("pinterest button without an image: keyboard %v notes %v", r.Keyboard, r.Notes)
 	}
 	ar, _ := Render(loadItem(t, "ar-article"), Format{})
 	if ar.Keyboard[0][0].Text != "اقرأ المقال" {
@@ -504,4 +472,59 @@ func FuzzRender(f *testing.F) {
 			assertValidPost(t, p)
 		}
 	})
+}
+
+// TestRenderDirectionFromText checks that the text, not the feed's
+// language tag, decides the direction (Arabic and Farsi editions often
+// declare en-US), and that the tag decides only for text without letters.
+// Mastodon's TestRenderDirectionFromText has the same cases.
+func TestRenderDirectionFromText(t *testing.T) {
+	const (
+		arTitle   = "إضراب 3000 عامل في Abadan Refinery"
+		arSummary = "قال متحدث لموقع IranWire إن الأجور ارتفعت 40%."
+		arWant    = "{RLM}إضراب {LRI}3000{PDI} عامل في {LRI}Abadan Refinery{PDI}\n\n{RLM}قال متحدث لموقع {LRI}IranWire{PDI} إن الأجور ارتفعت {LRI}40%{PDI}."
+		faTitle   = "اعتصاب کارگران Haft Tappeh وارد روز 20 شد"
+		faSummary = "به گزارش BBC Persian، ۳۰۰ کارگر در 2026 دستمزد 1,250 دلاری خواستند."
+		faWant    = "{RLM}اعتصاب کارگران {LRI}Haft Tappeh{PDI} وارد روز {LRI}20{PDI} شد\n\n{RLM}به گزارش {LRI}BBC Persian{PDI}، ۳۰۰ کارگر در {LRI}2026{PDI} دستمزد {LRI}1,250{PDI} دلاری خواستند."
+	)
+	tests := []struct {
+		name, lang, title, summary, want string
+	}{
+		{"arabic tagged en-US", "en-US", arTitle, arSummary, arWant},
+		{"arabic untagged", "", arTitle, arSummary, arWant},
+		{"farsi tagged en-US", "en-US", faTitle, faSummary, faWant},
+		{"farsi untagged", "", faTitle, faSummary, faWant},
+		{"english tagged ar", "ar", "Teachers strike enters 3rd week", "Talks stall over pay (12%).", "Teachers strike enters 3rd week\n\nTalks stall over pay (12%)."},
+		{"syriac tagged syr", "syr", "ܫܠܡܐ 2026", "", "{RLM}ܫܠܡܐ {LRI}2026{PDI}"},
+		{"syr tag, no letters", "syr", "2026", "", "{RLM}{LRI}2026{PDI}"},
+	}
+	f := Format{Buttons: []string{}, NoHashtags: true, Image: ImageNone, NoLinkPreview: true}
+	for _, tt := range tests {
+		it := syndicate.Item{Key: "k", Title: tt.title, Summary: tt.summary, Language: tt.lang, Link: "https://news.example.org/ar/1"}
+		p, err := Render(it, f)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		assertValidPost(t, p)
+		text, entities, _ := telegramfake.ParseHTML(p.Text)
+		if got := showMarks.Replace(text); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+		// The title link starts after the line's mark and spans the
+		// isolates, in UTF-16 units as Telegram counts them.
+		title, _, _ := strings.Cut(text, "\n")
+		start := 0
+		if rest, ok := strings.CutPrefix(title, string(script.RLM)); ok {
+			start, title = 1, rest
+		}
+		var link *telegramfake.Entity
+		for i := range entities {
+			if entities[i].Type == "text_link" {
+				link = &entities[i]
+			}
+		}
+		if link == nil || link.Offset != start || link.Length != telegramfake.Length(title) {
+			t.Errorf("%s: title link %+v, want offset %d length %d", tt.name, link, start, telegramfake.Length(title))
+		}
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"strings"
 	"time"
+
+	"github.com/syndicate-bot/syndicate/syndicate/script"
 )
 
 // TemplateData is what an operator's layout template sees. Text fields are
@@ -92,15 +94,15 @@ func renderTemplate(v itemView, f Format, limit int) (string, string, bool, erro
 		RTL:        v.rtl,
 	}
 	if !f.NoHashtags {
-		d.Hashtags = hashtags(v.categories, maxTags)
+		d.Hashtags = script.Hashtags(v.categories, maxTags)
 	}
 	for _, vid := range v.videos {
 		d.Videos = append(d.Videos, vid.URL)
 	}
 	if v.rtl {
-		d.Title = directLine(d.Title)
+		d.Title = script.Layout{}.Line(d.Title)
 		for i, h := range d.Hashtags {
-			d.Hashtags[i] = isolateLTR(h)
+			d.Hashtags[i] = script.Layout{}.Isolate(h)
 		}
 	}
 	excerpt := f.ExcerptMax
@@ -111,7 +113,7 @@ func renderTemplate(v itemView, f Format, limit int) (string, string, bool, erro
 	for range 32 {
 		d.Summary, _ = cut(v.summary, excerpt)
 		if v.rtl {
-			d.Summary = directText(d.Summary)
+			d.Summary = script.Layout{}.Text(d.Summary)
 		}
 		var buf bytes.Buffer
 		if err := t.Execute(&buf, d); err != nil {
