@@ -46,7 +46,14 @@ type Format struct {
 	// EditWindow is how long after posting an article change edits the
 	// status; zero turns edits off.
 	EditWindow time.Duration
+	// ExcerptMax caps the summary shown, in characters (grapheme
+	// clusters), whatever the server's limit (default DefaultExcerptMax):
+	// a syndicated status is a summary with a link, not the article.
+	ExcerptMax int
 }
+
+// DefaultExcerptMax is the excerpt cap when the format sets none.
+const DefaultExcerptMax = 500
 
 // UTM is a set of campaign parameters for the article link.
 type UTM struct {
@@ -75,6 +82,9 @@ func (f Format) Validate() error {
 	if f.EditWindow < 0 {
 		errs = append(errs, errors.New("edit window is negative"))
 	}
+	if f.ExcerptMax < 0 {
+		errs = append(errs, errors.New("excerpt max is negative"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -89,9 +99,9 @@ type Limits struct {
 	ImageSizeLimit     int64
 	ImageMatrixLimit   int64
 	SupportedMIMETypes []string
-	// CountURLsInFull is set for servers seen counting URLs at their full
-	// length although they advertise a reserved length.
-	CountURLsInFull bool
+	// Count is how the server counts a status (see Count); the zero value
+	// counts strictly.
+	Count Count
 }
 
 // DefaultLimits are Mastodon's defaults, used until the server was asked
@@ -105,6 +115,7 @@ func DefaultLimits() Limits {
 		ImageSizeLimit:           10 << 20,
 		ImageMatrixLimit:         16777216,
 		SupportedMIMETypes:       []string{"image/jpeg", "image/png", "image/gif", "image/webp"},
+		Count:                    CountMastodon,
 	}
 }
 
@@ -174,7 +185,8 @@ func Render(item syndicate.Item, f Format, lim Limits) (Status, error) {
 }
 
 // RenderPost renders a post as a status within the server's limits: the
-// excerpt is cut first (at a sentence, else a word), then the share footer,
+// excerpt is cut to the format's ExcerptMax and then, while the status is
+// too long, further (at a sentence, else a word); then the share footer,
 // the Telegram link, video and document lines and hashtags are dropped, then
 // the excerpt goes, then the title is cut; the link is dropped last.
 func RenderPost(p Post, f Format, lim Limits) (Status, error) {
@@ -198,9 +210,15 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 
 	plainTitle := oneLine(cleanText(it.Title))
 	title := neutralize(plainTitle, f.AllowMentions)
-	excerpt := neutralize(paragraphs(cleanText(it.Summary)), f.AllowMentions)
-	if oneLine(excerpt) == title {
-		excerpt = ""
+	excerptMax := f.ExcerptMax
+	if excerptMax <= 0 {
+		excerptMax = DefaultExcerptMax
+	}
+	summary := paragraphs(cleanText(it.Summary))
+	excerpt := ""
+	if oneLine(summary) != plainTitle {
+		excerpt = cutText(prefixGraphemes(summary, excerptMax+1), excerptMax, uniseg.GraphemeClusterCount)
+		excerpt = neutralize(excerpt, f.AllowMentions)
 	}
 	link, _ := CleanLink(it.Link, f.UTM)
 
