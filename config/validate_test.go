@@ -102,7 +102,7 @@ func TestValidateProblems(t *testing.T) {
     - id: tg
       server: https://mastodon.example/
       access_token_file: ""
-      format: {images: -1, max_hashtags: -2, share_links: [x, x], telegram_channel: tg}
+      format: {images: -1, max_hashtags: -2, share_links: [x, x], telegram_channel: tg, excerpt_max: -3}
 `),
 			want: []string{
 				`13:11: mastodon.accounts[0].id: duplicate destination id "tg" (first at telegram.channels[0]; channels and accounts share ids)`,
@@ -110,6 +110,7 @@ func TestValidateProblems(t *testing.T) {
 				"16:24: mastodon.accounts[0].format.images: must not be negative",
 				"16:42: mastodon.accounts[0].format.max_hashtags: must not be negative",
 				`16:63: mastodon.accounts[0].format.share_links[1]: "x" is listed twice`,
+				"16:102: mastodon.accounts[0].format.excerpt_max: must not be negative",
 			},
 		},
 		{
