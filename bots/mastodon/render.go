@@ -55,6 +55,9 @@ type Format struct {
 // DefaultExcerptMax is the excerpt cap when the format sets none.
 const DefaultExcerptMax = 500
 
+// shareTitleMax caps the title share links carry, in characters.
+const shareTitleMax = 200
+
 // UTM is a set of campaign parameters for the article link.
 type UTM struct {
 	Source   string
@@ -208,18 +211,17 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		return Status{}, fmt.Errorf("visibility %q not supported", vis)
 	}
 
-	plainTitle := oneLine(cleanText(it.Title))
+	rawTitle, titleCut := bounded(it.Title, lim.MaxCharacters)
+	plainTitle := oneLine(cleanText(rawTitle))
+	if titleCut {
+		plainTitle = cutText(plainTitle, uniseg.GraphemeClusterCount(plainTitle)-1, uniseg.GraphemeClusterCount)
+	}
 	title := neutralize(plainTitle, f.AllowMentions)
 	excerptMax := f.ExcerptMax
 	if excerptMax <= 0 {
 		excerptMax = DefaultExcerptMax
 	}
-	summary := paragraphs(cleanText(it.Summary))
-	excerpt := ""
-	if oneLine(summary) != plainTitle {
-		excerpt = cutText(prefixGraphemes(summary, excerptMax+1), excerptMax, uniseg.GraphemeClusterCount)
-		excerpt = neutralize(excerpt, f.AllowMentions)
-	}
+	excerpt := neutralize(excerptOf(it.Summary, plainTitle, excerptMax), f.AllowMentions)
 	link, _ := CleanLink(it.Link, f.UTM)
 
 	d := TemplateData{
@@ -245,8 +247,12 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		if it.Image != nil {
 			image, _ = CleanLink(it.Image.URL, UTM{})
 		}
+		// A share link carries the title; Mastodon counts it as 23
+		// characters however long, so a huge title would make a huge
+		// request.
+		shareTitle := cutText(prefixGraphemes(plainTitle, shareTitleMax+1), shareTitleMax, uniseg.GraphemeClusterCount)
 		for _, name := range f.ShareLinks {
-			if u, ok := ShareURL(name, link, plainTitle, image); ok {
+			if u, ok := ShareURL(name, link, shareTitle, image); ok {
 				d.Share = append(d.Share, ShareLink{Name: shareNames[name], URL: u})
 				trusted = append(trusted, u)
 			}
@@ -302,6 +308,37 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		return Status{}, fmt.Errorf("item %s: %w", it.Key, errNothingToShow)
 	}
 	return st, nil
+}
+
+// bounded returns a prefix of s long enough for n characters, and whether
+// it is shorter than s. Huge titles and bodies are read only that far:
+// 64 bytes a character is more than any text needs, so only pathological
+// input (kilobytes of invisible characters) shows less than it could.
+func bounded(s string, n int) (string, bool) {
+	limit := max(64<<10, 64*(n+1))
+	if len(s) <= limit {
+		return s, false
+	}
+	return s[:limit], true
+}
+
+// excerptOf returns the excerpt of a summary: none when it repeats the
+// title, else at most max characters cut at a sentence or a word.
+func excerptOf(summary, title string, max int) string {
+	raw, cut := bounded(summary, max)
+	text := paragraphs(cleanText(raw))
+	// Lines of text are joined by at most two newlines where the title
+	// has one space, so a text much longer than the title is not it.
+	if !cut && len(text) <= 3*len(title)+2 && oneLine(text) == title {
+		return ""
+	}
+	text = prefixGraphemes(text, max+1)
+	budget := max
+	if cut {
+		// The text goes on beyond what was read: end it at a word.
+		budget = min(max, uniseg.GraphemeClusterCount(text)-1)
+	}
+	return cutText(text, budget, uniseg.GraphemeClusterCount)
 }
 
 // errNothingToShow means the item has no text, link or image: the server
@@ -378,11 +415,13 @@ func (l *fitter) fit(d TemplateData, excerpt string) (string, int, error) {
 		return text, n, err
 	}
 	d.Excerpt = ""
-	// Then the title is cut, and the link goes last.
+	// Then the title is cut, and the link goes last; a link too long to
+	// fit at all goes with the title whole again.
+	title := d.Title
 	for _, step := range []func(){
 		func() {},
 		func() { d.Title = l.shrinkTitle(d) },
-		func() { d.Link = "" },
+		func() { d.Link, d.Title = "", title; d.Title = l.shrinkTitle(d) },
 		func() { d.Title = ""; l.spoiler = cutText(l.spoiler, max/2, l.count.count) },
 	} {
 		step()
