@@ -578,3 +578,29 @@ func TestPublishEveryFixtureToEveryServer(t *testing.T) {
 		})
 	}
 }
+
+func TestEditTooLongReRenders(t *testing.T) {
+	e := newEnv(t, mastodonfake.Options{Flavour: mastodonfake.FlavourGoToSocial}, AccountOptions{Format: Format{EditWindow: time.Hour}})
+	it := longLinkItem(0)
+	r, err := e.acct.Publish(context.Background(), job(it))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.Title += " (updated)"
+	j := job(it)
+	j.Kind, j.MessageIDs = syndicate.JobEdit, r.MessageIDs
+	e.srv.Fail("PUT /api/v1/statuses/{id}", mastodonfake.Fault{Status: 400, Error: "Bad Request: text with spoiler exceed max chars (500)"})
+	if _, err := e.acct.Publish(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	st := e.srv.Statuses()[0]
+	if st.Edits != 1 || !strings.Contains(st.Text, "(updated)") {
+		t.Errorf("edited status %q, %d edits", st.Text, st.Edits)
+	}
+	if n := mastodonfake.CodePointLength(st.SpoilerText, st.Text); n > 450 {
+		t.Errorf("edit re-rendered to %d code points, want the strict count a tenth below 500", n)
+	}
+	if n := refusals(e.srv); n != 1 {
+		t.Errorf("%d refusals", n)
+	}
+}
