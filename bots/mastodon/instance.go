@@ -75,9 +75,8 @@ const (
 	softwareAkkoma     = "akkoma"
 )
 
-// mastodonFamily are NodeInfo software names of Mastodon and of forks
-// that keep its status length rule (glitch-soc and Hometown report
-// "mastodon" themselves).
+// mastodonFamily are the NodeInfo software names of Mastodon and of forks
+// of it, which keep its status length validator.
 var mastodonFamily = map[string]bool{
 	"mastodon": true, "glitchsoc": true, "glitch-soc": true, "hometown": true, "fedibird": true, "kmyblue": true,
 }

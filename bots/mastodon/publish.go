@@ -411,7 +411,7 @@ func (a *Account) shorter(ctx context.Context, job syndicate.Delivery, lim Limit
 		if err != nil || next.Text == st.Text && next.SpoilerText == st.SpoilerText {
 			continue // nothing new to try at this step
 		}
-		a.opts.Logger.Warn("mastodon status reduced to its title and link", "destination", a.opts.ID,
+		a.opts.Logger.Warn("mastodon status reduced to a minimal status", "destination", a.opts.ID,
 			"item", job.ArticleKey, "step", sh.step, "limit", sh.lim.MaxCharacters, "error", cause)
 		return next, nil
 	}
