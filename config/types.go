@@ -267,6 +267,9 @@ type MastodonFormat struct {
 	TelegramChannel string `yaml:"telegram_channel"`
 	// AllowMentions lets @user text from articles become mentions (default false).
 	AllowMentions bool `yaml:"allow_mentions"`
+	// ExcerptMax caps the summary excerpt in characters whatever the
+	// server's limit (default 500): a status is a summary with a link.
+	ExcerptMax int `yaml:"excerpt_max"`
 	// Images attached (default 1; 0 for none; capped by the server).
 	Images *int `yaml:"images"`
 	// UTM parameters added to the article link.

@@ -348,6 +348,7 @@ func (v validator) mastodon() {
 		f, fp := a.Format, p+".format"
 		v.oneOf(fp+".visibility", f.Visibility, visibilities)
 		v.notNegative(fp+".max_hashtags", f.MaxHashtags)
+		v.notNegative(fp+".excerpt_max", f.ExcerptMax)
 		v.list(fp+".share_links", f.ShareLinks, shareLinkNames())
 		if f.TelegramChannel != "" && !channels[f.TelegramChannel] {
 			v.r.add(fp+".telegram_channel", "unknown Telegram channel %q (%s)", f.TelegramChannel, known("channels", channelIDs))

@@ -102,7 +102,7 @@ func TestValidateProblems(t *testing.T) {
     - id: tg
       server: https://mastodon.example/
       access_token_file: ""
-      format: {images: -1, max_hashtags: -2, share_links: [x, x, email], telegram_channel: tg}
+      format: {images: -1, max_hashtags: -2, share_links: [x, x, email], telegram_channel: tg, excerpt_max: -3}
 `),
 			want: []string{
 				`13:11: mastodon.accounts[0].id: duplicate destination id "tg" (first at telegram.channels[0]; channels and accounts share ids)`,
@@ -111,6 +111,7 @@ func TestValidateProblems(t *testing.T) {
 				"16:42: mastodon.accounts[0].format.max_hashtags: must not be negative",
 				`16:63: mastodon.accounts[0].format.share_links[1]: "x" is listed twice`,
 				`16:66: mastodon.accounts[0].format.share_links[2]: "email" is not allowed (allowed: telegram, whatsapp, x, facebook, pinterest, linkedin)`,
+				"16:109: mastodon.accounts[0].format.excerpt_max: must not be negative",
 			},
 		},
 		{

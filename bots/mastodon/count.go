@@ -10,31 +10,87 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate/script"
 )
 
-// Mastodon counts a status as the grapheme clusters of spoiler_text plus
-// text, with every http(s) URL counted as characters_reserved_per_url and
-// a mention @user@domain as @user (app/validators/status_length_validator.rb).
+// Servers speaking the Mastodon client API count a status each their own
+// way, and a status counted one way may be refused by a server counting
+// another, so the renderer fits every status with the count of the server
+// it goes to:
+//
+//   - Mastodon (and its forks) counts the grapheme clusters of text plus
+//     spoiler_text, each http(s) URL as characters_reserved_per_url (23)
+//     and a mention @user@domain as @user (app/validators/
+//     status_length_validator.rb);
+//   - GoToSocial counts the code points of status plus spoiler_text, URLs
+//     and mentions in full (internal/processing/status/common.go,
+//     validateStatusContent);
+//   - Pleroma and Akkoma count the grapheme clusters of the trimmed text
+//     followed by the spoiler, trimmed again, URLs and mentions in full
+//     (lib/pleroma/web/common_api/activity_draft.ex, full_payload);
+//   - a server we do not recognise is counted strictly (CountStrict).
+//
 // Where the server decides how far a URL reaches (twitter-text rules with
 // Unicode tables we cannot reproduce exactly), this package counts an upper
 // bound instead, so a status it thinks fits is never refused as too long.
 
-// Length returns the length of a status as this package budgets it: exact
-// for the URLs in trusted (the links the renderer placed, each standing
-// alone between white space), and an upper bound for everything else — each
-// other occurrence of a URL scheme costs its literal length plus the
-// reserved length, mentions count literally.
+// Count is a way of counting the length of a status.
+type Count int
+
+const (
+	// CountStrict bounds every other count from above, for a server whose
+	// rule is unknown. It counts code points, which are never fewer than
+	// grapheme clusters; mentions in full, never shorter than Mastodon's
+	// @user; and each URL the renderer placed as the larger of its length
+	// and the reserved length: that is its full length for the URLs longer
+	// than the reserved length (what GoToSocial, Pleroma and Akkoma count,
+	// more than Mastodon's reserved length) and the reserved length for
+	// shorter ones (Mastodon's count, more than their full length). Any
+	// other URL-like run costs its full length plus the reserved length for
+	// every scheme in it, which bounds Mastodon's count however it splits
+	// the run. Trimming (Pleroma) only shortens, and code points add up
+	// over spoiler and text where grapheme clusters may merge across the
+	// join, so counting the two apart never counts less. It is the zero
+	// value, so that limits nobody identified count strictly.
+	CountStrict Count = iota
+	// CountMastodon is Mastodon's count: grapheme clusters, each URL as
+	// CharactersReservedPerURL, mentions counted literally (an upper bound
+	// of Mastodon's @user).
+	CountMastodon
+	// CountGraphemes is Pleroma's and Akkoma's: grapheme clusters with URLs
+	// and mentions in full.
+	CountGraphemes
+	// CountCodePoints is GoToSocial's: code points with URLs and mentions
+	// in full.
+	CountCodePoints
+)
+
+func (c Count) String() string {
+	switch c {
+	case CountMastodon:
+		return "mastodon"
+	case CountGraphemes:
+		return "graphemes"
+	case CountCodePoints:
+		return "code_points"
+	}
+	return "strict"
+}
+
+// Length returns the length of a status as this package budgets it under
+// lim.Count: exact for the URLs in trusted (the links the renderer placed,
+// each standing alone between white space), and an upper bound for
+// everything else.
 func Length(spoiler, text string, lim Limits, trusted ...string) int {
 	c := newCounter(lim, trusted)
 	return c.count(spoiler) + c.count(text)
 }
 
 type counter struct {
+	mode     Count
 	reserved int
-	literal  bool
 	trusted  map[string]bool
 }
 
 func newCounter(lim Limits, trusted []string) counter {
-	c := counter{reserved: lim.CharactersReservedPerURL, literal: lim.CountURLsInFull}
+	c := counter{mode: lim.Count, reserved: lim.CharactersReservedPerURL}
 	if c.reserved <= 0 {
 		c.reserved = DefaultLimits().CharactersReservedPerURL
 	}
@@ -49,8 +105,17 @@ func newCounter(lim Limits, trusted []string) counter {
 
 // count returns the budgeted length of s.
 func (c counter) count(s string) int {
-	if s == "" {
+	switch {
+	case s == "":
 		return 0
+	case c.mode == CountCodePoints:
+		return utf8.RuneCountInString(s)
+	case c.mode == CountGraphemes:
+		return uniseg.GraphemeClusterCount(s)
+	}
+	units := uniseg.GraphemeClusterCount
+	if c.mode == CountStrict {
+		units = utf8.RuneCountInString
 	}
 	var rest strings.Builder
 	extra := 0
@@ -66,8 +131,8 @@ func (c counter) count(s string) int {
 		run := s[start:end]
 		if c.trusted[run] && standsAlone(s, start, end) {
 			rest.WriteString(s[i:start])
-			if c.literal {
-				extra += uniseg.GraphemeClusterCount(run)
+			if c.mode == CountStrict {
+				extra += max(utf8.RuneCountInString(run), c.reserved)
 			} else {
 				extra += c.reserved
 			}
@@ -75,12 +140,26 @@ func (c counter) count(s string) int {
 			continue
 		}
 		// Untrusted: literal length (kept in rest) plus the reserved
-		// length, which bounds any way the server may split the run.
-		extra += c.reserved
+		// length for every URL the server may find in the run.
+		extra += c.reserved * countSchemes(run)
 		rest.WriteString(s[i:end])
 		i = end
 	}
-	return uniseg.GraphemeClusterCount(rest.String()) + extra
+	return units(rest.String()) + extra
+}
+
+// countSchemes returns how many URL schemes s holds: the most URLs a
+// server can find in it.
+func countSchemes(s string) int {
+	n := 0
+	for {
+		j := indexScheme(s)
+		if j < 0 {
+			return n
+		}
+		n++
+		s = s[j+len("http"):]
+	}
 }
 
 // indexScheme returns the index of the next "http://" or "https://"

@@ -36,8 +36,8 @@ func (a *Account) edit(ctx context.Context, job syndicate.Delivery) (syndicate.R
 	if len(ids) < len(st.Media) {
 		ids = nil // keep what the status shows rather than drop images
 	}
-	refreshed := false
-	for renders := 1; ; renders++ {
+	var sh shortening
+	for {
 		toot := &gomastodon.Toot{Status: st.Text, SpoilerText: st.SpoilerText, Language: st.Language, Sensitive: st.Sensitive, MediaIDs: ids}
 		if err := a.wait(ctx, "requests"); err != nil {
 			return syndicate.Receipt{}, err
@@ -52,9 +52,8 @@ func (a *Account) edit(ctx context.Context, job syndicate.Delivery) (syndicate.R
 			return syndicate.Receipt{MessageIDs: []string{string(updated.ID)}, URL: updated.URL}, nil
 		}
 		switch {
-		case isTooLong(err) && renders < maxRenders:
-			lim = a.shorterAfter(ctx, lim, err, &refreshed)
-			if st, err = a.render(ctx, job, lim); err != nil {
+		case isTooLong(err):
+			if st, err = a.shorter(ctx, job, lim, st, &sh, err); err != nil {
 				return syndicate.Receipt{}, err
 			}
 			continue

@@ -40,16 +40,37 @@ func (e *httpError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
 }
 
-// isTooLong reports an answer saying the status exceeds the character
-// limit: Mastodon's 422 "Text character limit of N exceeded", GoToSocial's
-// 400 "status too long", and similar texts of other servers.
+// isTooLong reports an answer refusing a status for its length, whatever
+// its status code and wording: Mastodon's 422 "Validation failed: Text
+// character limit of N exceeded", GoToSocial's 400 "Bad Request: text with
+// spoiler exceed max chars (N)", Pleroma's and Akkoma's 422 "The status is
+// over the character limit", and the like from other servers and proxies
+// (a 413 says the request was too large). A refusal about a media
+// description, a poll or the number of attachments is not about the
+// status's length.
 func isTooLong(err error) bool {
 	code, msg, ok := apiStatus(err)
-	if !ok || (code != http.StatusUnprocessableEntity && code != http.StatusBadRequest) {
+	if !ok || code < 400 {
+		return false
+	}
+	switch code {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusGone, http.StatusTooManyRequests:
 		return false
 	}
 	m := strings.ToLower(msg)
-	return strings.Contains(m, "character limit") || strings.Contains(m, "too long") && !strings.Contains(m, "description")
+	for _, other := range []string{"description", "alt text", "poll", "attachment", "media"} {
+		if strings.Contains(m, other) {
+			return false
+		}
+	}
+	if code == http.StatusRequestEntityTooLarge {
+		return true
+	}
+	return strings.Contains(m, "too long") ||
+		strings.Contains(m, "character limit") ||
+		strings.Contains(m, "max chars") ||
+		strings.Contains(m, "length") ||
+		strings.Contains(m, "exceed") && strings.Contains(m, "char")
 }
 
 // isMediaNotReady reports the 422 for attaching media still processing.
@@ -113,6 +134,9 @@ func classify(err error, now time.Time) *syndicate.DeliveryError {
 		return &syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: err}
 	}
 	switch {
+	case isTooLong(err):
+		// A shorter status always exists: the refusal is never final.
+		return &syndicate.DeliveryError{Kind: syndicate.ErrTemporary, Err: fmt.Errorf("server refused the status as too long: %w", err)}
 	case code == http.StatusUnauthorized:
 		return &syndicate.DeliveryError{Kind: syndicate.ErrPermanentDestination, Err: fmt.Errorf("access token rejected (check the account's access_token and its write scopes): %w", err)}
 	case code == http.StatusForbidden:
@@ -143,7 +167,10 @@ func scrubError(err error, token string) error {
 	return scrubbed{msg: strings.ReplaceAll(err.Error(), token, "[redacted]")}
 }
 
-var limitInText = regexp.MustCompile(`(?i)limit (?:of|is) ([0-9]+)`)
+// limitInText finds the limit in Mastodon's "character limit of N", the
+// "limit is N" of other servers, GoToSocial's "max chars (N)" and Rails'
+// "maximum is N".
+var limitInText = regexp.MustCompile(`(?i)(?:limit (?:of|is)|max chars \(|maximum is) ?([0-9]+)`)
 
 // statedLimit returns the character limit a "too long" answer states, if
 // it states one.

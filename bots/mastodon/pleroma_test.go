@@ -54,14 +54,19 @@ func TestSoftware(t *testing.T) {
 	}{
 		{"4.5.0", "https://github.com/mastodon/mastodon", softwareMastodon},
 		{"4.3.2+glitch", "", softwareMastodon},
+		{"4.2.0-beta.1", "", softwareMastodon},
 		{"2.7.2 (compatible; Pleroma 2.5.0)", "", softwarePleroma},
 		{"2.7.2 (compatible; Pleroma 2.6.51-12-g0a1b2c3d-develop)", "https://git.pleroma.social/pleroma/pleroma", softwarePleroma},
 		{"2.7.2 (compatible; Akkoma 3.13.2)", "", softwareAkkoma},
 		{"2.7.2 (compatible; Akkoma 3.13.2-0-gabcdef)", "https://akkoma.dev/AkkomaGang/akkoma", softwareAkkoma},
 		{"0.19.1+git-1a2b3c4", "https://codeberg.org/superseriousbusiness/gotosocial", softwareGoToSocial},
-		{"3.5.0+0.19.0 gotosocial", "", softwareGoToSocial},
-		// A compatible-with name that is neither: Mastodon rules apply.
-		{"3.0.0 (compatible; Misskey 13.0.0)", "", softwareMastodon},
+		{"3.5.3+0.20.0", "https://codeberg.org/superseriousbusiness/gotosocial", softwareGoToSocial},
+		// Nothing recognisable: counted strictly.
+		{"3.0.0 (compatible; Misskey 13.0.0)", "", ""},
+		{"4.0.0 (not true; really snac/2.50)", "", ""},
+		{"7", "", ""},
+		{"", "", ""},
+		{"takahe/0.11", "", ""},
 	}
 	for _, tt := range tests {
 		if got := software(tt.version, tt.source); got != tt.want {
@@ -82,7 +87,7 @@ func TestInstanceAnswers(t *testing.T) {
 			body: `{"uri":"p.example","version":"2.7.2 (compatible; Pleroma 2.4.5)","max_toot_chars":5000,
 				"poll_limits":{"max_options":20},"upload_limit":16000000,"description_limit":5000,"pleroma":{"metadata":{}}}`,
 			want: Limits{MaxCharacters: 5000, MaxMediaAttachments: 4, CharactersReservedPerURL: 23, DescriptionLimit: 5000,
-				ImageSizeLimit: 16000000, ImageMatrixLimit: 16777216, CountURLsInFull: true},
+				ImageSizeLimit: 16000000, ImageMatrixLimit: 16777216, Count: CountGraphemes},
 			sw: softwarePleroma,
 		},
 		{
@@ -92,7 +97,7 @@ func TestInstanceAnswers(t *testing.T) {
 				"media_attachments":{"image_size_limit":4000000,"supported_mime_types":["application/octet-stream"]}},
 				"pleroma":{"metadata":{"description_limit":900}}}`,
 			want: Limits{MaxCharacters: 8000, MaxMediaAttachments: 1000, CharactersReservedPerURL: 23, DescriptionLimit: 900,
-				ImageSizeLimit: 4000000, ImageMatrixLimit: 16777216, CountURLsInFull: true},
+				ImageSizeLimit: 4000000, ImageMatrixLimit: 16777216, Count: CountGraphemes},
 			sw: softwarePleroma,
 		},
 		{
@@ -101,8 +106,23 @@ func TestInstanceAnswers(t *testing.T) {
 				"characters_reserved_per_url":23},"media_attachments":{"supported_mime_types":["image/jpeg","image/png"],
 				"image_size_limit":16777216,"image_matrix_limit":33177600,"description_limit":1500}}}`,
 			want: Limits{MaxCharacters: 500, MaxMediaAttachments: 4, CharactersReservedPerURL: 23, DescriptionLimit: 1500,
-				ImageSizeLimit: 16777216, ImageMatrixLimit: 33177600, SupportedMIMETypes: []string{"image/jpeg", "image/png"}},
+				ImageSizeLimit: 16777216, ImageMatrixLimit: 33177600, SupportedMIMETypes: []string{"image/jpeg", "image/png"}, Count: CountMastodon},
 			sw: softwareMastodon,
+		},
+		{
+			name: "GoToSocial v2",
+			body: `{"domain":"g.example","version":"0.20.1","source_url":"https://codeberg.org/superseriousbusiness/gotosocial",
+				"configuration":{"statuses":{"max_characters":5000,"max_media_attachments":6,"characters_reserved_per_url":25}}}`,
+			want: Limits{MaxCharacters: 5000, MaxMediaAttachments: 6, CharactersReservedPerURL: 25, DescriptionLimit: 1500,
+				ImageSizeLimit: 10 << 20, ImageMatrixLimit: 16777216, Count: CountCodePoints},
+			sw: softwareGoToSocial,
+		},
+		{
+			name: "unrecognised",
+			body: `{"domain":"x.example","version":"7","configuration":{"statuses":{"max_characters":1000}}}`,
+			want: Limits{MaxCharacters: 1000, MaxMediaAttachments: 4, CharactersReservedPerURL: 23, DescriptionLimit: 1500,
+				ImageSizeLimit: 10 << 20, ImageMatrixLimit: 16777216, Count: CountStrict},
+			sw: "",
 		},
 	}
 	for _, tt := range tests {
@@ -111,12 +131,12 @@ func TestInstanceAnswers(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.body), &in); err != nil {
 				t.Fatal(err)
 			}
-			srv := in.server()
+			srv := in.server(nodeInfo{})
 			want := tt.want
 			if want.SupportedMIMETypes == nil {
 				want.SupportedMIMETypes = DefaultLimits().SupportedMIMETypes
 			}
-			if fmt.Sprint(srv.limits) != fmt.Sprint(want) || srv.software != tt.sw || srv.ignoresKeys {
+			if fmt.Sprint(srv.limits) != fmt.Sprint(want) || srv.software != tt.sw || srv.ignoresKeys != (tt.sw == softwareGoToSocial) {
 				t.Errorf("got %+v %s ignoresKeys=%v\nwant %+v %s", srv.limits, srv.software, srv.ignoresKeys, want, tt.sw)
 			}
 		})
@@ -124,7 +144,9 @@ func TestInstanceAnswers(t *testing.T) {
 }
 
 func TestPleromaLongStatusUsesV1Limit(t *testing.T) {
-	e := newEnv(t, mastodonfake.Options{Flavour: mastodonfake.FlavourPleroma, NoV2Instance: true}, AccountOptions{})
+	// An excerpt cap above the limit lets the body fill the status.
+	f := Format{ExcerptMax: 10000}
+	e := newEnv(t, mastodonfake.Options{Flavour: mastodonfake.FlavourPleroma, NoV2Instance: true}, AccountOptions{Format: f})
 	it := loadItems(t)["huge-body"]
 	if _, err := e.acct.Publish(context.Background(), job(it)); err != nil {
 		t.Fatal(err)
@@ -139,9 +161,9 @@ func TestPleromaLongStatusUsesV1Limit(t *testing.T) {
 		t.Errorf("status of %d characters: the v1 max_toot_chars 5000 was not used", n)
 	}
 	lim := DefaultLimits()
-	lim.MaxCharacters, lim.CountURLsInFull = 5000, true
-	if want, _ := Render(it, Format{}, lim); st.Text != want.Text {
-		t.Errorf("status differs from the rendering for 5000 characters with URLs in full")
+	lim.MaxCharacters, lim.Count = 5000, CountGraphemes
+	if want, _ := Render(it, f, lim); st.Text != want.Text {
+		t.Errorf("status differs from the rendering for 5000 characters counted as Pleroma does")
 	}
 	codes, _ := statusRequests(e.srv)
 	if strings.Join(codes, " ") != "200" {
@@ -151,7 +173,7 @@ func TestPleromaLongStatusUsesV1Limit(t *testing.T) {
 	for _, r := range e.srv.Requests() {
 		seq = append(seq, fmt.Sprintf("%s:%d", r.Endpoint, r.Status))
 	}
-	if got, want := strings.Join(seq[:2], " "), "GET /api/v2/instance:404 GET /api/v1/instance:200"; got != want {
+	if got, want := strings.Join(seq[:4], " "), "GET /api/v2/instance:404 GET /api/v1/instance:200 GET /.well-known/nodeinfo:200 GET /nodeinfo/{version}:200"; got != want {
 		t.Errorf("instance requests %s, want %s", got, want)
 	}
 }
@@ -165,11 +187,14 @@ func TestPleromaPostsStatus(t *testing.T) {
 	}{
 		{"older Pleroma", mastodonfake.Options{NoV2Instance: true}, "", softwarePleroma},
 		{"newer Pleroma", mastodonfake.Options{}, "unlisted", softwarePleroma},
-		{"Akkoma", mastodonfake.Options{NoV2Instance: true, Version: "2.7.2 (compatible; Akkoma 3.13.2)"}, "private", softwareAkkoma},
+		{"Akkoma", mastodonfake.Options{Flavour: mastodonfake.FlavourAkkoma, NoV2Instance: true}, "private", softwareAkkoma},
+		{"Akkoma without NodeInfo", mastodonfake.Options{Flavour: mastodonfake.FlavourAkkoma, NoNodeInfo: true}, "", softwareAkkoma},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.opts.Flavour = mastodonfake.FlavourPleroma
+			if tt.opts.Flavour == "" {
+				tt.opts.Flavour = mastodonfake.FlavourPleroma
+			}
 			e := newEnv(t, tt.opts, AccountOptions{Format: Format{Visibility: tt.visibility}})
 			it := loadItems(t)["en-news"]
 			j := job(it)
@@ -201,7 +226,7 @@ func TestPleromaPostsStatus(t *testing.T) {
 			e.acct.mu.Lock()
 			srv := e.acct.server
 			e.acct.mu.Unlock()
-			if srv.software != tt.software || srv.ignoresKeys || !srv.limits.CountURLsInFull || srv.limits.MaxCharacters != 5000 {
+			if srv.software != tt.software || srv.ignoresKeys || srv.limits.Count != CountGraphemes || srv.limits.MaxCharacters != 5000 {
 				t.Errorf("server read as %+v", srv)
 			}
 			// Uploads are processed at once (202 with the URL): no polling.

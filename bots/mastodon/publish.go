@@ -2,9 +2,13 @@
 // speaking the Mastodon client API (Mastodon, GoToSocial, Pleroma, Akkoma).
 //
 // Render is a pure function from an article to a status that fits the
-// server's limit as Mastodon counts it. An Account delivers statuses: it
-// uploads the lead image with alt text, paces requests under the account's
-// rate limits, and classifies failures once for the engine.
+// server's limit as that server counts it (see Count). An Account
+// identifies its server (NodeInfo, else the instance's version), delivers
+// statuses, uploads the lead image with alt text, paces requests under the
+// account's rate limits, and classifies failures once for the engine. A
+// status is never given up for being too long: a refusal is answered with
+// a strictly counted rendering, then with the title and link, then the
+// link alone, and after that the delivery is retried later.
 //
 // Delivery guarantee: every new status carries an Idempotency-Key derived
 // from the destination, the article and its version, so a retry after a
@@ -44,8 +48,6 @@ const (
 	// the server's one-hour memory of Idempotency-Keys, with a margin for
 	// clock skew and the retry's own duration.
 	keyTrust = 55 * time.Minute
-	// maxRenders bounds re-rendering after "too long" answers.
-	maxRenders = 5
 	// maxReplays bounds the new keys one delivery takes after refusals
 	// replayed for its key.
 	maxReplays = 8
@@ -96,6 +98,7 @@ type Account struct {
 
 	mu          sync.Mutex
 	server      server
+	learnt      learnt
 	limitsUntil time.Time
 	// attempts remembers, per Idempotency-Key, the first attempt and
 	// whether an attempt may have reached the server without an answer.
@@ -166,6 +169,11 @@ func (a *Account) EditWindow() time.Duration { return a.opts.Format.EditWindow }
 func (a *Account) Preview(item syndicate.Item) (string, error) {
 	a.mu.Lock()
 	lim := a.server.limits
+	if !a.limitsUntil.IsZero() {
+		lim = a.learnt.apply(lim)
+	} else {
+		lim = DefaultLimits()
+	}
 	a.mu.Unlock()
 	st, err := Render(item, a.opts.Format, lim)
 	if err != nil {
@@ -286,8 +294,8 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 		a.mu.Unlock()
 	}
 
-	refreshed := false
-	for renders, replays := 1, 0; ; {
+	var sh shortening
+	for replays := 0; ; {
 		toot := &gomastodon.Toot{
 			Status: st.Text, SpoilerText: st.SpoilerText, Visibility: st.Visibility,
 			Language: st.Language, Sensitive: st.Sensitive, MediaIDs: ids,
@@ -323,18 +331,11 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 			a.opts.Logger.Info("mastodon idempotency key renewed after a replayed refusal", "destination", a.opts.ID,
 				"item", job.ArticleKey, "error", err)
 			continue
-		case isTooLong(err) && renders < maxRenders:
-			renders++
-			lim = a.shorterAfter(ctx, lim, err, &refreshed)
-			if st, err = a.render(ctx, job, lim); err != nil {
+		case isTooLong(err):
+			if st, err = a.shorter(ctx, job, lim, st, &sh, err); err != nil {
 				return syndicate.Receipt{}, err
 			}
-			a.opts.Logger.Info("mastodon status re-rendered shorter", "destination", a.opts.ID,
-				"item", job.ArticleKey, "limit", lim.MaxCharacters, "urls_in_full", lim.CountURLsInFull)
 			continue
-		case isTooLong(err):
-			return syndicate.Receipt{}, &syndicate.DeliveryError{Kind: syndicate.ErrPermanentItem,
-				Err: fmt.Errorf("server still finds the status too long after %d renderings: %w", renders, err)}
 		case isMediaNotReady(err) && len(ids) > 0:
 			if werr := a.waitMediaReady(ctx, ids); werr != nil {
 				if !errors.Is(werr, errSkipMedia) {
@@ -365,41 +366,103 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 	}
 }
 
-// shorterAfter is shorter, except that a "too long" answer stating no
-// limit (Pleroma's) first has the limits read again, once per delivery:
-// a limit lowered since it was read is then used at once rather than
-// approached a tenth at a time.
-func (a *Account) shorterAfter(ctx context.Context, lim Limits, cause error, refreshed *bool) Limits {
-	if _, stated := statedLimit(cause); !stated && !*refreshed {
-		*refreshed = true
-		fresh, err := a.refreshLimits(ctx)
-		if err == nil && fresh.MaxCharacters < lim.MaxCharacters {
-			fresh.CountURLsInFull = fresh.CountURLsInFull || lim.CountURLsInFull
-			return fresh
-		}
-	}
-	return a.shorter(lim, cause)
+// shortening is where a delivery stands after "too long" answers.
+type shortening struct {
+	// step counts the renderings made after refusals.
+	step int
+	// lim are the limits of those renderings: the strict count a tenth
+	// below the limit.
+	lim Limits
 }
 
-// shorter returns the limits for the next rendering after a "too long"
-// answer: the limit the answer states when it is lower than the one we
-// had (the server was reconfigured), else URLs counted at full length
-// (servers such as GoToSocial do, whatever they advertise), else a tenth
-// less each time. What is learnt is remembered for the account.
-func (a *Account) shorter(lim Limits, cause error) Limits {
+// shorter returns the status to send after a "too long" answer to st,
+// whatever the status code and wording: once the whole status counted
+// strictly a tenth below the limit (or the limit the answer states), then
+// the title and link, then the link alone; after that a temporary error,
+// so the delivery is tried again later rather than given up. A status is
+// never refused for good for its length. What the refusal teaches is kept
+// for the account's next statuses.
+func (a *Account) shorter(ctx context.Context, job syndicate.Delivery, lim Limits, st Status, sh *shortening, cause error) (Status, error) {
+	if sh.step == 0 {
+		sh.lim = a.learnFrom(ctx, lim, cause)
+	} else {
+		a.mu.Lock()
+		a.learnt.margin = true // a strictly counted status was refused
+		a.mu.Unlock()
+	}
+	for sh.step < 3 {
+		sh.step++
+		p, f := Post{Item: job.Item}, a.opts.Format
+		switch sh.step {
+		case 1:
+			next, err := a.render(ctx, job, sh.lim)
+			if err != nil {
+				return Status{}, err
+			}
+			a.opts.Logger.Info("mastodon status re-rendered under the strict count", "destination", a.opts.ID,
+				"item", job.ArticleKey, "limit", sh.lim.MaxCharacters, "error", cause)
+			return next, nil
+		case 2:
+			f = minimalFormat(f, "{{.Title}}\n\n{{.Link}}")
+		case 3:
+			f = minimalFormat(f, "{{.Link}}")
+		}
+		next, err := RenderPost(p, f, sh.lim)
+		if err != nil || next.Text == st.Text && next.SpoilerText == st.SpoilerText {
+			continue // nothing new to try at this step
+		}
+		a.opts.Logger.Warn("mastodon status reduced to a minimal status", "destination", a.opts.ID,
+			"item", job.ArticleKey, "step", sh.step, "limit", sh.lim.MaxCharacters, "error", cause)
+		return next, nil
+	}
+	return Status{}, &syndicate.DeliveryError{Kind: syndicate.ErrTemporary,
+		Err: fmt.Errorf("server refuses even the shortest status as too long (%d characters counted strictly, limit %d): %w",
+			Length(st.SpoilerText, st.Text, sh.lim), sh.lim.MaxCharacters, scrubError(cause, a.opts.Token))}
+}
+
+// learnFrom records what the first "too long" answer to a status fitted
+// to lim teaches, and returns the limits of the re-rendering. A limit
+// lower than lim's (stated in the answer, or read again when the answer
+// states none, as Pleroma's) explains the refusal; otherwise the server
+// counts more strictly than its identification says, or, when the status
+// was counted strictly already, more strictly still.
+func (a *Account) learnFrom(ctx context.Context, lim Limits, cause error) Limits {
+	n, stated := statedLimit(cause)
+	if !stated {
+		if _, err := a.refreshLimits(ctx); err != nil {
+			a.opts.Logger.Warn("mastodon instance limits unavailable after a too long answer", "destination", a.opts.ID,
+				"error", scrubError(err, a.opts.Token))
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	switch n, ok := statedLimit(cause); {
-	case ok && n < lim.MaxCharacters:
-		lim.MaxCharacters = n
-		a.server.limits.MaxCharacters = n
-	case !lim.CountURLsInFull:
-		lim.CountURLsInFull = true
-		a.server.limits.CountURLsInFull = true
-	default:
-		lim.MaxCharacters = lim.MaxCharacters * 9 / 10
+	advertised := a.server.limits.MaxCharacters
+	lowered := advertised < lim.MaxCharacters
+	if stated && n < lim.MaxCharacters {
+		lowered = true
+		if n < advertised {
+			a.learnt.maxChars, a.learnt.advertised = n, advertised
+		}
 	}
-	return lim
+	if !lowered {
+		a.learnt.margin = a.learnt.margin || lim.Count == CountStrict
+		a.learnt.strict = true
+	}
+	next := a.server.limits
+	if a.learnt.maxChars > 0 && next.MaxCharacters == a.learnt.advertised {
+		next.MaxCharacters = min(next.MaxCharacters, a.learnt.maxChars)
+	}
+	next.Count = CountStrict
+	next.MaxCharacters = withMargin(next.MaxCharacters)
+	return next
+}
+
+// minimalFormat is f reduced to the template tmpl: no share links, no
+// hashtags, no Telegram link.
+func minimalFormat(f Format, tmpl string) Format {
+	off := false
+	f.Template, f.ShareLinks, f.Hashtags = tmpl, nil, &off
+	return f
 }
 
 // render renders the job's item with the Telegram link when there is one.

@@ -48,7 +48,17 @@ type Format struct {
 	// EditWindow is how long after posting an article change edits the
 	// status; zero turns edits off.
 	EditWindow time.Duration
+	// ExcerptMax caps the summary shown, in characters (grapheme
+	// clusters), whatever the server's limit (default DefaultExcerptMax):
+	// a syndicated status is a summary with a link, not the article.
+	ExcerptMax int
 }
+
+// DefaultExcerptMax is the excerpt cap when the format sets none.
+const DefaultExcerptMax = 500
+
+// shareTitleMax caps the title share links carry, in characters.
+const shareTitleMax = 200
 
 // UTM is a set of campaign parameters for the article link.
 type UTM struct {
@@ -77,6 +87,9 @@ func (f Format) Validate() error {
 	if f.EditWindow < 0 {
 		errs = append(errs, errors.New("edit window is negative"))
 	}
+	if f.ExcerptMax < 0 {
+		errs = append(errs, errors.New("excerpt max is negative"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -91,9 +104,9 @@ type Limits struct {
 	ImageSizeLimit     int64
 	ImageMatrixLimit   int64
 	SupportedMIMETypes []string
-	// CountURLsInFull is set for servers seen counting URLs at their full
-	// length although they advertise a reserved length.
-	CountURLsInFull bool
+	// Count is how the server counts a status (see Count); the zero value
+	// counts strictly.
+	Count Count
 }
 
 // DefaultLimits are Mastodon's defaults, used until the server was asked
@@ -107,6 +120,7 @@ func DefaultLimits() Limits {
 		ImageSizeLimit:           10 << 20,
 		ImageMatrixLimit:         16777216,
 		SupportedMIMETypes:       []string{"image/jpeg", "image/png", "image/gif", "image/webp"},
+		Count:                    CountMastodon,
 	}
 }
 
@@ -176,7 +190,8 @@ func Render(item syndicate.Item, f Format, lim Limits) (Status, error) {
 }
 
 // RenderPost renders a post as a status within the server's limits: the
-// excerpt is cut first (at a sentence, else a word), then the share footer,
+// excerpt is cut to the format's ExcerptMax and then, while the status is
+// too long, further (at a sentence, else a word); then the share footer,
 // the Telegram link, video and document lines and hashtags are dropped, then
 // the excerpt goes, then the title is cut; the link is dropped last.
 func RenderPost(p Post, f Format, lim Limits) (Status, error) {
@@ -198,13 +213,18 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		return Status{}, fmt.Errorf("visibility %q not supported", vis)
 	}
 
-	plainTitle := script.Clean(it.Title, false)
-	title := neutralize(plainTitle, f.AllowMentions)
-	plainExcerpt := script.Clean(it.Summary, true)
-	excerpt := neutralize(plainExcerpt, f.AllowMentions)
-	if oneLine(excerpt) == title {
-		excerpt = ""
+	rawTitle, titleCut := bounded(it.Title, lim.MaxCharacters)
+	plainTitle := script.Clean(rawTitle, false)
+	if titleCut {
+		plainTitle = cutText(plainTitle, uniseg.GraphemeClusterCount(plainTitle)-1, uniseg.GraphemeClusterCount)
 	}
+	title := neutralize(plainTitle, f.AllowMentions)
+	excerptMax := f.ExcerptMax
+	if excerptMax <= 0 {
+		excerptMax = DefaultExcerptMax
+	}
+	plainExcerpt := excerptOf(it.Summary, plainTitle, excerptMax)
+	excerpt := neutralize(plainExcerpt, f.AllowMentions)
 	link, _ := CleanLink(it.Link, f.UTM)
 
 	d := TemplateData{
@@ -230,8 +250,12 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		if it.Image != nil {
 			image, _ = CleanLink(it.Image.URL, UTM{})
 		}
+		// A share link carries the title; Mastodon counts it as 23
+		// characters however long, so a huge title would make a huge
+		// request.
+		shareTitle := cutText(prefixGraphemes(plainTitle, shareTitleMax+1), shareTitleMax, uniseg.GraphemeClusterCount)
 		for _, name := range f.ShareLinks {
-			if u, ok := ShareURL(name, link, plainTitle, image); ok {
+			if u, ok := ShareURL(name, link, shareTitle, image); ok {
 				d.Share = append(d.Share, ShareLink{Name: share.Name(name), URL: u})
 				trusted = append(trusted, u)
 			}
@@ -287,6 +311,37 @@ func RenderPost(p Post, f Format, lim Limits) (Status, error) {
 		return Status{}, fmt.Errorf("item %s: %w", it.Key, errNothingToShow)
 	}
 	return st, nil
+}
+
+// bounded returns a prefix of s long enough for n characters, and whether
+// it is shorter than s. Huge titles and bodies are read only that far:
+// 64 bytes a character is more than any text needs, so only pathological
+// input (kilobytes of invisible characters) shows less than it could.
+func bounded(s string, n int) (string, bool) {
+	limit := max(64<<10, 64*(n+1))
+	if len(s) <= limit {
+		return s, false
+	}
+	return s[:limit], true
+}
+
+// excerptOf returns the excerpt of a summary: none when it repeats the
+// title, else at most max characters cut at a sentence or a word.
+func excerptOf(summary, title string, max int) string {
+	raw, cut := bounded(summary, max)
+	text := script.Clean(raw, true)
+	// Lines of text are joined by at most two newlines where the title
+	// has one space, so a text much longer than the title is not it.
+	if !cut && len(text) <= 3*len(title)+2 && oneLine(text) == title {
+		return ""
+	}
+	text = prefixGraphemes(text, max+1)
+	budget := max
+	if cut {
+		// The text goes on beyond what was read: end it at a word.
+		budget = min(max, uniseg.GraphemeClusterCount(text)-1)
+	}
+	return cutText(text, budget, uniseg.GraphemeClusterCount)
 }
 
 // errNothingToShow means the item has no text, link or image: the server
@@ -363,11 +418,13 @@ func (l *fitter) fit(d TemplateData, excerpt string) (string, int, error) {
 		return text, n, err
 	}
 	d.Excerpt = ""
-	// Then the title is cut, and the link goes last.
+	// Then the title is cut, and the link goes last; a link too long to
+	// fit at all goes with the title whole again.
+	title := d.Title
 	for _, step := range []func(){
 		func() {},
 		func() { d.Title = l.shrinkTitle(d) },
-		func() { d.Link = "" },
+		func() { d.Link, d.Title = "", title; d.Title = l.shrinkTitle(d) },
 		func() { d.Title = ""; l.spoiler = cutText(l.spoiler, max/2, l.count.count) },
 	} {
 		step()

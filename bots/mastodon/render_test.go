@@ -56,7 +56,7 @@ func checkStatus(t testing.TB, st Status, lim Limits, f Format, it syndicate.Ite
 	if !utf8.ValidString(st.Text) || !utf8.ValidString(st.SpoilerText) {
 		t.Fatalf("invalid UTF-8 in %q", st.Text)
 	}
-	got := mastodonfake.Length(st.SpoilerText, st.Text, lim.CharactersReservedPerURL, lim.CountURLsInFull)
+	got := serverLength(st, lim)
 	if got > lim.MaxCharacters {
 		t.Fatalf("server counts %d > limit %d for %q", got, lim.MaxCharacters, st.Text)
 	}
@@ -100,6 +100,30 @@ func checkStatus(t testing.TB, st Status, lim Limits, f Format, it syndicate.Ite
 		t.Errorf("isolates in a left-to-right status: %q", st.Text)
 	}
 }
+
+// serverLength counts a status as the servers counting the way lim says
+// do, and for the strict count as the strictest of them.
+func serverLength(st Status, lim Limits) int {
+	reserved := lim.CharactersReservedPerURL
+	if reserved <= 0 {
+		reserved = DefaultLimits().CharactersReservedPerURL
+	}
+	mastodon := mastodonfake.Length(st.SpoilerText, st.Text, reserved)
+	pleroma := mastodonfake.PleromaLength(st.SpoilerText, st.Text)
+	codePoints := mastodonfake.CodePointLength(st.SpoilerText, st.Text)
+	switch lim.Count {
+	case CountMastodon:
+		return mastodon
+	case CountGraphemes:
+		return pleroma
+	case CountCodePoints:
+		return codePoints
+	}
+	return max(mastodon, pleroma, codePoints)
+}
+
+// counts are every way of counting, for tests that hold for each.
+var counts = []Count{CountMastodon, CountGraphemes, CountCodePoints, CountStrict}
 
 func TestRenderGolden(t *testing.T) {
 	items := loadItems(t)
@@ -389,15 +413,17 @@ func FuzzRender(f *testing.F) {
 			max = -max
 		}
 		max = 40 + max%6000
-		lim := DefaultLimits()
-		lim.MaxCharacters = max
 		it := syndicate.Item{Title: title, Summary: summary, Link: link, Categories: strings.Split(cats, "|"), Language: lang}
 		fm := Format{SpoilerText: cw, ShareLinks: []string{"x", "whatsapp"}}
-		st, err := Render(it, fm, lim)
-		if err != nil {
-			return // only when even the bare layout cannot fit
+		for _, c := range counts {
+			lim := DefaultLimits()
+			lim.MaxCharacters, lim.Count = max, c
+			st, err := Render(it, fm, lim)
+			if err != nil {
+				continue // only when even the bare layout cannot fit
+			}
+			checkStatus(t, st, lim, fm, it)
 		}
-		checkStatus(t, st, lim, fm, it)
 	})
 }
 
@@ -435,7 +461,7 @@ func TestRenderDirectionFromText(t *testing.T) {
 		}
 		checkStatus(t, st, DefaultLimits(), f, it)
 		// Every mark costs what it costs on the server: one grapheme.
-		if n := mastodonfake.Length("", st.Text, 23, false); st.Length != n {
+		if n := mastodonfake.Length("", st.Text, 23); st.Length != n {
 			t.Errorf("%s: budgeted %d, server counts %d", tt.name, st.Length, n)
 		}
 		if got := showMarks.Replace(st.Text); got != tt.want {

@@ -54,6 +54,7 @@ func mastodonFormat(f config.MastodonFormat) mastodon.Format {
 		ShareLinks:    f.ShareLinks,
 		AllowMentions: f.AllowMentions,
 		Images:        f.Images,
+		ExcerptMax:    f.ExcerptMax,
 	}
 	if f.UTM != nil {
 		mf.UTM = mastodon.UTM{Source: f.UTM.Source, Medium: f.UTM.Medium, Campaign: f.UTM.Campaign}

@@ -56,8 +56,19 @@ func (s *Server) handle(req *request, endpoint string, now time.Time) answer {
 	return errorAnswer(http.StatusNotFound, "Record not found")
 }
 
+// instanceVersion is the version string each flavour's instance answer
+// gives: Mastodon's own, GoToSocial's own (it imitates Mastodon's only when
+// configured to), Pleroma's and Akkoma's "compatible" form.
+var instanceVersion = map[string]string{
+	FlavourMastodon:   "4.5.0",
+	FlavourGoToSocial: "0.20.1",
+	FlavourPleroma:    "2.7.2 (compatible; Pleroma 2.5.0)",
+	FlavourAkkoma:     "2.7.2 (compatible; Akkoma 3.13.2)",
+	FlavourUnknown:    "7",
+}
+
 func (s *Server) instance(v2 bool) map[string]any {
-	if s.opts.Flavour == FlavourPleroma {
+	if s.pleromaLike() {
 		return s.pleromaInstance(v2)
 	}
 	o := s.opts
@@ -75,7 +86,7 @@ func (s *Server) instance(v2 bool) map[string]any {
 	host := strings.TrimPrefix(s.ts.URL, "http://")
 	m := map[string]any{
 		"title":   "Fake " + o.Flavour,
-		"version": map[string]string{FlavourMastodon: "4.5.0", FlavourGoToSocial: "3.5.0+0.19.0 gotosocial"}[o.Flavour],
+		"version": instanceVersion[o.Flavour],
 		"configuration": map[string]any{
 			"statuses": map[string]any{
 				"max_characters":              o.MaxCharacters,
@@ -88,8 +99,12 @@ func (s *Server) instance(v2 bool) map[string]any {
 	if o.Version != "" {
 		m["version"] = o.Version
 	}
-	if o.Flavour == FlavourGoToSocial {
-		m["source_url"] = "https://github.com/superseriousbusiness/gotosocial"
+	switch {
+	case o.NoSourceURL:
+	case o.Flavour == FlavourGoToSocial:
+		m["source_url"] = "https://codeberg.org/superseriousbusiness/gotosocial"
+	case o.Flavour == FlavourMastodon:
+		m["source_url"] = "https://github.com/mastodon/mastodon"
 	}
 	if v2 {
 		m["domain"] = host
@@ -106,10 +121,10 @@ func (s *Server) pleromaInstance(v2 bool) map[string]any {
 	o := s.opts
 	version := o.Version
 	if version == "" {
-		version = "2.7.2 (compatible; Pleroma 2.5.0)"
+		version = instanceVersion[o.Flavour]
 	}
 	source := "https://git.pleroma.social/pleroma/pleroma"
-	if strings.Contains(strings.ToLower(version), "akkoma") {
+	if o.Flavour == FlavourAkkoma {
 		source = "https://akkoma.dev/AkkomaGang/akkoma"
 	}
 	host := strings.TrimPrefix(s.ts.URL, "http://")
@@ -132,11 +147,15 @@ func (s *Server) pleromaInstance(v2 bool) map[string]any {
 	if v2 {
 		statuses["characters_reserved_per_url"] = 0
 		metadata["description_limit"] = o.DescriptionLimit
-		return map[string]any{
+		m := map[string]any{
 			"domain": host, "title": "Fake " + o.Flavour, "version": version, "source_url": source,
 			"configuration": configuration,
 			"pleroma":       map[string]any{"metadata": metadata},
 		}
+		if o.NoSourceURL {
+			delete(m, "source_url")
+		}
+		return m
 	}
 	m := map[string]any{
 		"uri": host, "title": "Fake " + o.Flavour, "version": version,
@@ -165,7 +184,7 @@ var mimeExt = map[string]string{"image/jpeg": "jpg", "image/png": "png", "image/
 // upload stores a file: POST /api/v2/media (v1 false) or the deprecated
 // synchronous POST /api/v1/media.
 func (s *Server) upload(req *request, v1 bool) answer {
-	pleroma := s.opts.Flavour == FlavourPleroma
+	pleroma := s.pleromaLike()
 	fh := req.files["file"]
 	if fh == nil {
 		return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: File can't be blank")
@@ -231,7 +250,7 @@ func (s *Server) mediaJSON(a *Attachment) map[string]any {
 	if a.pending == 0 {
 		m["url"], m["preview_url"] = a.URL, a.URL
 	}
-	if s.opts.Flavour == FlavourPleroma {
+	if s.pleromaLike() {
 		m["pleroma"] = map[string]any{"mime_type": a.ContentType}
 	}
 	return m
@@ -266,43 +285,66 @@ func (s *Server) putMedia(req *request) answer {
 	return answer{status: 200, body: s.mediaJSON(a)}
 }
 
+// refusal is a reason the server refuses a status for.
+type refusal int
+
+const (
+	refuseBlank refusal = iota
+	refuseTooManyMedia
+)
+
 // validationError answers a refused status with the flavour's code and
-// text (Mastodon's msg, Pleroma's pleromaMsg).
-func (s *Server) validationError(msg, pleromaMsg string) answer {
-	if s.opts.Flavour == FlavourPleroma {
-		return errorAnswer(http.StatusUnprocessableEntity, pleromaMsg)
+// text. Mastodon: 422 and ActiveRecord's "Validation failed: …" with the
+// model's messages (app/models/status.rb, app/services/post_status_service.rb).
+// GoToSocial: 400 with the texts of validateStatusContent
+// (internal/processing/status/common.go). Pleroma and Akkoma: 422 with the
+// texts of lib/pleroma/web/common_api/utils.ex and activity_draft.ex.
+func (s *Server) validationError(r refusal) answer {
+	max := s.opts.MaxMedia
+	switch {
+	case s.pleromaLike() && r == refuseBlank:
+		return errorAnswer(http.StatusUnprocessableEntity, "Cannot post an empty status without attachments")
+	case s.pleromaLike():
+		return errorAnswer(http.StatusUnprocessableEntity, "Too many attachments")
+	case s.opts.Flavour == FlavourGoToSocial && r == refuseBlank:
+		return errorAnswer(http.StatusBadRequest, "Bad Request: status contains no text, media or poll")
+	case s.opts.Flavour == FlavourGoToSocial:
+		return errorAnswer(http.StatusBadRequest, fmt.Sprintf("Bad Request: media files exceed max count (%d)", max))
+	case r == refuseBlank:
+		return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: Text can't be blank")
 	}
-	if s.opts.Flavour == FlavourGoToSocial {
-		return errorAnswer(http.StatusBadRequest, "Bad Request: "+msg)
-	}
-	return errorAnswer(http.StatusUnprocessableEntity, "Validation failed: "+msg)
+	// Mastodon::ValidationError is answered without ActiveRecord's prefix.
+	return errorAnswer(http.StatusUnprocessableEntity, fmt.Sprintf("Cannot attach more than %d files", max))
 }
 
-// checkText applies the server's length rule.
+// Length counts a status as the server's flavour does.
+func (s *Server) Length(spoiler, text string) int {
+	return FlavourLength(s.opts.Flavour, spoiler, text, s.opts.ReservedPerURL)
+}
+
+// checkText applies the flavour's length rule and answers a status over
+// the limit as the flavour does (see the Flavour constants for sources).
 func (s *Server) checkText(text, spoiler string) (answer, bool) {
-	if s.opts.Flavour == FlavourPleroma {
-		// Pleroma before 2.1 refused a status of exactly the limit too.
-		if PleromaLength(spoiler, text) <= s.opts.MaxCharacters {
-			return answer{}, true
-		}
-		return errorAnswer(http.StatusUnprocessableEntity, "The status is over the character limit"), false
-	}
-	gts := s.opts.Flavour == FlavourGoToSocial
-	n := Length(spoiler, text, s.opts.ReservedPerURL, gts)
-	if n <= s.opts.MaxCharacters {
+	max := s.opts.MaxCharacters
+	if s.Length(spoiler, text) <= max {
 		return answer{}, true
 	}
-	if gts {
-		return errorAnswer(http.StatusBadRequest, fmt.Sprintf("Bad Request: status too long, %d characters provided (including content warning), limit is %d", n, s.opts.MaxCharacters)), false
+	switch s.opts.Flavour {
+	case FlavourPleroma, FlavourAkkoma:
+		return errorAnswer(http.StatusUnprocessableEntity, "The status is over the character limit"), false
+	case FlavourGoToSocial:
+		return errorAnswer(http.StatusBadRequest, fmt.Sprintf("Bad Request: text with spoiler exceed max chars (%d)", max)), false
+	case FlavourUnknown:
+		return errorAnswer(http.StatusUnprocessableEntity, "Status is too long"), false
 	}
-	return errorAnswer(http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: Text character limit of %d exceeded", s.opts.MaxCharacters)), false
+	return errorAnswer(http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed: Text character limit of %d exceeded", max)), false
 }
 
 // attach resolves media ids for a status; unknown ids are ignored as
 // Mastodon does.
 func (s *Server) attach(account string, ids []string, statusID string) ([]*Attachment, answer, bool) {
 	if len(ids) > s.opts.MaxMedia {
-		return nil, s.validationError(fmt.Sprintf("Cannot attach more than %d files", s.opts.MaxMedia), "Too many attachments"), false
+		return nil, s.validationError(refuseTooManyMedia), false
 	}
 	var out []*Attachment
 	for _, id := range ids {
@@ -323,7 +365,7 @@ func (s *Server) postStatus(req *request, now time.Time) answer {
 	key := req.Header.Get("Idempotency-Key")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	useKey := key != "" && s.opts.Flavour == FlavourMastodon
+	useKey := key != "" && (s.opts.Flavour == FlavourMastodon || s.opts.Flavour == FlavourUnknown)
 	if useKey {
 		if e, ok := s.idempotency[req.account+"\x00"+key]; ok && now.Sub(e.at) < time.Hour {
 			if st := s.find(e.statusID); st != nil {
@@ -333,8 +375,13 @@ func (s *Server) postStatus(req *request, now time.Time) answer {
 	}
 	text, spoiler := f.Get("status"), f.Get("spoiler_text")
 	ids := f["media_ids[]"]
-	if strings.TrimSpace(text) == "" && len(ids) == 0 {
-		return s.validationError("Text can't be blank", "Cannot post an empty status without attachments")
+	blank := strings.TrimSpace(text) == ""
+	if s.opts.Flavour == FlavourGoToSocial {
+		// GoToSocial refuses only a status of no code points at all.
+		blank = text == "" && spoiler == ""
+	}
+	if blank && len(ids) == 0 {
+		return s.validationError(refuseBlank)
 	}
 	if a, ok := s.checkText(text, spoiler); !ok {
 		return a
@@ -502,7 +549,7 @@ func (s *Server) statusJSON(st *Status) map[string]any {
 	if !st.EditedAt.IsZero() {
 		m["edited_at"] = st.EditedAt.UTC().Format(time.RFC3339)
 	}
-	if s.opts.Flavour == FlavourPleroma {
+	if s.pleromaLike() {
 		m["pleroma"] = map[string]any{"local": true, "content": map[string]string{"text/plain": st.Text},
 			"spoiler_text": map[string]string{"text/plain": st.SpoilerText}, "expires_at": nil}
 	}

@@ -1,8 +1,9 @@
 // Package mastodonfake is an in-process Mastodon API server for tests and
-// demos: it serves the client API the bots use, validates requests against
-// the endpoints' OpenAPI description, applies Mastodon's (or GoToSocial's,
-// or Pleroma's) length rules, Idempotency-Key semantics, media processing
-// and rate limits, injects faults on demand and records everything.
+// demos: it serves the client API the bots use and NodeInfo, validates
+// requests against the endpoints' OpenAPI description, applies Mastodon's
+// (or GoToSocial's, Pleroma's, Akkoma's) length rules and refusals,
+// Idempotency-Key semantics, media processing and rate limits, injects
+// faults on demand and records everything.
 package mastodonfake
 
 import (
@@ -21,14 +22,30 @@ import (
 )
 
 // Server flavours: servers that speak the Mastodon client API differently.
+// Each counts a status its own way and refuses one that is too long with
+// its own status code and text, quoted from its source.
 const (
+	// FlavourMastodon counts the grapheme clusters of text and spoiler,
+	// URLs as the reserved length, @user@domain as @user
+	// (app/validators/status_length_validator.rb) and refuses with 422
+	// "Validation failed: Text character limit of N exceeded" (the
+	// validator's statuses.over_character_limit, "character limit of
+	// %{max} exceeded" in config/locales/en.yml, on the text attribute, in
+	// ActiveRecord's "Validation failed: …" answer). NodeInfo names it
+	// "mastodon" (app/serializers/nodeinfo/serializer.rb).
 	FlavourMastodon = "mastodon"
-	// FlavourGoToSocial ignores Idempotency-Key, answers validation errors
-	// with 400, defaults to unlisted and counts URLs at full length.
+	// FlavourGoToSocial ignores Idempotency-Key, defaults to unlisted,
+	// counts the code points of status plus spoiler_text with URLs and
+	// mentions in full, and refuses with 400 "Bad Request: text with
+	// spoiler exceed max chars (N)" (internal/processing/status/common.go,
+	// validateStatusContent; gtserror.NewErrorBadRequest in
+	// internal/gtserror/withcode.go prefixes "Bad Request: "). NodeInfo
+	// names it "gotosocial" (internal/processing/fedi/wellknown.go); its
+	// instance version is its own, and source_url names it
+	// (internal/typeutils/internaltofrontend.go).
 	FlavourGoToSocial = "gotosocial"
-	// FlavourPleroma is Pleroma and its fork Akkoma (set Version for an
-	// Akkoma version string). What differs from Mastodon, with "[src]" for
-	// what their source shows and "[inf]" for inference:
+	// FlavourPleroma is Pleroma. What differs from Mastodon, with "[src]"
+	// for what its source shows and "[inf]" for inference:
 	//   - the version reads "2.7.2 (compatible; Pleroma 2.5.0)" [src];
 	//   - older versions have no GET /api/v2/instance (set NoV2Instance);
 	//     their v1 instance carries the limits as max_toot_chars,
@@ -39,20 +56,38 @@ const (
 	//   - defaults: 5000 characters, 16 MB uploads, 5000-character alt
 	//     text, 1000 attachments [src config defaults];
 	//   - the length is the grapheme count of the trimmed text followed by
-	//     the spoiler, URLs and mentions at full length [src ActivityDraft];
+	//     the spoiler, trimmed again, URLs and mentions at full length
+	//     (lib/pleroma/web/common_api/activity_draft.ex, status/1 and
+	//     full_payload/1; String.length counts graphemes) [src];
+	//   - a status over the limit is refused with 422 "The status is over
+	//     the character limit" (lib/pleroma/web/common_api/utils.ex,
+	//     validate_character_limit/2; the 422 is StatusController.create/2
+	//     in lib/pleroma/web/mastodon_api/controllers/status_controller.ex)
+	//     [src];
 	//   - Idempotency-Key is kept by a plug in front of every POST, PUT and
 	//     PATCH: whatever the first answer was, errors included, is replayed
 	//     for six hours with Idempotent-Replayed: true, per account and
 	//     path [src IdempotencyPlug; older versions keyed by the key alone];
 	//     the real cache also forgets early once 2500 keys are held [src],
 	//     which the fake does not model;
-	//   - validation errors are 422 with plain texts such as "The status is
-	//     over the character limit" [src];
 	//   - POST /api/v2/media answers 202 with the URL already set (uploads
 	//     are processed synchronously), POST /api/v1/media 200 [src];
+	//   - NodeInfo names it "pleroma", the application's name in lower case
+	//     (lib/pleroma/web/nodeinfo/nodeinfo.ex) [src];
 	//   - visibility defaults to public (the account's default scope) [inf];
 	//   - 429 says "Throttled" and no X-RateLimit-* headers are sent [inf].
 	FlavourPleroma = "pleroma"
+	// FlavourAkkoma is Pleroma's fork Akkoma: everything as FlavourPleroma
+	// (the same activity_draft.ex, utils.ex and status_controller.ex), but
+	// the version reads "2.7.2 (compatible; Akkoma 3.13.2)" and NodeInfo
+	// names it "akkoma" (its mix.exs names the application "Akkoma").
+	FlavourAkkoma = "akkoma"
+	// FlavourUnknown is a made-up server standing for any implementation
+	// this package knows nothing about: NodeInfo names it "someserver", its
+	// instance version is a plain "7", it counts code points with URLs in
+	// full and refuses with 422 "Status is too long". Its texts come from
+	// no real server; otherwise it answers as Mastodon does.
+	FlavourUnknown = "someserver"
 )
 
 // pleromaKeyMemory is how long Pleroma's idempotency cache keeps an answer.
@@ -77,8 +112,13 @@ type Options struct {
 	// 4.0, older Pleroma and Akkoma).
 	NoV2Instance bool
 	// Version replaces the flavour's version string in the instance
-	// answers, e.g. "2.7.2 (compatible; Akkoma 3.13.2)".
+	// answers, e.g. "4.5.0" on another flavour to pass for Mastodon.
 	Version string
+	// NoNodeInfo makes /.well-known/nodeinfo answer 404, as behind a proxy
+	// that serves only the API; NoSourceURL leaves source_url out of the
+	// instance answers.
+	NoNodeInfo  bool
+	NoSourceURL bool
 	// MediaProcessing is how many times GET /api/v1/media/:id answers 206
 	// before 200; with 0 uploads are processed at once (200).
 	MediaProcessing int
@@ -210,7 +250,7 @@ func newServer(opts Options) *Server {
 	if opts.Flavour == "" {
 		opts.Flavour = FlavourMastodon
 	}
-	if opts.Flavour == FlavourPleroma {
+	if opts.Flavour == FlavourPleroma || opts.Flavour == FlavourAkkoma {
 		// Pleroma's configuration defaults.
 		if opts.MaxCharacters == 0 {
 			opts.MaxCharacters = 5000
@@ -408,7 +448,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// pleromaLike reports Pleroma and Akkoma.
+func (s *Server) pleromaLike() bool {
+	return s.opts.Flavour == FlavourPleroma || s.opts.Flavour == FlavourAkkoma
+}
+
 func (s *Server) serve(req *request, now time.Time) answer {
+	// NodeInfo is a federation protocol, not part of the client API the
+	// spec describes, so it is answered before the spec is consulted.
+	if a, ok := s.nodeInfo(req); ok {
+		return a
+	}
 	op, vals := s.spec.match(req.Method, req.URL.Path)
 	if op == nil {
 		s.specError(fmt.Sprintf("unknown endpoint %s %s", req.Method, req.URL.Path))
@@ -445,7 +495,7 @@ func (s *Server) serve(req *request, now time.Time) answer {
 		}
 		req.account = acct
 	}
-	if s.opts.Flavour != FlavourPleroma || req.rec.IdempotencyKey == "" || !oneOf(req.Method, http.MethodPost, http.MethodPut, http.MethodPatch) {
+	if !s.pleromaLike() || req.rec.IdempotencyKey == "" || !oneOf(req.Method, http.MethodPost, http.MethodPut, http.MethodPatch) {
 		return s.act(req, endpoint, now)
 	}
 	// Pleroma's idempotency plug sits in front of the controllers: it
@@ -488,7 +538,7 @@ func (s *Server) act(req *request, endpoint string, now time.Time) answer {
 	if req.account != "" {
 		if !s.takeRate(req.account, endpoint, now) {
 			s.mu.Unlock()
-			if s.opts.Flavour == FlavourPleroma {
+			if s.pleromaLike() {
 				return errorAnswer(http.StatusTooManyRequests, "Throttled")
 			}
 			return errorAnswer(http.StatusTooManyRequests, "Too many requests")
@@ -636,7 +686,7 @@ func (s *Server) takeRate(account, endpoint string, now time.Time) bool {
 
 // rateHeaders reports the family closest to its limit, as Mastodon does.
 func (s *Server) rateHeaders(account string, op *Operation, now time.Time) map[string]string {
-	if account == "" || op == nil || s.opts.Flavour == FlavourPleroma {
+	if account == "" || op == nil || s.pleromaLike() {
 		return nil
 	}
 	best := ""

@@ -46,28 +46,153 @@ func post(t *testing.T, s *Server, path string, form url.Values, hdr map[string]
 	return resp.StatusCode, m, resp.Header
 }
 
-func TestLength(t *testing.T) {
+func TestFlavourLength(t *testing.T) {
+	const long = "see https://example.org/a/very/long/path/that/goes/on/and/on"
 	tests := []struct {
-		text string
-		full bool
-		want int
+		spoiler, text string
+		// want by flavour: Mastodon, GoToSocial (and the unknown server),
+		// Pleroma (and Akkoma).
+		mastodon, gts, pleroma int
 	}{
-		{"hello", false, 5},
-		{"see https://example.org/a/very/long/path/that/goes/on/and/on", false, 4 + 23},
-		{"see https://example.org/a/very/long/path/that/goes/on/and/on", true, 4 + 56},
-		{"see https://example.org/x.", false, 4 + 23 + 1},
-		{"hi @alice@example.social!", false, len("hi @alice!")},
-		{"mail bob@example.org", false, 20},
-		{"👩‍👩‍👧‍👦🇦🇱", false, 2},
-		{"example.org/no-scheme", false, 21},
+		{"", "hello", 5, 5, 5},
+		{"", long, 4 + 23, 4 + 56, 4 + 56},
+		{"", "see https://example.org/x.", 4 + 23 + 1, 26, 26},
+		{"", "hi @alice@example.social!", len("hi @alice!"), 25, 25},
+		{"", "mail bob@example.org", 20, 20, 20},
+		// A family (7 code points) and a flag (2): 2 graphemes, 9 code points.
+		{"", "👩‍👩‍👧‍👦🇦🇱", 2, 9, 2},
+		// e and three combining marks: one grapheme, four code points.
+		{"", "e\u0301\u0302\u0303", 1, 4, 1},
+		{"", "example.org/no-scheme", 21, 21, 21},
+		{"", "  padded \n", 10, 10, 6},
+		{"CW", "ab", 4, 4, 4},
 	}
 	for _, tt := range tests {
-		if got := Length("", tt.text, 23, tt.full); got != tt.want {
-			t.Errorf("Length(%q, full=%v) = %d, want %d", tt.text, tt.full, got, tt.want)
+		for _, c := range []struct {
+			flavour string
+			want    int
+		}{
+			{FlavourMastodon, tt.mastodon}, {FlavourGoToSocial, tt.gts}, {FlavourUnknown, tt.gts},
+			{FlavourPleroma, tt.pleroma}, {FlavourAkkoma, tt.pleroma},
+		} {
+			if got := FlavourLength(c.flavour, tt.spoiler, tt.text, 23); got != c.want {
+				t.Errorf("%s: length of %q + %q = %d, want %d", c.flavour, tt.spoiler, tt.text, got, c.want)
+			}
 		}
 	}
-	if got := Length("CW", "ab", 23, false); got != 4 {
-		t.Errorf("spoiler not counted: %d", got)
+}
+
+// TestTooLongAnswers checks each flavour's refusal of a status one
+// character over its limit, and its acceptance at the limit.
+func TestTooLongAnswers(t *testing.T) {
+	tests := []struct {
+		flavour string
+		code    int
+		text    string
+	}{
+		{FlavourMastodon, 422, "Validation failed: Text character limit of 40 exceeded"},
+		{FlavourGoToSocial, 400, "Bad Request: text with spoiler exceed max chars (40)"},
+		{FlavourPleroma, 422, "The status is over the character limit"},
+		{FlavourAkkoma, 422, "The status is over the character limit"},
+		{FlavourUnknown, 422, "Status is too long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flavour, func(t *testing.T) {
+			s := New(Options{Flavour: tt.flavour, MaxCharacters: 40})
+			defer s.Close()
+			// 39 graphemes but 41 code points: over the limit only where
+			// code points count.
+			text := strings.Repeat("a", 38) + "e\u0301\u0302"
+			code, body, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {text}}, nil)
+			codePoints := tt.flavour == FlavourGoToSocial || tt.flavour == FlavourUnknown
+			if codePoints && (code != tt.code || body["error"] != tt.text) {
+				t.Errorf("41 code points: %d %v, want %d %q", code, body, tt.code, tt.text)
+			}
+			if !codePoints && code != 200 {
+				t.Errorf("39 graphemes: %d %v", code, body)
+			}
+			code, body, _ = post(t, s, "/api/v1/statuses", url.Values{"status": {strings.Repeat("b", 41)}}, nil)
+			if code != tt.code || body["error"] != tt.text {
+				t.Errorf("41 characters: %d %v, want %d %q", code, body, tt.code, tt.text)
+			}
+			if code, body, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {strings.Repeat("c", 40)}}, nil); code != 200 {
+				t.Errorf("40 characters: %d %v", code, body)
+			}
+			if errs := s.SpecErrors(); len(errs) > 0 {
+				t.Errorf("spec errors %v", errs)
+			}
+		})
+	}
+}
+
+func TestNodeInfo(t *testing.T) {
+	tests := []struct {
+		flavour, name string
+		schemas       []string
+	}{
+		{FlavourMastodon, "mastodon", []string{"2.0"}},
+		{FlavourGoToSocial, "gotosocial", []string{"2.0", "2.1"}},
+		{FlavourPleroma, "pleroma", []string{"2.0", "2.1"}},
+		{FlavourAkkoma, "akkoma", []string{"2.0", "2.1"}},
+		{FlavourUnknown, "someserver", []string{"2.0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flavour, func(t *testing.T) {
+			s := New(Options{Flavour: tt.flavour})
+			defer s.Close()
+			var wk struct {
+				Links []struct{ Rel, Href string }
+			}
+			getJSON(t, s.URL()+"/.well-known/nodeinfo", 200, &wk)
+			if len(wk.Links) != len(tt.schemas) {
+				t.Fatalf("links %+v", wk.Links)
+			}
+			for i, l := range wk.Links {
+				if l.Rel != "http://nodeinfo.diaspora.software/ns/schema/"+tt.schemas[i] {
+					t.Errorf("rel %q", l.Rel)
+				}
+				var doc struct {
+					Version  string
+					Software struct{ Name, Version string }
+				}
+				getJSON(t, l.Href, 200, &doc)
+				if doc.Version != tt.schemas[i] || doc.Software.Name != tt.name || doc.Software.Version == "" {
+					t.Errorf("%s: %+v", l.Href, doc)
+				}
+			}
+			// NodeInfo is outside the client API description.
+			if errs := s.SpecErrors(); len(errs) > 0 {
+				t.Errorf("spec errors %v", errs)
+			}
+			if r := s.Requests()[0]; r.Endpoint != "GET /.well-known/nodeinfo" || r.Status != 200 {
+				t.Errorf("request recorded as %+v", r)
+			}
+		})
+	}
+	off := New(Options{Flavour: FlavourGoToSocial, NoNodeInfo: true, NoSourceURL: true, Version: "4.5.0"})
+	defer off.Close()
+	getJSON(t, off.URL()+"/.well-known/nodeinfo", 404, nil)
+	var in map[string]any
+	getJSON(t, off.URL()+"/api/v2/instance", 200, &in)
+	if in["version"] != "4.5.0" || in["source_url"] != nil {
+		t.Errorf("instance passing for Mastodon: %v", in)
+	}
+}
+
+func getJSON(t *testing.T, u string, want int, v any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Fatalf("GET %s: %d, want %d", u, resp.StatusCode, want)
+	}
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: %v", u, err)
+		}
 	}
 }
 
@@ -142,14 +267,17 @@ func TestGoToSocialFlavour(t *testing.T) {
 	s := New(Options{Flavour: FlavourGoToSocial, MaxCharacters: 40})
 	defer s.Close()
 	code, body, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {"x https://example.org/" + strings.Repeat("p", 30)}}, nil)
-	if code != 400 || !strings.Contains(body["error"].(string), "too long") {
+	if code != 400 || body["error"] != "Bad Request: text with spoiler exceed max chars (40)" {
 		t.Errorf("URLs must count in full: %d %v", code, body)
+	}
+	if code, body, _ := post(t, s, "/api/v1/statuses", url.Values{"status": {" "}, "spoiler_text": {""}}, nil); code != 200 {
+		t.Errorf("blank but not empty: %d %v", code, body)
 	}
 	key := map[string]string{"Idempotency-Key": "k"}
 	post(t, s, "/api/v1/statuses", url.Values{"status": {"a"}}, key)
 	post(t, s, "/api/v1/statuses", url.Values{"status": {"a"}}, key)
 	sts := s.Statuses()
-	if len(sts) != 2 || sts[0].Visibility != "unlisted" {
+	if len(sts) != 3 || sts[1].Visibility != "unlisted" {
 		t.Errorf("statuses %+v", sts)
 	}
 }
@@ -203,7 +331,7 @@ func TestPleromaInstance(t *testing.T) {
 		t.Errorf("older v1 instance: %d %v", code, v1)
 	}
 
-	akkoma := New(Options{Flavour: FlavourPleroma, MaxCharacters: 8000, Version: "2.7.2 (compatible; Akkoma 3.13.2)"})
+	akkoma := New(Options{Flavour: FlavourAkkoma, MaxCharacters: 8000})
 	defer akkoma.Close()
 	code, v2 := get(t, akkoma, "/api/v2/instance")
 	st, _ := v2["configuration"].(map[string]any)["statuses"].(map[string]any)

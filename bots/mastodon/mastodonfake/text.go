@@ -132,10 +132,9 @@ func inSpans(spans []span, i int) bool {
 	return false
 }
 
-// Length counts a status as the server does: grapheme clusters of
-// spoiler plus text, each URL as reserved characters (or at full length
-// when fullURLs is set, as GoToSocial does), a mention as @user.
-func Length(spoiler, text string, reserved int, fullURLs bool) int {
+// Length counts a status as Mastodon does: grapheme clusters of spoiler
+// plus text, each URL as reserved characters, a mention as @user.
+func Length(spoiler, text string, reserved int) int {
 	urls := urlSpans(text)
 	spans := append(urls, mentionSpans(text, urls)...)
 	var b strings.Builder
@@ -144,18 +143,32 @@ func Length(spoiler, text string, reserved int, fullURLs bool) int {
 	sortSpans(spans)
 	for _, s := range spans {
 		b.WriteString(text[last:s.start])
-		switch {
-		case s.kind == 'u' && !fullURLs:
+		if s.kind == 'u' {
 			b.WriteString(strings.Repeat("x", reserved))
-		case s.kind == 'u':
-			b.WriteString(text[s.start:s.end])
-		default:
+		} else {
 			b.WriteString("@" + s.user)
 		}
 		last = s.end
 	}
 	b.WriteString(text[last:])
 	return uniseg.GraphemeClusterCount(spoiler + b.String())
+}
+
+// CodePointLength counts a status as GoToSocial does: the code points of
+// text and spoiler, URLs and mentions in full.
+func CodePointLength(spoiler, text string) int {
+	return utf8.RuneCountInString(text) + utf8.RuneCountInString(spoiler)
+}
+
+// FlavourLength counts a status as a server of the flavour does.
+func FlavourLength(flavour, spoiler, text string, reserved int) int {
+	switch flavour {
+	case FlavourGoToSocial, FlavourUnknown:
+		return CodePointLength(spoiler, text)
+	case FlavourPleroma, FlavourAkkoma:
+		return PleromaLength(spoiler, text)
+	}
+	return Length(spoiler, text, reserved)
 }
 
 func sortSpans(s []span) {
