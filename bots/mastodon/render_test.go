@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/syndicate-bot/syndicate/syndicate/script/scripttest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -427,45 +428,29 @@ func FuzzRender(f *testing.F) {
 	})
 }
 
-// TestRenderDirectionFromText checks that the text, not the feed's
-// language tag, decides the direction (Arabic and Farsi editions often
-// declare en-US), and that the tag decides only for text without letters.
-// Telegram's TestRenderDirectionFromText has the same cases.
+// TestRenderDirectionFromText runs the direction cases both platforms
+// share; the link line follows, opened right to left with an isolate that
+// the line end closes (a mark after a URL would join the link).
 func TestRenderDirectionFromText(t *testing.T) {
-	const (
-		arTitle   = "إضراب 3000 عامل في Abadan Refinery"
-		arSummary = "قال متحدث لموقع IranWire إن الأجور ارتفعت 40%."
-		arWant    = "{RLM}إضراب {LRI}3000{PDI} عامل في {LRI}Abadan Refinery{PDI}\n\n{RLM}قال متحدث لموقع {LRI}IranWire{PDI} إن الأجور ارتفعت {LRI}40%{PDI}.\n\n{RLM}{LRI}https://news.example.org/ar/1"
-		faTitle   = "اعتصاب کارگران Haft Tappeh وارد روز 20 شد"
-		faSummary = "به گزارش BBC Persian، ۳۰۰ کارگر در 2026 دستمزد 1,250 دلاری خواستند."
-		faWant    = "{RLM}اعتصاب کارگران {LRI}Haft Tappeh{PDI} وارد روز {LRI}20{PDI} شد\n\n{RLM}به گزارش {LRI}BBC Persian{PDI}، ۳۰۰ کارگر در {LRI}2026{PDI} دستمزد {LRI}1,250{PDI} دلاری خواستند.\n\n{RLM}{LRI}https://news.example.org/ar/1"
-	)
-	tests := []struct {
-		name, lang, title, summary, want string
-	}{
-		{"arabic tagged en-US", "en-US", arTitle, arSummary, arWant},
-		{"arabic untagged", "", arTitle, arSummary, arWant},
-		{"farsi tagged en-US", "en-US", faTitle, faSummary, faWant},
-		{"farsi untagged", "", faTitle, faSummary, faWant},
-		{"english tagged ar", "ar", "Teachers strike enters 3rd week", "Talks stall over pay (12%).", "Teachers strike enters 3rd week\n\nTalks stall over pay (12%).\n\nhttps://news.example.org/ar/1"},
-		{"syriac tagged syr", "syr", "ܫܠܡܐ 2026", "", "{RLM}ܫܠܡܐ {LRI}2026{PDI}\n\n{RLM}{LRI}https://news.example.org/ar/1"},
-		{"syr tag, no letters", "syr", "2026", "", "{RLM}{LRI}2026{PDI}\n\n{RLM}{LRI}https://news.example.org/ar/1"},
-	}
-	showMarks := strings.NewReplacer(string(script.RLM), "{RLM}", string(script.LRI), "{LRI}", string(script.PDI), "{PDI}")
+	const link = "https://news.example.org/ar/1"
 	f := Format{Hashtags: ptr(false)}
-	for _, tt := range tests {
-		it := syndicate.Item{Key: "k", Title: tt.title, Summary: tt.summary, Language: tt.lang, Link: "https://news.example.org/ar/1"}
+	for _, tt := range scripttest.DirectionCases {
+		want := tt.Want + "\n\n" + link
+		if tt.RTL {
+			want = tt.Want + "\n\n{RLM}{LRI}" + link
+		}
+		it := syndicate.Item{Key: "k", Title: tt.Title, Summary: tt.Summary, Language: tt.Lang, Link: link}
 		st, err := Render(it, f, DefaultLimits())
 		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
+			t.Fatalf("%s: %v", tt.Name, err)
 		}
 		checkStatus(t, st, DefaultLimits(), f, it)
 		// Every mark costs what it costs on the server: one grapheme.
 		if n := mastodonfake.Length("", st.Text, 23); st.Length != n {
-			t.Errorf("%s: budgeted %d, server counts %d", tt.name, st.Length, n)
+			t.Errorf("%s: budgeted %d, server counts %d", tt.Name, st.Length, n)
 		}
-		if got := showMarks.Replace(st.Text); got != tt.want {
-			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		if got := scripttest.ShowMarks(st.Text); got != want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.Name, got, want)
 		}
 	}
 }

@@ -101,7 +101,7 @@ func CleanLink(raw string, utm UTM) (string, bool) {
 	}
 	if !endsURL(s[len(s)-1]) {
 		c := s[len(s)-1]
-		s = s[:len(s)-1] + "%" + strings.ToUpper(string("0123456789abcdef"[c>>4])+string("0123456789abcdef"[c&15]))
+		s = s[:len(s)-1] + share.PercentEncode(string(c), func(byte) bool { return false })
 	}
 	return s, true
 }
@@ -109,17 +109,5 @@ func CleanLink(raw string, utm UTM) (string, bool) {
 // reescape percent-encodes the bytes of an already escaped URL part that
 // are not in safeURLByte.
 func reescape(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if safeURLByte(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
+	return share.PercentEncode(s, safeURLByte)
 }

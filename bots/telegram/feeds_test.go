@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"fmt"
+	"github.com/syndicate-bot/syndicate/syndicate/script/scripttest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,7 +83,7 @@ func renderFeed(t *testing.T, name string, items []syndicate.Item, fetchErr erro
 			fmt.Fprintf(&b, "render error: %v\n", err)
 			continue
 		}
-		b.WriteString(showMarks.Replace(p.Preview()))
+		b.WriteString(scripttest.ShowMarks(p.Preview()))
 	}
 	return b.String()
 }

@@ -3,6 +3,7 @@ package telegram
 import (
 	"encoding/json"
 	"flag"
+	"github.com/syndicate-bot/syndicate/syndicate/script/scripttest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,9 +96,6 @@ func goldenCases(t testing.TB) []goldenCase {
 	return cases
 }
 
-// showMarks makes the invisible direction marks visible in golden files.
-var showMarks = strings.NewReplacer(string(script.RLM), "{RLM}", string(script.LRI), "{LRI}", string(script.PDI), "{PDI}")
-
 func TestRenderGolden(t *testing.T) {
 	for _, c := range goldenCases(t) {
 		t.Run(c.name, func(t *testing.T) {
@@ -106,7 +104,7 @@ func TestRenderGolden(t *testing.T) {
 				t.Fatalf("Render: %v", err)
 			}
 			assertValidPost(t, p)
-			got := showMarks.Replace(p.Preview() + "\n--- plain-text fallback ---\n" + p.Plain + "\n")
+			got := scripttest.ShowMarks(p.Preview() + "\n--- plain-text fallback ---\n" + p.Plain + "\n")
 			path := filepath.Join("testdata", "golden", c.name+".txt")
 			if *update {
 				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -278,11 +276,11 @@ func TestRenderRightToLeft(t *testing.T) {
 					case r == script.PDI:
 						depth--
 					case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) && depth == 0:
-						t.Errorf("left-to-right %q outside an isolate in %q", r, showMarks.Replace(line))
+						t.Errorf("left-to-right %q outside an isolate in %q", r, scripttest.ShowMarks(line))
 					}
 				}
 				if depth != 0 {
-					t.Errorf("unbalanced isolates in %q", showMarks.Replace(line))
+					t.Errorf("unbalanced isolates in %q", scripttest.ShowMarks(line))
 				}
 			}
 			if !strings.Contains(p.Plain, string(script.RLM)) {
@@ -474,41 +472,20 @@ func FuzzRender(f *testing.F) {
 	})
 }
 
-// TestRenderDirectionFromText checks that the text, not the feed's
-// language tag, decides the direction (Arabic and Farsi editions often
-// declare en-US), and that the tag decides only for text without letters.
-// Mastodon's TestRenderDirectionFromText has the same cases.
+// TestRenderDirectionFromText runs the direction cases both platforms
+// share.
 func TestRenderDirectionFromText(t *testing.T) {
-	const (
-		arTitle   = "إضراب 3000 عامل في Abadan Refinery"
-		arSummary = "قال متحدث لموقع IranWire إن الأجور ارتفعت 40%."
-		arWant    = "{RLM}إضراب {LRI}3000{PDI} عامل في {LRI}Abadan Refinery{PDI}\n\n{RLM}قال متحدث لموقع {LRI}IranWire{PDI} إن الأجور ارتفعت {LRI}40%{PDI}."
-		faTitle   = "اعتصاب کارگران Haft Tappeh وارد روز 20 شد"
-		faSummary = "به گزارش BBC Persian، ۳۰۰ کارگر در 2026 دستمزد 1,250 دلاری خواستند."
-		faWant    = "{RLM}اعتصاب کارگران {LRI}Haft Tappeh{PDI} وارد روز {LRI}20{PDI} شد\n\n{RLM}به گزارش {LRI}BBC Persian{PDI}، ۳۰۰ کارگر در {LRI}2026{PDI} دستمزد {LRI}1,250{PDI} دلاری خواستند."
-	)
-	tests := []struct {
-		name, lang, title, summary, want string
-	}{
-		{"arabic tagged en-US", "en-US", arTitle, arSummary, arWant},
-		{"arabic untagged", "", arTitle, arSummary, arWant},
-		{"farsi tagged en-US", "en-US", faTitle, faSummary, faWant},
-		{"farsi untagged", "", faTitle, faSummary, faWant},
-		{"english tagged ar", "ar", "Teachers strike enters 3rd week", "Talks stall over pay (12%).", "Teachers strike enters 3rd week\n\nTalks stall over pay (12%)."},
-		{"syriac tagged syr", "syr", "ܫܠܡܐ 2026", "", "{RLM}ܫܠܡܐ {LRI}2026{PDI}"},
-		{"syr tag, no letters", "syr", "2026", "", "{RLM}{LRI}2026{PDI}"},
-	}
 	f := Format{Buttons: []string{}, NoHashtags: true, Image: ImageNone, NoLinkPreview: true}
-	for _, tt := range tests {
-		it := syndicate.Item{Key: "k", Title: tt.title, Summary: tt.summary, Language: tt.lang, Link: "https://news.example.org/ar/1"}
+	for _, tt := range scripttest.DirectionCases {
+		it := syndicate.Item{Key: "k", Title: tt.Title, Summary: tt.Summary, Language: tt.Lang, Link: "https://news.example.org/ar/1"}
 		p, err := Render(it, f)
 		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
+			t.Fatalf("%s: %v", tt.Name, err)
 		}
 		assertValidPost(t, p)
 		text, entities, _ := telegramfake.ParseHTML(p.Text)
-		if got := showMarks.Replace(text); got != tt.want {
-			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		if got := scripttest.ShowMarks(text); got != tt.Want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.Name, got, tt.Want)
 		}
 		// The title link starts after the line's mark and spans the
 		// isolates, in UTF-16 units as Telegram counts them.
@@ -524,7 +501,7 @@ func TestRenderDirectionFromText(t *testing.T) {
 			}
 		}
 		if link == nil || link.Offset != start || link.Length != telegramfake.Length(title) {
-			t.Errorf("%s: title link %+v, want offset %d length %d", tt.name, link, start, telegramfake.Length(title))
+			t.Errorf("%s: title link %+v, want offset %d length %d", tt.Name, link, start, telegramfake.Length(title))
 		}
 	}
 }

@@ -132,12 +132,20 @@ func query(kv ...string) string {
 // button URL and Mastodon's URL pattern, which ends a link early at '.',
 // ',', '!' or '~' near its end, links it whole.
 func Escape(s string) string {
+	return PercentEncode(s, func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+	})
+}
+
+// PercentEncode percent-encodes every byte of s that keep refuses, so that
+// each platform can state which bytes its link parser takes as they are.
+func PercentEncode(s string, keep func(c byte) bool) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' {
+		if keep(c) {
 			b.WriteByte(c)
 			continue
 		}
