@@ -142,6 +142,15 @@ type Engine struct {
 	keep    time.Duration
 	pruned  time.Time
 
+	// feedIndex finds a feed by id.
+	feedIndex map[string]int
+	// dueMu guards due: the next poll time of each feed as this worker
+	// last saw it in the store, so that a feed that is not due costs
+	// neither a lease nor a store read. Another replica may have moved the
+	// time later; the lease and the stored state still decide.
+	dueMu sync.Mutex
+	due   map[string]time.Time
+
 	// misdeclared holds the feeds whose declared language was found to
 	// contradict their text, so that it is logged once per feed.
 	misdeclared sync.Map
@@ -158,11 +167,17 @@ func New(o Options) (*Engine, error) {
 		store: o.Store, source: o.Source, pages: o.Pages, langs: o.Languages, images: o.Images,
 		feeds: o.Feeds, routes: o.Routes,
 		dests: map[string]*Destination{}, stopping: make(chan struct{}),
+		feedIndex: map[string]int{}, due: map[string]time.Time{},
 		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
 		owner: o.Owner, lease: o.Lease, conc: o.FeedConcurrency, tick: o.Tick, keep: o.Retention,
 	}
 	if e.store == nil || e.source == nil {
 		return nil, errors.New("engine needs a store and a source")
+	}
+	for i, f := range e.feeds {
+		if _, dup := e.feedIndex[f.ID]; !dup {
+			e.feedIndex[f.ID] = i
+		}
 	}
 	if e.clock == nil {
 		e.clock = SystemClock
@@ -355,9 +370,13 @@ func (e *Engine) PollDue(ctx context.Context, force bool) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	now := e.clock.Now()
 	for _, f := range e.feeds {
 		if e.stopped() {
 			break
+		}
+		if !force && e.notDue(f.ID, now) {
+			continue
 		}
 		wg.Add(1)
 		sem <- struct{}{}
@@ -377,12 +396,24 @@ func (e *Engine) PollDue(ctx context.Context, force bool) error {
 }
 
 func (e *Engine) feed(id string) (Feed, bool) {
-	for _, f := range e.feeds {
-		if f.ID == id {
-			return f, true
-		}
+	if i, ok := e.feedIndex[id]; ok {
+		return e.feeds[i], true
 	}
 	return Feed{}, false
+}
+
+// notDue reports whether the feed's next poll, as last seen, is later
+// than now.
+func (e *Engine) notDue(id string, now time.Time) bool {
+	e.dueMu.Lock()
+	defer e.dueMu.Unlock()
+	return now.Before(e.due[id])
+}
+
+func (e *Engine) noteDue(id string, next time.Time) {
+	e.dueMu.Lock()
+	defer e.dueMu.Unlock()
+	e.due[id] = next
 }
 
 // PollFeed fetches one feed now (or when due, without force) and queues
@@ -413,6 +444,8 @@ func (e *Engine) PollFeed(ctx context.Context, feedID string, force bool) error 
 	if err != nil {
 		return fmt.Errorf("load feed %s: %w", f.ID, err)
 	}
+	// Whatever happens below, st.NextPoll ends as the time to come back.
+	defer func() { e.noteDue(f.ID, st.NextPoll) }()
 	if !force && now.Before(st.NextPoll) {
 		return nil
 	}
