@@ -93,11 +93,7 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 	src := feed.New(feed.Options{Client: feedClient, PageClient: mediaClient, Logger: o.logger})
 	// Images are checked through the media client too: a URL the bots
 	// could not download is no image for them either.
-	checkOpts := imagecheck.Options{Client: mediaClient}
-	if o.clock != nil {
-		checkOpts.Clock = o.clock
-	}
-	images, err := imagecheck.New(checkOpts)
+	images, err := imagecheck.New(imagecheck.Options{Client: mediaClient, Clock: o.clock})
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -57,15 +57,6 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return "http " + strconv.Itoa(e.Code) }
 
-// Clock tells the checker the time, so cache expiry follows a test's clock.
-type Clock interface {
-	Now() time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // Options configure a Checker.
 type Options struct {
 	// Client makes the requests (required): the media client, which refuses
@@ -82,7 +73,9 @@ type Options struct {
 	// (default 1h and 10m: an upload may appear a little after its article).
 	PassTTL time.Duration
 	FailTTL time.Duration
-	Clock   Clock
+	// Clock is the engine's clock, so cache expiry follows a test's clock
+	// (default the system clock).
+	Clock syndicate.Clock
 }
 
 // Checker checks image URLs; it implements syndicate.ImageChecker and is
@@ -93,7 +86,7 @@ type Checker struct {
 	timeout  time.Duration
 	passTTL  time.Duration
 	failTTL  time.Duration
-	clock    Clock
+	clock    syndicate.Clock
 
 	mu      sync.Mutex
 	cache   *cache
@@ -123,7 +116,7 @@ func New(o Options) (*Checker, error) {
 		o.FailTTL = DefaultFailTTL
 	}
 	if o.Clock == nil {
-		o.Clock = systemClock{}
+		o.Clock = syndicate.SystemClock
 	}
 	return &Checker{
 		client: o.Client, maxBytes: o.MaxBytes, timeout: o.Timeout,
