@@ -331,7 +331,7 @@ func TestPublishReRendersWhenServerLimitShrank(t *testing.T) {
 }
 
 func TestPublishGoToSocial(t *testing.T) {
-	e := newEnv(t, mastodonfake.Options{Flavour: mastodonfake.FlavourGoToSocial},
+	e := newEnv(t, mastodonfake.Options{Flavour: mastodonfake.FlavourGoToSocial, MaxCharacters: 500},
 		AccountOptions{Format: Format{ShareLinks: []string{"whatsapp", "x", "facebook", "telegram"}}, CallTimeout: time.Second})
 	items := loadItems(t)
 	j := job(items["ar-article"])

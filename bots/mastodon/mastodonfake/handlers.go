@@ -61,7 +61,7 @@ func (s *Server) handle(req *request, endpoint string, now time.Time) answer {
 // configured to), Pleroma's and Akkoma's "compatible" form.
 var instanceVersion = map[string]string{
 	FlavourMastodon:   "4.5.0",
-	FlavourGoToSocial: "0.20.1",
+	FlavourGoToSocial: "0.19.2",
 	FlavourPleroma:    "2.7.2 (compatible; Pleroma 2.5.0)",
 	FlavourAkkoma:     "2.7.2 (compatible; Akkoma 3.13.2)",
 	FlavourUnknown:    "7",
@@ -101,7 +101,8 @@ func (s *Server) instance(v2 bool) map[string]any {
 	}
 	switch {
 	case o.NoSourceURL:
-	case o.Flavour == FlavourGoToSocial:
+	case o.Flavour == FlavourGoToSocial && v2:
+		// GoToSocial names its source in v2 only.
 		m["source_url"] = "https://codeberg.org/superseriousbusiness/gotosocial"
 	case o.Flavour == FlavourMastodon:
 		m["source_url"] = "https://github.com/mastodon/mastodon"

@@ -265,6 +265,23 @@ func newServer(opts Options) *Server {
 			opts.ImageSizeLimit = 16_000_000
 		}
 	}
+	if opts.Flavour == FlavourGoToSocial {
+		// GoToSocial's defaults, as v0.19.2 states them in its instance
+		// answers (statuses-max-chars 5000, statuses-media-max-files 6,
+		// 25 characters advertised per URL, 40 MiB images).
+		if opts.MaxCharacters == 0 {
+			opts.MaxCharacters = 5000
+		}
+		if opts.MaxMedia == 0 {
+			opts.MaxMedia = 6
+		}
+		if opts.ReservedPerURL == 0 {
+			opts.ReservedPerURL = 25
+		}
+		if opts.ImageSizeLimit == 0 {
+			opts.ImageSizeLimit = 40 << 20
+		}
+	}
 	if opts.MaxCharacters == 0 {
 		opts.MaxCharacters = 500
 	}
