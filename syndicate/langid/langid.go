@@ -108,13 +108,16 @@ func (id *Identifier) overrule(declared, text string) (string, bool) {
 	if known == lingua.Unknown || letters(text) < sameScriptLetters {
 		return "", false
 	}
-	m := id.models()
-	values := m.ComputeLanguageConfidenceValues(text)
+	values := id.models().ComputeLanguageConfidenceValues(text)
 	if len(values) == 0 || values[0].Language() == known || values[0].Value() < sameScriptSure {
 		return "", false
 	}
-	if m.ComputeLanguageConfidence(text, known) > sameScriptDoubt {
-		return "", false
+	// The values list every language the models consider; one they did
+	// not consider for this script has no confidence at all.
+	for _, v := range values {
+		if v.Language() == known && v.Value() > sameScriptDoubt {
+			return "", false
+		}
 	}
 	return isoCode(values[0].Language()), true
 }
