@@ -28,6 +28,35 @@ type FeedState struct {
 	Primed bool `json:"primed,omitempty"`
 }
 
+// PushState is a feed's WebSub subscription as the store keeps it, so
+// that any replica can answer the hub's verification and check a
+// notification's signature, and renewal survives restarts.
+type PushState struct {
+	// Hub and Topic are the hub subscribed at and the feed URL (the
+	// topic) the hub knows the feed by.
+	Hub   string `json:"hub,omitempty"`
+	Topic string `json:"topic,omitempty"`
+	// Callback is the URL the hub delivers to.
+	Callback string `json:"callback,omitempty"`
+	// Secret signs the hub's notifications (X-Hub-Signature); it is made
+	// per subscription and never logged.
+	Secret string `json:"secret,omitempty"`
+	// State is "pending" while the hub has yet to verify a request,
+	// "active" once verified, "denied" or "failed" when the hub refused or
+	// could not be reached, and "" when the feed was never subscribed.
+	State string `json:"state,omitempty"`
+	// Requested is when the latest subscription request was sent;
+	// Expires is when the hub's lease on the subscription lapses.
+	Requested time.Time `json:"requested,omitzero"`
+	Expires   time.Time `json:"expires,omitzero"`
+	// Failures counts consecutive failed requests; LastError says why the
+	// latest failed.
+	Failures  int    `json:"failures,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// LastNotified is when the hub last delivered a valid notification.
+	LastNotified time.Time `json:"last_notified,omitzero"`
+}
+
 // Status is the state of one article on one destination.
 type Status string
 
@@ -214,6 +243,23 @@ type Store interface {
 	// ReleaseFeed gives up owner's lease on a feed; it does nothing when
 	// owner does not hold it.
 	ReleaseFeed(ctx context.Context, feedID, owner string) error
+
+	// BeginPoll is LeaseFeed and, when the lease is taken, LoadFeed, as one
+	// round trip to the store: a feed's poll costs two (BeginPoll, EndPoll)
+	// when nothing changed. It reports false (and the zero state) when
+	// another owner holds an unexpired lease.
+	BeginPoll(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (FeedState, bool, error)
+	// EndPoll ends a poll begun with BeginPoll as one round trip (one
+	// commit): it records seen (as MarkSeen, nothing when empty), replaces
+	// the feed's state with st (as SaveFeed) and releases owner's lease
+	// (as ReleaseFeed). It saves even when the lease was lost meanwhile,
+	// like SaveFeed, since the jobs a poll queues are idempotent.
+	EndPoll(ctx context.Context, feedID, owner string, st FeedState, seen map[string]string, now time.Time) error
+
+	// LoadPush and SavePush keep a feed's push (WebSub) subscription; a
+	// feed never subscribed has the zero state.
+	LoadPush(ctx context.Context, feedID string) (PushState, error)
+	SavePush(ctx context.Context, feedID string, st PushState) error
 
 	// LoadDestination and SaveDestination keep a destination's state.
 	LoadDestination(ctx context.Context, destination string) (DestinationState, error)

@@ -68,6 +68,7 @@ var (
 	bucketDone         = []byte("done")
 	bucketDestinations = []byte("destinations")
 	bucketLeases       = []byte("leases")
+	bucketPush         = []byte("push")
 )
 
 // Open opens or creates the database at path, creating its directory
@@ -94,7 +95,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return &Store{db: db, path: path}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketFeeds, bucketSeen, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations, bucketLeases} {
+		for _, name := range [][]byte{bucketFeeds, bucketSeen, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations, bucketLeases, bucketPush} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -804,4 +805,48 @@ func doneKey(d syndicate.Delivery) []byte {
 
 func sortBySeq(ds []syndicate.Delivery) {
 	slices.SortFunc(ds, func(a, b syndicate.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+}
+
+// BeginPoll takes the poll lease of a feed and loads its state.
+func (s *Store) BeginPoll(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (syndicate.FeedState, bool, error) {
+	ok, err := s.LeaseFeed(ctx, feedID, owner, now, ttl)
+	if err != nil || !ok {
+		return syndicate.FeedState{}, false, err
+	}
+	st, err := s.LoadFeed(ctx, feedID)
+	return st, err == nil, err
+}
+
+// EndPoll records seen items, saves the feed's state and releases the lease.
+func (s *Store) EndPoll(ctx context.Context, feedID, owner string, st syndicate.FeedState, seen map[string]string, now time.Time) error {
+	if err := s.MarkSeen(ctx, feedID, seen, now); err != nil {
+		return err
+	}
+	if err := s.SaveFeed(ctx, feedID, st); err != nil {
+		return err
+	}
+	return s.ReleaseFeed(ctx, feedID, owner)
+}
+
+// LoadPush returns a feed's push subscription, zero when never saved.
+func (s *Store) LoadPush(ctx context.Context, feedID string) (syndicate.PushState, error) {
+	var st syndicate.PushState
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketPush), []byte(feedID), &st)
+	})
+	if err != nil {
+		return syndicate.PushState{}, fmt.Errorf("load push %s: %w", feedID, err)
+	}
+	return st, nil
+}
+
+// SavePush replaces a feed's push subscription.
+func (s *Store) SavePush(ctx context.Context, feedID string, st syndicate.PushState) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketPush), []byte(feedID), st)
+	})
+	if err != nil {
+		return fmt.Errorf("save push %s: %w", feedID, err)
+	}
+	return nil
 }

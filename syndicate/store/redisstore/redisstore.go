@@ -788,3 +788,41 @@ func ceilMicros(t time.Time) int64 {
 	}
 	return us
 }
+
+// BeginPoll takes the poll lease of a feed and loads its state.
+func (s *Store) BeginPoll(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (syndicate.FeedState, bool, error) {
+	ok, err := s.LeaseFeed(ctx, feedID, owner, now, ttl)
+	if err != nil || !ok {
+		return syndicate.FeedState{}, false, err
+	}
+	st, err := s.LoadFeed(ctx, feedID)
+	return st, err == nil, err
+}
+
+// EndPoll records seen items, saves the feed's state and releases the lease.
+func (s *Store) EndPoll(ctx context.Context, feedID, owner string, st syndicate.FeedState, seen map[string]string, now time.Time) error {
+	if err := s.MarkSeen(ctx, feedID, seen, now); err != nil {
+		return err
+	}
+	if err := s.SaveFeed(ctx, feedID, st); err != nil {
+		return err
+	}
+	return s.ReleaseFeed(ctx, feedID, owner)
+}
+
+// LoadPush returns a feed's push subscription, zero when never saved.
+func (s *Store) LoadPush(ctx context.Context, feedID string) (syndicate.PushState, error) {
+	var st syndicate.PushState
+	if err := s.getJSON(ctx, s.feedKey(feedID, "push"), &st); err != nil {
+		return syndicate.PushState{}, fmt.Errorf("redis load push %s: %w", feedID, err)
+	}
+	return st, nil
+}
+
+// SavePush replaces a feed's push subscription.
+func (s *Store) SavePush(ctx context.Context, feedID string, st syndicate.PushState) error {
+	if err := s.setJSON(ctx, s.feedKey(feedID, "push"), st); err != nil {
+		return fmt.Errorf("redis save push %s: %w", feedID, err)
+	}
+	return nil
+}
