@@ -98,7 +98,10 @@ type Options struct {
 	Languages LanguageIdentifier
 	// Images checks that image URLs load before they are queued (optional:
 	// without it images are queued unchecked).
-	Images       ImageChecker
+	Images ImageChecker
+	// Push subscribes feeds at their WebSub hubs and tells of changes
+	// (optional: without it feeds are only polled).
+	Push         Pusher
 	Feeds        []Feed
 	Routes       []Route
 	Destinations []Destination

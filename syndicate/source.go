@@ -36,6 +36,23 @@ type FetchResult struct {
 	MovedTo string
 	// Title is the feed's own title, for logs and previews.
 	Title string
+	// Hubs are the WebSub hubs the feed names (Link headers, then
+	// <link rel="hub"> in the document), and Self the URL it names itself
+	// by (rel="self"), the topic to subscribe to; both empty on a 304.
+	Hubs []string
+	Self string
+}
+
+// Pusher keeps feeds subscribed at their WebSub hubs, so that new
+// articles arrive within seconds instead of at the next poll.
+type Pusher interface {
+	// Subscribe makes sure the feed is subscribed for topic at one of
+	// hubs (nil: those it was subscribed at before), renewing a
+	// subscription near its expiry. It reports whether notifications are
+	// expected now and when it must be called again at the latest.
+	Subscribe(ctx context.Context, feedID, topic string, hubs []string) (active bool, callBy time.Time, err error)
+	// Notified delivers the id of each feed a hub said has changed.
+	Notified() <-chan string
 }
 
 // Source fetches and normalises feeds. Fetching one feed is callable on
