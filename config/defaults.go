@@ -30,6 +30,8 @@ const (
 	defaultLogLevel        = "info"
 	defaultLogFormat       = "text"
 	defaultConcurrency     = 4
+	defaultPerHost         = 2
+	defaultJitter          = 0.1
 	defaultShutdownTimeout = Duration(20 * time.Second)
 	defaultLease           = Duration(2 * time.Minute)
 	// MinPollInterval is the shortest poll interval allowed, to stay polite
@@ -152,6 +154,9 @@ func applyDefaults(c *Config, version string) {
 	orString(&c.Log.Level, defaultLogLevel)
 	orString(&c.Log.Format, defaultLogFormat)
 	orInt(&c.Worker.Concurrency, defaultConcurrency)
+	orInt(&c.Worker.PerHost, defaultPerHost)
+	orPtr(&c.Worker.Spread, true)
+	orPtr(&c.Worker.Jitter, defaultJitter)
 	orDuration(&c.Worker.ShutdownTimeout, defaultShutdownTimeout)
 	orDuration(&c.Worker.Lease, defaultLease)
 }

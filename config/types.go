@@ -332,6 +332,16 @@ type Log struct {
 type Worker struct {
 	// Concurrency: feeds fetched at once (default 4).
 	Concurrency int `yaml:"concurrency"`
+	// PerHost caps the feeds fetched at once from one host (default 2),
+	// so that the editions of one site are polled politely.
+	PerHost int `yaml:"per_host"`
+	// Spread gives each feed its own point in its poll interval, placed
+	// by its id (default true), so that polls are even over the interval
+	// rather than in bursts, at start too.
+	Spread *bool `yaml:"spread"`
+	// Jitter moves each next poll by up to half this share of the
+	// interval either way (default 0.1, i.e. ±5%; 0 turns it off).
+	Jitter *float64 `yaml:"jitter"`
 	// ID names this replica in leases (default hostname-pid).
 	ID string `yaml:"id"`
 	// ShutdownTimeout for in-flight posts on SIGTERM (default 20s).

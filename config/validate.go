@@ -76,6 +76,12 @@ func validate(c *Config, r *report) {
 	if c.Worker.Concurrency < 1 {
 		r.add("worker.concurrency", "must be at least 1")
 	}
+	if c.Worker.PerHost < 1 {
+		r.add("worker.per_host", "must be at least 1")
+	}
+	if j := c.Worker.Jitter; j != nil && (*j < 0 || *j > 1) {
+		r.add("worker.jitter", "%g is not a share between 0 and 1", *j)
+	}
 	if c.Worker.Lease < Duration(3*time.Second) {
 		r.add("worker.lease", "must be at least 3s")
 	}

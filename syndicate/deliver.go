@@ -9,12 +9,15 @@ import (
 )
 
 // deliverLoop delivers the due jobs of one destination until ctx ends,
-// one at a time so that posts keep their order.
+// one at a time so that posts keep their order. With nothing to do it
+// sleeps until a job is queued for the destination, a job it held back
+// or a block comes due, or the idle check; an idle destination costs
+// no store access in between.
 func (e *Engine) deliverLoop(ctx context.Context, dest string) {
 	failures := 0
 	for ctx.Err() == nil && !e.stopped() {
 		worked, err := e.DeliverNext(ctx, dest)
-		wait := e.tick
+		var wait time.Duration
 		switch {
 		case err != nil && ctx.Err() == nil:
 			failures++
@@ -25,13 +28,42 @@ func (e *Engine) deliverLoop(ctx context.Context, dest string) {
 			if worked {
 				continue
 			}
+			wait = e.idleWait(dest)
 		}
 		select {
 		case <-ctx.Done():
 		case <-e.stopping:
+		case <-e.wakes[dest]:
 		case <-e.clock.After(wait):
 		}
 	}
+}
+
+// idleWait is how long a destination with nothing due may sleep: until
+// the earliest time this worker knows a job of it becomes due, at most
+// the idle check.
+func (e *Engine) idleWait(dest string) time.Duration {
+	now := e.clock.Now()
+	wait := e.idleCheck
+	e.retryMu.Lock()
+	at, ok := e.retryAt[dest]
+	e.retryMu.Unlock()
+	if ok {
+		wait = min(wait, at.Sub(now))
+	}
+	return max(wait, time.Millisecond)
+}
+
+// holdUntil records that a job of the destination becomes due at t, so
+// that its sender wakes then; times already past are dropped.
+func (e *Engine) holdUntil(dest string, t time.Time) {
+	e.retryMu.Lock()
+	defer e.retryMu.Unlock()
+	now := e.clock.Now()
+	if at, ok := e.retryAt[dest]; ok && at.After(now) && !t.Before(at) {
+		return
+	}
+	e.retryAt[dest] = t
 }
 
 func (e *Engine) stopped() bool {
@@ -69,7 +101,11 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("load destination %s: %w", dest, err)
 	}
-	if st.PausedReason != "" || now.Before(st.BlockedUntil) {
+	if st.PausedReason != "" {
+		return false, nil
+	}
+	if now.Before(st.BlockedUntil) {
+		e.holdUntil(dest, st.BlockedUntil)
 		return false, nil
 	}
 	jobs, err := e.store.Claim(ctx, dest, e.owner, now, e.lease, 1)
@@ -156,6 +192,13 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 	}
 	if err := e.finish(ctx, job, leaseUntil); err != nil {
 		return true, fmt.Errorf("finish %s: %w", dest, err)
+	}
+	if job.Status == StatusQueued {
+		due := job.NotBefore
+		if st.BlockedUntil.After(due) {
+			due = st.BlockedUntil
+		}
+		e.holdUntil(dest, due)
 	}
 	e.metrics.Delivered(dest, outcome, now.Sub(start))
 	return true, nil

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,6 +32,8 @@ type Feed struct {
 	FeedSpec
 	// MaxAge: items published longer ago are never posted.
 	MaxAge time.Duration
+
+	host string
 }
 
 // Policy is the retry policy of a destination.
@@ -115,6 +119,29 @@ type Options struct {
 	Lease time.Duration
 	// FeedConcurrency is how many feeds are fetched at once (default 4).
 	FeedConcurrency int
+	// PerHost caps the feeds fetched at once from one host, so that the
+	// editions of one site are polled politely (0: no cap).
+	PerHost int
+	// Spread gives each feed its own point in its poll interval, placed
+	// by its id, so that feeds are polled evenly over the interval rather
+	// than in bursts: a feed due at start (never polled, or overdue after
+	// downtime) waits for its point, at most one interval, and each next
+	// poll is moved to its point, between half and one and a half
+	// intervals later. The points are the same in every replica and
+	// across restarts.
+	Spread bool
+	// Jitter moves each next poll by up to ±Jitter/2 of the interval, so
+	// that feeds and replicas drift out of step (0: none; 0.1 is ±5%).
+	Jitter float64
+	// PushPollInterval is how often a feed with an active push
+	// subscription is still polled, as a safety net (default 1h; never
+	// more often than the feed's own interval).
+	PushPollInterval time.Duration
+	// IdleCheck is how often a destination with nothing known to do looks
+	// at its queue anyway, for jobs that other replicas or the command
+	// line queued and for claims left by a worker that died (default: the
+	// Lease). Jobs this worker queues wake it at once.
+	IdleCheck time.Duration
 	// Tick is how often the worker looks for due feeds and jobs (default 1s).
 	Tick time.Duration
 	// Retention is how long seen items and finished deliveries are kept
@@ -145,14 +172,41 @@ type Engine struct {
 	keep    time.Duration
 	pruned  time.Time
 
+	perHost   int
+	spread    bool
+	jitter    float64
+	push      Pusher
+	pushPoll  time.Duration
+	idleCheck time.Duration
+
 	// feedIndex finds a feed by id.
 	feedIndex map[string]int
-	// dueMu guards due: the next poll time of each feed as this worker
-	// last saw it in the store, so that a feed that is not due costs
-	// neither a lease nor a store read. Another replica may have moved the
-	// time later; the lease and the stored state still decide.
-	dueMu sync.Mutex
-	due   map[string]time.Time
+	// sched holds each feed's next poll time as this worker last saw it
+	// in the store, so that a feed that is not due costs neither a lease
+	// nor a store read. Another replica may have moved the time later; the
+	// lease and the stored state still decide. It is filled from the store
+	// on the first poll (filled, under fillMu).
+	sched  *schedule
+	fillMu sync.Mutex
+	filled bool
+	// polling holds the feeds this worker is polling now, and again those
+	// asked to be polled once more when that poll ends (a push arriving
+	// mid-poll), so that one worker never polls a feed twice at once.
+	pollMu  sync.Mutex
+	polling map[string]bool
+	again   map[string]bool
+	// pushCallBy is, per feed, when the pusher must next be asked about
+	// its subscription (absent: ask at the next poll).
+	pushMu     sync.Mutex
+	pushStatus map[string]pushStatus
+
+	// wakes has a channel per destination that is signalled when a job is
+	// queued for it, so that an idle destination costs nothing.
+	wakes map[string]chan struct{}
+	// retryAt is, per destination, the earliest time a job this worker
+	// held back becomes due again.
+	retryMu sync.Mutex
+	retryAt map[string]time.Time
 
 	// misdeclared holds the feeds whose declared language was found to
 	// contradict their text, so that it is logged once per feed.
@@ -170,17 +224,24 @@ func New(o Options) (*Engine, error) {
 		store: o.Store, source: o.Source, pages: o.Pages, langs: o.Languages, images: o.Images,
 		feeds: o.Feeds, routes: o.Routes,
 		dests: map[string]*Destination{}, stopping: make(chan struct{}),
-		feedIndex: map[string]int{}, due: map[string]time.Time{},
+		feedIndex: map[string]int{}, sched: newSchedule(),
+		polling: map[string]bool{}, again: map[string]bool{}, pushStatus: map[string]pushStatus{},
+		wakes: map[string]chan struct{}{}, retryAt: map[string]time.Time{},
 		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
 		owner: o.Owner, lease: o.Lease, conc: o.FeedConcurrency, tick: o.Tick, keep: o.Retention,
+		perHost: o.PerHost, spread: o.Spread, jitter: o.Jitter, push: o.Push,
+		pushPoll: o.PushPollInterval, idleCheck: o.IdleCheck,
 	}
 	if e.store == nil || e.source == nil {
 		return nil, errors.New("engine needs a store and a source")
 	}
-	for i, f := range e.feeds {
-		if _, dup := e.feedIndex[f.ID]; !dup {
-			e.feedIndex[f.ID] = i
+	e.feeds = slices.Clone(e.feeds)
+	for i := range e.feeds {
+		e.feeds[i].host = hostOf(e.feeds[i].URL)
+		if _, dup := e.feedIndex[e.feeds[i].ID]; dup {
+			return nil, fmt.Errorf("feed %q listed twice", e.feeds[i].ID)
 		}
+		e.feedIndex[e.feeds[i].ID] = i
 	}
 	if e.clock == nil {
 		e.clock = SystemClock
@@ -206,6 +267,12 @@ func New(o Options) (*Engine, error) {
 	if e.keep <= 0 {
 		e.keep = 90 * 24 * time.Hour
 	}
+	if e.pushPoll <= 0 {
+		e.pushPoll = time.Hour
+	}
+	if e.idleCheck <= 0 {
+		e.idleCheck = e.lease
+	}
 	for i := range o.Destinations {
 		d := o.Destinations[i]
 		if d.Policy.MaxAttempts <= 0 {
@@ -216,6 +283,7 @@ func New(o Options) (*Engine, error) {
 		}
 		e.dests[d.ID] = &d
 		e.order = append(e.order, d.ID)
+		e.wakes[d.ID] = make(chan struct{}, 1)
 	}
 	feeds := map[string]bool{}
 	for _, f := range e.feeds {
@@ -270,6 +338,10 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.deliverLoop(ctx, id)
 		}()
 	}
+	var notified <-chan string
+	if e.push != nil {
+		notified = e.push.Notified()
+	}
 	failures := 0
 	for {
 		wait := e.tick
@@ -280,15 +352,47 @@ func (e *Engine) Run(ctx context.Context) error {
 		} else {
 			failures = 0
 			e.prune(ctx)
+			wait = e.untilNextPoll()
 		}
 		select {
 		case <-ctx.Done():
 		case <-e.stopping:
+		case id := <-notified:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.pushed(ctx, id)
+			}()
+			continue
 		case <-e.clock.After(wait):
 			continue
 		}
 		wg.Wait()
 		return nil
+	}
+}
+
+// untilNextPoll is how long the poll loop may sleep: until the earliest
+// feed is due or the hourly prune, whichever comes first.
+func (e *Engine) untilNextPoll() time.Duration {
+	now := e.clock.Now()
+	wait := max(e.pruned.Add(time.Hour).Sub(now), e.tick)
+	if next, ok := e.sched.next(); ok {
+		wait = min(wait, next.Sub(now))
+	}
+	return max(wait, time.Millisecond)
+}
+
+// pushed polls a feed whose hub said it changed, under the same
+// concurrency cap as scheduled polls.
+func (e *Engine) pushed(ctx context.Context, feedID string) {
+	if _, ok := e.feed(feedID); !ok {
+		e.log.Warn("push notification for an unknown feed", "feed", feedID)
+		return
+	}
+	e.log.Debug("push notification; polling now", "feed", feedID)
+	if err := e.PollFeed(ctx, feedID, true); err != nil && ctx.Err() == nil {
+		e.log.Error("poll after push failed", "feed", feedID, "error", err)
 	}
 }
 
@@ -366,36 +470,74 @@ func (e *Engine) prune(ctx context.Context) {
 }
 
 // PollDue polls the feeds whose next poll time has come (every feed when
-// force is set), a few at a time. A broken feed is logged and skipped; the
-// error returned is only a store failure.
+// force is set), a few at a time and at most PerHost at once per host. A
+// broken feed is logged and skipped; the error returned is only a store
+// failure.
 func (e *Engine) PollDue(ctx context.Context, force bool) error {
-	sem := make(chan struct{}, e.conc)
-	var wg sync.WaitGroup
+	if err := e.fill(ctx); err != nil {
+		return err
+	}
+	now := e.clock.Now()
+	var ids []string
+	if force {
+		for _, f := range e.feeds {
+			ids = append(ids, f.ID)
+		}
+	} else {
+		ids = e.sched.popDue(now)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
 	var mu sync.Mutex
 	var firstErr error
-	now := e.clock.Now()
-	for _, f := range e.feeds {
-		if e.stopped() {
-			break
-		}
-		if !force && e.notDue(f.ID, now) {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := e.PollFeed(ctx, f.ID, force); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
+	pool := &pollPool{conc: e.conc, perHost: e.perHost, host: e.feedHost, poll: func(id string) {
+		if err := e.PollFeed(ctx, id, force); err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
 			}
-		}()
+			mu.Unlock()
+		}
+	}}
+	// Feeds left unpolled at a stop stay due.
+	for _, id := range pool.run(ctx, ids, e.stopped) {
+		e.sched.set(id, now)
 	}
-	wg.Wait()
 	return firstErr
+}
+
+// fill puts every feed in the schedule at its stored next poll time, once;
+// feeds due already (never polled, or overdue after downtime) are spread
+// over the Spread window so that a start does not fetch them all at once.
+func (e *Engine) fill(ctx context.Context) error {
+	e.fillMu.Lock()
+	defer e.fillMu.Unlock()
+	if e.filled {
+		return nil
+	}
+	now := e.clock.Now()
+	waiting, last := 0, time.Duration(0)
+	for _, f := range e.feeds {
+		st, err := e.store.LoadFeed(ctx, f.ID)
+		if err != nil {
+			return fmt.Errorf("load feed %s: %w", f.ID, err)
+		}
+		due := st.NextPoll
+		if !due.After(now) && e.spread {
+			due = pointAfter(now, f.PollInterval, phase(f.ID))
+		}
+		e.sched.set(f.ID, due)
+		if due.After(now) {
+			waiting++
+			last = max(last, due.Sub(now))
+		}
+	}
+	e.filled = true
+	if len(e.feeds) > 0 {
+		e.log.Info("feeds scheduled", "feeds", len(e.feeds), "due_now", len(e.feeds)-waiting, "later", waiting, "all_within", last.Round(time.Second))
+	}
+	return nil
 }
 
 func (e *Engine) feed(id string) (Feed, bool) {
@@ -405,52 +547,92 @@ func (e *Engine) feed(id string) (Feed, bool) {
 	return Feed{}, false
 }
 
-// notDue reports whether the feed's next poll, as last seen, is later
-// than now.
-func (e *Engine) notDue(id string, now time.Time) bool {
-	e.dueMu.Lock()
-	defer e.dueMu.Unlock()
-	return now.Before(e.due[id])
-}
-
-func (e *Engine) noteDue(id string, next time.Time) {
-	e.dueMu.Lock()
-	defer e.dueMu.Unlock()
-	e.due[id] = next
+func (e *Engine) feedHost(id string) string {
+	if f, ok := e.feed(id); ok {
+		return f.host
+	}
+	return ""
 }
 
 // PollFeed fetches one feed now (or when due, without force) and queues
-// its new items. It can be called on demand, e.g. on a push notification.
+// its new items. It can be called on demand, e.g. on a push notification;
+// a forced call for a feed being polled already polls it again after.
 func (e *Engine) PollFeed(ctx context.Context, feedID string, force bool) error {
 	f, ok := e.feed(feedID)
 	if !ok {
 		return fmt.Errorf("unknown feed %q", feedID)
 	}
+	if !e.startPoll(f.ID, force) {
+		return nil
+	}
+	for {
+		next, err := e.pollFeed(ctx, f, force)
+		e.sched.set(f.ID, next)
+		again := e.endPoll(f.ID)
+		if err != nil || !again {
+			return err
+		}
+		force = true
+	}
+}
+
+// startPoll marks the feed as being polled by this worker; when it is
+// already, a forced poll is remembered to follow and false is returned.
+func (e *Engine) startPoll(id string, force bool) bool {
+	e.pollMu.Lock()
+	defer e.pollMu.Unlock()
+	if e.polling[id] {
+		if force {
+			e.again[id] = true
+		}
+		return false
+	}
+	e.polling[id] = true
+	return true
+}
+
+// endPoll reports whether another poll was asked for meanwhile; if not,
+// the feed is no longer being polled.
+func (e *Engine) endPoll(id string) bool {
+	e.pollMu.Lock()
+	defer e.pollMu.Unlock()
+	if e.again[id] {
+		delete(e.again, id)
+		return true
+	}
+	delete(e.polling, id)
+	return false
+}
+
+// pollFeed polls a feed under its lease and returns when this worker
+// should look at it next. With nothing new it costs two store round
+// trips: BeginPoll and EndPoll.
+func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, error) {
 	log := e.log.With("feed", f.ID)
 	now := e.clock.Now()
 	// Replicas sharing the store poll each feed one at a time: the lease
-	// is taken before the state is read, so the holder sees the state the
+	// is taken as the state is read, so the holder sees the state the
 	// previous holder committed.
-	leased, err := e.store.LeaseFeed(ctx, f.ID, e.owner, now, e.lease)
+	st, leased, err := e.store.BeginPoll(ctx, f.ID, e.owner, now, e.lease)
 	if err != nil {
-		return fmt.Errorf("lease feed %s: %w", f.ID, err)
+		return now.Add(e.tick), fmt.Errorf("lease feed %s: %w", f.ID, err)
 	}
 	if !leased {
-		return nil
+		// Another replica is polling it and will store the next time,
+		// which this worker reads when it comes.
+		return now.Add(max(f.PollInterval, e.tick)), nil
 	}
-	defer func() {
+	if !force && now.Before(st.NextPoll) {
 		if err := e.store.ReleaseFeed(context.WithoutCancel(ctx), f.ID, e.owner); err != nil {
 			log.Warn("release feed lease", "error", err)
 		}
-	}()
-	st, err := e.store.LoadFeed(ctx, f.ID)
-	if err != nil {
-		return fmt.Errorf("load feed %s: %w", f.ID, err)
+		return st.NextPoll, nil
 	}
-	// Whatever happens below, st.NextPoll ends as the time to come back.
-	defer func() { e.noteDue(f.ID, st.NextPoll) }()
-	if !force && now.Before(st.NextPoll) {
-		return nil
+	end := func(st FeedState, seen map[string]string) (time.Time, error) {
+		if err := e.store.EndPoll(context.WithoutCancel(ctx), f.ID, e.owner, st, seen, now); err != nil {
+			return now.Add(e.tick), fmt.Errorf("save feed %s: %w", f.ID, err)
+		}
+		return st.NextPoll, nil
 	}
 	start := now
 	res, ferr := e.source.Fetch(ctx, f.FeedSpec, st)
@@ -458,7 +640,7 @@ func (e *Engine) PollFeed(ctx context.Context, feedID string, force bool) error 
 	st.LastAttempt = now
 	if ferr != nil {
 		if ctx.Err() != nil {
-			return nil
+			return end(st, nil)
 		}
 		st.Failures++
 		st.LastError = ferr.Error()
@@ -470,10 +652,7 @@ func (e *Engine) PollFeed(ctx context.Context, feedID string, force bool) error 
 		st.NextPoll = now.Add(wait)
 		log.Warn("feed poll failed", "error", ferr, "failures", st.Failures, "next_poll", st.NextPoll)
 		e.metrics.FeedPolled(f.ID, "error", now.Sub(start))
-		if err := e.store.SaveFeed(ctx, f.ID, st); err != nil {
-			return fmt.Errorf("save feed %s: %w", f.ID, err)
-		}
-		return nil
+		return end(st, nil)
 	}
 	if res.MovedTo != "" {
 		log.Warn("feed moved permanently; update its url in the config", "from", f.URL, "to", res.MovedTo)
@@ -481,44 +660,128 @@ func (e *Engine) PollFeed(ctx context.Context, feedID string, force bool) error 
 	if res.NotModified {
 		st.Failures, st.LastError = 0, ""
 		st.LastSuccess = now
-		st.NextPoll = now.Add(f.PollInterval)
+		st.NextPoll = e.nextPoll(ctx, f, res, now)
 		e.metrics.FeedPolled(f.ID, "not_modified", now.Sub(start))
 		log.Debug("feed not modified")
-		if err := e.store.SaveFeed(ctx, f.ID, st); err != nil {
-			return fmt.Errorf("save feed %s: %w", f.ID, err)
-		}
-		return nil
+		return end(st, nil)
 	}
 	e.metrics.FeedPolled(f.ID, "ok", now.Sub(start))
-	items := uniqueItems(res.Items)
-	jobs, seen, err := e.plan(ctx, f, st, items, now)
+	jobs, seen, err := e.plan(ctx, f, st, res, now)
 	if err != nil {
-		return err
+		e.releaseAfterFailure(ctx, f.ID)
+		return now.Add(e.tick), err
 	}
 	e.prepareImages(ctx, jobs)
 	added, err := e.store.Enqueue(ctx, jobs, now)
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", f.ID, err)
+		e.releaseAfterFailure(ctx, f.ID)
+		return now.Add(e.tick), fmt.Errorf("enqueue %s: %w", f.ID, err)
 	}
-	if err := e.store.MarkSeen(ctx, f.ID, seen, now); err != nil {
-		return fmt.Errorf("mark seen %s: %w", f.ID, err)
+	for _, j := range added {
+		e.wake(j.Destination)
 	}
 	if !st.Primed {
-		log.Info("feed primed: existing items recorded, not posted", "items", len(items), "backfill_queued", len(added))
+		log.Info("feed primed: existing items recorded, not posted", "items", len(seen), "backfill_queued", len(added))
 	}
 	st.Primed = true
 	st.ETag, st.LastModified = res.ETag, res.LastModified
 	st.Failures, st.LastError = 0, ""
 	st.LastSuccess = now
-	st.NextPoll = now.Add(f.PollInterval)
-	if err := e.store.SaveFeed(ctx, f.ID, st); err != nil {
-		return fmt.Errorf("save feed %s: %w", f.ID, err)
+	st.NextPoll = e.nextPoll(ctx, f, res, now)
+	next, err := end(st, seen)
+	if err != nil {
+		return next, fmt.Errorf("mark seen %s: %w", f.ID, err)
 	}
 	e.metrics.ItemsDiscovered(f.ID, len(added))
 	for _, j := range added {
 		log.Info("queued", "destination", j.Destination, "item", j.ArticleKey, "kind", j.Kind, "title", j.Item.Title)
 	}
-	return nil
+	return next, nil
+}
+
+// releaseAfterFailure gives the feed's lease back after a store failure
+// mid-poll, so that another replica need not wait for it to expire.
+func (e *Engine) releaseAfterFailure(ctx context.Context, feedID string) {
+	if err := e.store.ReleaseFeed(context.WithoutCancel(ctx), feedID, e.owner); err != nil {
+		e.log.Warn("release feed lease", "feed", feedID, "error", err)
+	}
+}
+
+// nextPoll is when a feed polled successfully now is polled again: after
+// its interval with jitter, or, while its hub pushes changes, after the
+// longer safety-net interval, and never after its subscription must be
+// renewed.
+func (e *Engine) nextPoll(ctx context.Context, f Feed, res FetchResult, now time.Time) time.Time {
+	interval := f.PollInterval
+	active, callBy := e.subscribe(ctx, f, res, now)
+	if active {
+		interval = max(interval, e.pushPoll)
+	}
+	next := now.Add(interval)
+	if e.spread {
+		next = pointAfter(now.Add(interval/2), interval, phase(f.ID))
+	}
+	next = next.Add(jittered(interval, e.jitter) - interval)
+	if !callBy.IsZero() && callBy.Before(next) {
+		next = callBy
+		if soonest := now.Add(e.tick); next.Before(soonest) {
+			next = soonest
+		}
+	}
+	return next
+}
+
+// pushStatus is what the pusher last said about a feed's subscription.
+type pushStatus struct {
+	active bool
+	callBy time.Time
+	topic  string
+	hubs   string
+}
+
+// subscribe asks the pusher about the feed's subscription when it has not
+// been asked since this worker started, when the feed names other hubs,
+// or when the time it gave has come; otherwise it costs nothing.
+func (e *Engine) subscribe(ctx context.Context, f Feed, res FetchResult, now time.Time) (bool, time.Time) {
+	if e.push == nil {
+		return false, time.Time{}
+	}
+	topic := res.Self
+	if topic == "" {
+		topic = f.URL
+	}
+	hubs := strings.Join(res.Hubs, " ")
+	e.pushMu.Lock()
+	ps, known := e.pushStatus[f.ID]
+	e.pushMu.Unlock()
+	changed := len(res.Hubs) > 0 && (hubs != ps.hubs || topic != ps.topic)
+	if known && !changed && (ps.callBy.IsZero() || now.Before(ps.callBy)) {
+		return ps.active, ps.callBy
+	}
+	active, callBy, err := e.push.Subscribe(ctx, f.ID, topic, res.Hubs)
+	if err != nil {
+		e.log.Warn("push subscription failed; polling meanwhile", "feed", f.ID, "error", err)
+		if callBy.IsZero() {
+			callBy = now.Add(max(f.PollInterval, time.Minute))
+		}
+	}
+	if len(res.Hubs) == 0 {
+		hubs = ps.hubs
+	}
+	e.pushMu.Lock()
+	e.pushStatus[f.ID] = pushStatus{active: active, callBy: callBy, topic: topic, hubs: hubs}
+	e.pushMu.Unlock()
+	return active, callBy
+}
+
+// wake tells a destination's sender that a job was queued for it.
+func (e *Engine) wake(dest string) {
+	if ch, ok := e.wakes[dest]; ok {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Plan returns what polling the feeds now would queue, without changing
@@ -537,7 +800,7 @@ func (e *Engine) Plan(ctx context.Context) ([]Delivery, error) {
 			e.log.Warn("feed fetch failed", "feed", f.ID, "error", err)
 			continue
 		}
-		jobs, _, err := e.plan(ctx, f, st, uniqueItems(res.Items), e.clock.Now())
+		jobs, _, err := e.plan(ctx, f, st, res, e.clock.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -557,63 +820,131 @@ func (e *Engine) Plan(ctx context.Context) ([]Delivery, error) {
 }
 
 // plan decides which items of a fetched feed become jobs on which
-// destinations and returns the fingerprints to record as seen.
-func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, items []Item, now time.Time) ([]Delivery, map[string]string, error) {
-	keys := make([]string, len(items))
-	seen := make(map[string]string, len(items))
-	for i, it := range items {
-		keys[i] = it.Key
-		seen[it.Key] = it.Fingerprint()
+// destinations and returns the marks to record as seen. Only entries that
+// are new or whose raw fields changed are normalised, and only they (and
+// marks grown old, see refreshMarks) are written back.
+func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, res FetchResult, now time.Time) ([]Delivery, map[string]string, error) {
+	entries, normalise := res.Entries, res.Normalise
+	if normalise == nil {
+		// A source that normalised every item: nothing to save but the
+		// store's answer.
+		items := uniqueItems(res.Items)
+		entries = make([]Entry, len(items))
+		for i, it := range items {
+			entries[i] = Entry{Key: it.Key, Date: it.Date()}
+		}
+		normalise = func(idx []int) []Item {
+			out := make([]Item, 0, len(idx))
+			for _, i := range idx {
+				out = append(out, items[i])
+			}
+			return out
+		}
 	}
-	known, err := e.store.SeenFingerprints(ctx, f.ID, keys)
+	keys := make([]string, len(entries))
+	for i, en := range entries {
+		keys[i] = en.Key
+	}
+	stored, err := e.store.SeenFingerprints(ctx, f.ID, keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seen %s: %w", f.ID, err)
 	}
-	// Only items that may become jobs have their language checked (at
-	// first sight none do without a backfill), and only when a route takes
-	// the language from the feed.
-	if e.routesKeepLanguage(f.ID) && (st.Primed || e.maxBackfill(f.ID) > 0) {
-		items = slices.Clone(items)
-		for i := range items {
-			if fp, wasSeen := known[items[i].Key]; !wasSeen || (fp != "" && fp != seen[items[i].Key]) {
-				e.checkLanguage(&items[i])
-			}
+	day := dayOf(now)
+	refresh := e.refreshMarks()
+	// At first sight without a backfill no item can become a job: the
+	// entries are only recorded.
+	mayPost := st.Primed || e.maxBackfill(f.ID) > 0
+	seen := map[string]string{}
+	hashes := make(map[string]string, len(entries))
+	var want []int
+	for i, en := range entries {
+		v, wasSeen := stored[en.Key]
+		m := parseMark(v)
+		switch {
+		case !wasSeen && (!mayPost || (f.MaxAge > 0 && !en.Date.IsZero() && now.Sub(en.Date) > f.MaxAge)):
+			seen[en.Key] = mark{hash: en.Hash, day: day}.String()
+		case !wasSeen || en.Hash == "" || m.hash != token(en.Hash):
+			// Recorded as seen even if normalising finds nothing to post.
+			seen[en.Key] = mark{hash: en.Hash, day: day}.String()
+			hashes[en.Key] = en.Hash
+			want = append(want, i)
+		case day-m.day >= refresh:
+			seen[en.Key] = mark{fp: m.fp, hash: m.hash, day: day}.String()
 		}
+	}
+	if len(want) == 0 {
+		return nil, seen, nil
+	}
+	items := normalise(want)
+	var fresh, changed []*Item
+	for i := range items {
+		it := &items[i]
+		fp := it.Fingerprint()
+		seen[it.Key] = mark{fp: fp, hash: hashes[it.Key], day: day}.String()
+		v, wasSeen := stored[it.Key]
+		old := parseMark(v)
+		switch {
+		case !wasSeen:
+			if f.MaxAge > 0 && !it.Date().IsZero() && now.Sub(it.Date()) > f.MaxAge {
+				continue
+			}
+			fresh = append(fresh, it)
+		case old.fp != "" && old.fp != fp:
+			changed = append(changed, it)
+		}
+	}
+	checked := map[*Item]bool{}
+	check := func(it *Item) {
+		if !checked[it] {
+			checked[it] = true
+			e.checkLanguage(it)
+		}
+	}
+	// match applies a route to an item: the route's language, else the
+	// item's checked against its text; the check (costly) is made only for
+	// items the route takes, or first when the route filters by language.
+	match := func(r Route, it *Item) (Item, bool) {
+		if r.Language != "" && it.LanguageFrom != LanguageFromItem {
+			cp := *it
+			cp.Language, cp.LanguageFrom = r.Language, LanguageFromOperator
+			return cp, r.Filter.Match(cp)
+		}
+		if len(r.Filter.Languages) > 0 {
+			check(it)
+			return *it, r.Filter.Match(*it)
+		}
+		if !r.Filter.Match(*it) {
+			return Item{}, false
+		}
+		check(it)
+		return *it, true
 	}
 	var jobs []Delivery
 	for _, r := range e.routes {
 		if !slices.Contains(r.Feeds, f.ID) {
 			continue
 		}
-		var fresh, changed []Item
-		for _, it := range items {
-			if r.Language != "" && it.LanguageFrom != LanguageFromItem {
-				it.Language, it.LanguageFrom = r.Language, LanguageFromOperator
+		var rf, rc []Item
+		for _, it := range fresh {
+			if m, ok := match(r, it); ok {
+				rf = append(rf, m)
 			}
-			if !r.Filter.Match(it) {
-				continue
-			}
-			fp, wasSeen := known[it.Key]
-			switch {
-			case !wasSeen:
-				if f.MaxAge > 0 && !it.Date().IsZero() && now.Sub(it.Date()) > f.MaxAge {
-					continue
-				}
-				fresh = append(fresh, it)
-			case fp != "" && fp != seen[it.Key]:
-				changed = append(changed, it)
+		}
+		for _, it := range changed {
+			if m, ok := match(r, it); ok {
+				rc = append(rc, m)
 			}
 		}
 		if !st.Primed {
-			fresh = newest(fresh, r.Backfill)
-			changed = nil
+			rf = newest(rf, r.Backfill)
+			rc = nil
 		}
-		sortOldestFirst(fresh)
+		sortOldestFirst(rf)
 		for _, d := range r.To {
-			for _, it := range fresh {
+			for _, it := range rf {
 				jobs = append(jobs, Delivery{Destination: d, ArticleKey: it.ArticleKey(), Kind: JobPost, Item: it})
 			}
-			edits, err := e.editJobs(ctx, d, changed, now)
+			edits, err := e.editJobs(ctx, d, rc, now)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -621,6 +952,56 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, items []Item, n
 		}
 	}
 	return jobs, seen, nil
+}
+
+// refreshMarks is, in days, how old a seen mark may grow before a poll
+// that finds its item unchanged writes it again: well within the
+// retention, so that pruning never forgets an item still in its feed.
+func (e *Engine) refreshMarks() int64 {
+	return max(int64(e.keep/(3*24*time.Hour)), 1)
+}
+
+func dayOf(t time.Time) int64 { return t.Unix() / 86400 }
+
+// mark is what the store keeps per seen item: the fingerprint of what a
+// post of it shows (empty when it was recorded without being
+// normalised), the hash of its raw fields and the day it was marked. It
+// is stored as "fp hash day"; a mark from before hashes were kept is the
+// bare fingerprint.
+type mark struct {
+	fp, hash string
+	day      int64
+}
+
+func (m mark) String() string {
+	fp, hash := m.fp, token(m.hash)
+	if fp == "" {
+		fp = "-"
+	}
+	if hash == "" {
+		hash = "-"
+	}
+	return fp + " " + hash + " " + strconv.FormatInt(m.day, 10)
+}
+
+// token makes a source's hash one field of a mark.
+func token(hash string) string {
+	return strings.Join(strings.Fields(hash), "_")
+}
+
+func parseMark(v string) mark {
+	f := strings.Fields(v)
+	var m mark
+	if len(f) > 0 && f[0] != "-" {
+		m.fp = f[0]
+	}
+	if len(f) > 1 && f[1] != "-" {
+		m.hash = f[1]
+	}
+	if len(f) > 2 {
+		m.day, _ = strconv.ParseInt(f[2], 10, 64)
+	}
+	return m
 }
 
 // routesKeepLanguage reports whether a route of the feed leaves its items'

@@ -72,6 +72,22 @@ func (s *fakeSource) Fetch(_ context.Context, spec syndicate.FeedSpec, _ syndica
 	return syndicate.FetchResult{Items: slices.Clone(s.items[spec.ID])}, nil
 }
 
+func (s *fakeSource) count(feed string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches[feed]
+}
+
+func (s *fakeSource) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.fetches {
+		n += c
+	}
+	return n
+}
+
 // recorder is a publisher that records what it posts and fails on demand.
 type recorder struct {
 	mu     sync.Mutex

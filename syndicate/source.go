@@ -27,8 +27,17 @@ type FetchResult struct {
 	// NotModified is true on a 304: Items is empty and the validators are
 	// unchanged.
 	NotModified bool
-	// Items are the feed's items in document order.
+	// Items are the feed's items in document order, for a source that
+	// normalises every item; a source that can normalise on demand fills
+	// Entries and Normalise instead.
 	Items []Item
+	// Entries are the feed's items before normalisation, in document
+	// order, with unique keys: the engine asks the store which it has seen
+	// and has only the new or changed ones normalised.
+	Entries []Entry
+	// Normalise returns the items of the entries at the given indices, in
+	// the order given, leaving out those with nothing to post.
+	Normalise func(idx []int) []Item
 	// ETag and LastModified are the new validators.
 	ETag         string
 	LastModified string
@@ -41,6 +50,32 @@ type FetchResult struct {
 	// by (rel="self"), the topic to subscribe to; both empty on a 304.
 	Hubs []string
 	Self string
+}
+
+// AllItems returns every item of the feed, normalising all entries when
+// the source left that to the caller.
+func (r FetchResult) AllItems() []Item {
+	if r.Normalise == nil {
+		return r.Items
+	}
+	idx := make([]int, len(r.Entries))
+	for i := range idx {
+		idx[i] = i
+	}
+	return r.Normalise(idx)
+}
+
+// Entry is a feed item as fetched, before normalisation.
+type Entry struct {
+	// Key is the key the normalised item will have (Item.Key).
+	Key string
+	// Hash summarises the entry's raw fields and what else its
+	// normalisation depends on: an entry seen with the same hash needs no
+	// normalising, as nothing it would show can have changed.
+	Hash string
+	// Date is when the entry says it was published, else updated (zero
+	// when it says neither), for max_age and backfill.
+	Date time.Time
 }
 
 // Pusher keeps feeds subscribed at their WebSub hubs, so that new

@@ -142,7 +142,8 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 	eng, err := syndicate.New(syndicate.Options{
 		Store: st, Source: src, Pages: src, Languages: langid.New(), Images: images, Feeds: feeds, Routes: routes, Destinations: list,
 		Clock: o.clock, Logger: o.logger, Owner: workerID(cfg.Worker.ID),
-		FeedConcurrency: cfg.Worker.Concurrency, Metrics: mx, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
+		FeedConcurrency: cfg.Worker.Concurrency, PerHost: cfg.Worker.PerHost, Spread: *cfg.Worker.Spread, Jitter: *cfg.Worker.Jitter,
+		Metrics: mx, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
 	})
 	if err != nil {
 		a.Close()

@@ -126,7 +126,7 @@ func (s *Source) Fetch(ctx context.Context, spec syndicate.FeedSpec, st syndicat
 	if err != nil {
 		return res, &syndicate.FetchError{Err: err}
 	}
-	res.Items = normalise(f, spec, requestURL(resp, spec.URL))
+	res.Entries, res.Normalise = entries(f, spec, requestURL(resp, spec.URL))
 	res.Title = cleanLine(f.Title)
 	res.ETag = resp.Header.Get("ETag")
 	res.LastModified = resp.Header.Get("Last-Modified")

@@ -98,7 +98,7 @@ func TestFetchConditionalGet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.NotModified || len(first.Items) != 2 || first.ETag != etag || first.LastModified != lastMod || first.Title != "Site" {
+	if first.NotModified || len(first.AllItems()) != 2 || first.ETag != etag || first.LastModified != lastMod || first.Title != "Site" {
 		t.Fatalf("first poll: %+v", first)
 	}
 	if got := rec.get(0).Header.Get("If-None-Match"); got != "" {
@@ -114,8 +114,8 @@ func TestFetchConditionalGet(t *testing.T) {
 	if r.Header.Get("If-None-Match") != etag || r.Header.Get("If-Modified-Since") != lastMod {
 		t.Errorf("second poll sent If-None-Match %q, If-Modified-Since %q", r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"))
 	}
-	if !second.NotModified || len(second.Items) != 0 {
-		t.Fatalf("second poll: NotModified=%v with %d items", second.NotModified, len(second.Items))
+	if !second.NotModified || len(second.AllItems()) != 0 {
+		t.Fatalf("second poll: NotModified=%v with %d items", second.NotModified, len(second.AllItems()))
 	}
 	if second.ETag != etag || second.LastModified != lastMod {
 		t.Errorf("validators changed on 304: %q %q", second.ETag, second.LastModified)
@@ -234,8 +234,8 @@ func TestFetchGzip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Items) != 2 || res.Items[0].Title != "First" {
-		t.Fatalf("items %+v", res.Items)
+	if len(res.AllItems()) != 2 || res.AllItems()[0].Title != "First" {
+		t.Fatalf("items %+v", res.AllItems())
 	}
 }
 
@@ -292,8 +292,8 @@ func TestFetchRedirects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Items) != 2 {
-				t.Fatalf("%d items", len(res.Items))
+			if len(res.AllItems()) != 2 {
+				t.Fatalf("%d items", len(res.AllItems()))
 			}
 			if !tt.moved {
 				if res.MovedTo != "" || logs.Len() != 0 {
@@ -376,7 +376,7 @@ func TestFetchRelativeLinksUseFinalURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Items[0].Link; got != srv.URL+"/blog/post-a" {
+	if got := res.AllItems()[0].Link; got != srv.URL+"/blog/post-a" {
 		t.Fatalf("link %q", got)
 	}
 }

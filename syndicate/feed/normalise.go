@@ -45,45 +45,6 @@ type feedContext struct {
 	json []*jsonfeed.Item
 }
 
-// normalise maps a parsed feed to items in document order, with keys that
-// are unique within the feed.
-func normalise(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) []syndicate.Item {
-	fc := feedContext{feedID: spec.ID, base: feedURL}
-	if u, ok := resolve(feedURL, f.Link); ok {
-		fc.base = u
-	}
-	fc.lang, fc.langFrom = feedLanguage(f, spec)
-	if jf, ok := f.OriginalFeed().(*jsonfeed.Feed); ok && len(jf.Items) == len(f.Items) {
-		fc.json = jf.Items
-	}
-
-	links := make([]*url.URL, len(f.Items))
-	for i, it := range f.Items {
-		links[i] = fc.itemLink(it)
-	}
-	keepFragment := fragmentsIdentify(links)
-
-	items := make([]syndicate.Item, 0, len(f.Items))
-	used := make(map[string]bool, len(f.Items))
-	for i, it := range f.Items {
-		if it == nil {
-			continue
-		}
-		item := fc.item(i, it, links[i], keepFragment)
-		if empty(item) {
-			continue
-		}
-		key, ok := uniqueKey(item, it, used)
-		if !ok {
-			continue // a verbatim duplicate of an earlier item
-		}
-		item.Key = key
-		used[key] = true
-		items = append(items, item)
-	}
-	return items
-}
-
 // empty reports an item with nothing to post (feeds do carry blank
 // entries).
 func empty(it syndicate.Item) bool {

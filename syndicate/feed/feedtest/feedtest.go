@@ -70,7 +70,7 @@ func Items(t testing.TB, name string) ([]syndicate.Item, error) {
 	src := feed.New(feed.Options{Client: guard.New(guard.Options{AllowPrivate: true, Transport: transport{body}})})
 	spec := syndicate.FeedSpec{ID: strings.TrimSuffix(name, filepath.Ext(name)), URL: u}
 	res, err := src.Fetch(context.Background(), spec, syndicate.FeedState{})
-	return res.Items, err
+	return res.AllItems(), err
 }
 
 // transport answers every request with one document and no Content-Type,

@@ -1,0 +1,129 @@
+package syndicate_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
+)
+
+// entrySource serves a feed as entries that the engine has normalised on
+// demand, and counts what it was asked to normalise.
+type entrySource struct {
+	mu         sync.Mutex
+	items      []syndicate.Item
+	normalised int
+}
+
+func (s *entrySource) Fetch(_ context.Context, spec syndicate.FeedSpec, _ syndicate.FeedState) (syndicate.FetchResult, error) {
+	s.mu.Lock()
+	items := slices.Clone(s.items)
+	s.mu.Unlock()
+	res := syndicate.FetchResult{}
+	for _, it := range items {
+		// The raw hash: what changes when the entry's fields change.
+		res.Entries = append(res.Entries, syndicate.Entry{Key: it.Key, Hash: fmt.Sprintf("%x", it.Title+"|"+it.Summary), Date: it.Published})
+	}
+	res.Normalise = func(idx []int) []syndicate.Item {
+		s.mu.Lock()
+		s.normalised += len(idx)
+		s.mu.Unlock()
+		var out []syndicate.Item
+		for _, i := range idx {
+			it := items[i]
+			it.FeedID = spec.ID
+			out = append(out, it)
+		}
+		return out
+	}
+	return res, nil
+}
+
+func (s *entrySource) set(items ...syndicate.Item) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.items = items
+}
+
+func (s *entrySource) take() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.normalised
+	s.normalised = 0
+	return n
+}
+
+// markStore records how many seen marks each EndPoll writes.
+type markStore struct {
+	syndicate.Store
+	mu    sync.Mutex
+	marks int
+}
+
+func (s *markStore) EndPoll(ctx context.Context, feedID, owner string, st syndicate.FeedState, seen map[string]string, now time.Time) error {
+	s.mu.Lock()
+	s.marks += len(seen)
+	s.mu.Unlock()
+	return s.Store.EndPoll(ctx, feedID, owner, st, seen, now)
+}
+
+func (s *markStore) take() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.marks
+	s.marks = 0
+	return n
+}
+
+// TestOnlyNewOrChangedItemsAreNormalised: a poll normalises and writes
+// back only the entries that are new or whose raw fields changed; the
+// first sight of a feed normalises none; an unchanged entry is written
+// again only when its mark grows old, so that pruning never forgets it.
+func TestOnlyNewOrChangedItemsAreNormalised(t *testing.T) {
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
+	src := &entrySource{}
+	ms := &markStore{Store: h.store}
+	var items []syndicate.Item
+	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
+		items = append(items, item(k, 2))
+	}
+	src.set(items...)
+	e, err := syndicate.New(syndicate.Options{Store: ms, Source: src, Feeds: h.feeds, Routes: h.routes,
+		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
+		Clock: h.clock, Owner: "test", Retention: 90 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	step := func(what string, wantNormalised, wantMarks int) {
+		t.Helper()
+		if _, err := e.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, m := src.take(), ms.take(); n != wantNormalised || m != wantMarks {
+			t.Errorf("%s: normalised %d, wrote %d marks; want %d and %d", what, n, m, wantNormalised, wantMarks)
+		}
+	}
+	step("first sight", 0, 10)
+	step("nothing changed", 0, 0)
+	fresh := item("k", 0)
+	items = append([]syndicate.Item{fresh}, items...)
+	src.set(items...)
+	step("one new item", 1, 1)
+	if got := h.pubs["tg"].titles(); !slices.Equal(got, []string{"k"}) {
+		t.Errorf("posted %v; want [k]", got)
+	}
+	items[0].Title = "k, corrected"
+	src.set(items...)
+	step("one item changed", 1, 1)
+	if got := h.pubs["tg"].titles(); len(got) != 2 || got[1] != "edit:k, corrected" {
+		t.Errorf("posts and edits %v; want the edit of k", got)
+	}
+	h.clock.Advance(31 * 24 * time.Hour)
+	step("marks a month old", 0, 11)
+	step("marks refreshed", 0, 0)
+}

@@ -1,0 +1,107 @@
+package syndicate_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
+)
+
+// fakePusher says every feed is subscribed until callBy and lets the test
+// deliver notifications.
+type fakePusher struct {
+	mu       sync.Mutex
+	active   bool
+	callBy   time.Time
+	calls    map[string]int
+	hubs     map[string][]string
+	notified chan string
+}
+
+func (p *fakePusher) Subscribe(_ context.Context, feedID, topic string, hubs []string) (bool, time.Time, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls[feedID]++
+	p.hubs[feedID] = hubs
+	return p.active, p.callBy, nil
+}
+
+func (p *fakePusher) Notified() <-chan string { return p.notified }
+
+func (p *fakePusher) count(feedID string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls[feedID]
+}
+
+// TestPushNotificationPollsAtOnce: a hub's notification polls the feed at
+// once and its new article is posted without waiting for the interval;
+// while the subscription is active the feed is polled only at the safety
+// net interval, and the pusher is asked again when the time it gave
+// comes.
+func TestPushNotificationPollsAtOnce(t *testing.T) {
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
+	h.src.set("en", item("a", 1))
+	clock := &stepClock{now: t0}
+	push := &fakePusher{active: true, callBy: t0.Add(3 * time.Hour), calls: map[string]int{}, hubs: map[string][]string{}, notified: make(chan string, 1)}
+	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
+		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
+		Clock: clock, Owner: "test", Push: push, PushPollInterval: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	eventually(t, "the first poll", func() bool { return h.src.count("en") == 1 && clock.pending() == 2 })
+	if n := push.count("en"); n != 1 {
+		t.Errorf("pusher asked %d times after the first poll; want 1", n)
+	}
+	st, err := h.store.LoadFeed(ctx, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.NextPoll.Sub(t0); got != 2*time.Hour {
+		t.Errorf("next poll with an active subscription in %s; want the 2h safety net", got)
+	}
+
+	h.src.set("en", item("b", 0), item("a", 1))
+	push.notified <- "en"
+	eventually(t, "the pushed article posted", func() bool { return len(h.pubs["tg"].titles()) == 1 })
+	if n := push.count("en"); n != 1 {
+		t.Errorf("pusher asked %d times after a pushed poll; want still 1 (nothing due)", n)
+	}
+
+	// The safety-net poll at 2h, then the pusher's time at 3h.
+	nextPoll := func() time.Time {
+		st, err := h.store.LoadFeed(ctx, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.NextPoll
+	}
+	// The poller sleeps until the hourly prune: its timer from before the
+	// notification and the one it set after.
+	eventually(t, "the poller asleep", func() bool { return clock.timersAt(t0.Add(time.Hour)) == 2 })
+	clock.Advance(2 * time.Hour)
+	renew := t0.Add(3 * time.Hour)
+	eventually(t, "the safety-net poll to end at the renewal time", func() bool { return nextPoll().Equal(renew) })
+	if n := h.src.count("en"); n != 3 {
+		t.Errorf("%d polls by 2h; want 3 (first, pushed, safety net)", n)
+	}
+	push.mu.Lock()
+	push.callBy = t0.Add(30 * time.Hour)
+	push.mu.Unlock()
+	eventually(t, "the poller asleep until 3h", func() bool { return clock.timersAt(renew) == 1 })
+	clock.Advance(time.Hour)
+	eventually(t, "the renewal poll", func() bool { return nextPoll().Equal(renew.Add(2 * time.Hour)) })
+	if n := push.count("en"); n != 2 {
+		t.Errorf("pusher asked %d times by 3h; want 2", n)
+	}
+}
