@@ -112,7 +112,7 @@ func TestIdleDestinationCostsNothing(t *testing.T) {
 	dc := &destCounter{Store: h.store}
 	e, err := syndicate.New(syndicate.Options{Store: dc, Source: h.src, Feeds: h.feeds, Routes: h.routes,
 		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-		Clock: clock, Owner: "test", IdleCheck: 30 * time.Minute})
+		Clock:        clock, Owner: "test", IdleCheck: 30 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

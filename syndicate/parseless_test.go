@@ -94,7 +94,7 @@ func TestOnlyNewOrChangedItemsAreNormalised(t *testing.T) {
 	src.set(items...)
 	e, err := syndicate.New(syndicate.Options{Store: ms, Source: src, Feeds: h.feeds, Routes: h.routes,
 		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-		Clock: h.clock, Owner: "test", Retention: 90 * 24 * time.Hour})
+		Clock:        h.clock, Owner: "test", Retention: 90 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

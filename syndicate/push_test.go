@@ -48,7 +48,7 @@ func TestPushNotificationPollsAtOnce(t *testing.T) {
 	push := &fakePusher{active: true, callBy: t0.Add(3 * time.Hour), calls: map[string]int{}, hubs: map[string][]string{}, notified: make(chan string, 1)}
 	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
 		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-		Clock: clock, Owner: "test", Push: push, PushPollInterval: 2 * time.Hour})
+		Clock:        clock, Owner: "test", Push: push, PushPollInterval: 2 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,7 +151,7 @@ func TestStartSpreadsFeeds(t *testing.T) {
 	mk := func() *syndicate.Engine {
 		e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
 			Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-			Clock: h.clock, Owner: "test", Spread: true})
+			Clock:        h.clock, Owner: "test", Spread: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func TestJitterSpreadsNextPolls(t *testing.T) {
 	h := spreadHarness(t, 50, "example.org")
 	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
 		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-		Clock: h.clock, Owner: "test", Jitter: 0.2})
+		Clock:        h.clock, Owner: "test", Jitter: 0.2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestPerHostCap(t *testing.T) {
 	src := &blockingSource{fakeSource: h.src, now: map[string]int{}, peak: map[string]int{}, hold: 20 * time.Millisecond}
 	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: src, Feeds: h.feeds, Routes: h.routes,
 		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-		Clock: h.clock, Owner: "test", FeedConcurrency: 8, PerHost: 2})
+		Clock:        h.clock, Owner: "test", FeedConcurrency: 8, PerHost: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
