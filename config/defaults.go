@@ -156,6 +156,7 @@ func applyDefaults(c *Config, version string) {
 	orInt(&c.Worker.Concurrency, defaultConcurrency)
 	orInt(&c.Worker.PerHost, defaultPerHost)
 	orPtr(&c.Worker.Spread, true)
+	orPtr(&c.Worker.StartSpread, Duration(time.Minute))
 	orPtr(&c.Worker.Jitter, defaultJitter)
 	orDuration(&c.Worker.ShutdownTimeout, defaultShutdownTimeout)
 	orDuration(&c.Worker.Lease, defaultLease)

@@ -339,6 +339,10 @@ type Worker struct {
 	// by its id (default true), so that polls are even over the interval
 	// rather than in bursts, at start too.
 	Spread *bool `yaml:"spread"`
+	// StartSpread places the feeds due at start over up to this long,
+	// each at its point by id, instead of fetching them all at once
+	// (default 1m; 0s: all at once).
+	StartSpread *Duration `yaml:"start_spread"`
 	// Jitter moves each next poll by up to half this share of the
 	// interval either way (default 0.1, i.e. ±5%; 0 turns it off).
 	Jitter *float64 `yaml:"jitter"`

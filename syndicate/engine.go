@@ -124,12 +124,14 @@ type Options struct {
 	PerHost int
 	// Spread gives each feed its own point in its poll interval, placed
 	// by its id, so that feeds are polled evenly over the interval rather
-	// than in bursts: a feed due at start (never polled, or overdue after
-	// downtime) waits for its point, at most one interval, and each next
-	// poll is moved to its point, between half and one and a half
-	// intervals later. The points are the same in every replica and
-	// across restarts.
+	// than in bursts: each next poll is moved to the feed's point, between
+	// half and one and a half intervals later. The points are the same in
+	// every replica and across restarts.
 	Spread bool
+	// StartSpread places the feeds due at start (never polled, or overdue
+	// after downtime) over up to this long, each at its point by id, so
+	// that a start does not fetch them all at once (0: all at once).
+	StartSpread time.Duration
 	// Jitter moves each next poll by up to ±Jitter/2 of the interval, so
 	// that feeds and replicas drift out of step (0: none; 0.1 is ±5%).
 	Jitter float64
@@ -174,6 +176,7 @@ type Engine struct {
 
 	perHost   int
 	spread    bool
+	startIn   time.Duration
 	jitter    float64
 	push      Pusher
 	pushPoll  time.Duration
@@ -229,7 +232,7 @@ func New(o Options) (*Engine, error) {
 		wakes: map[string]chan struct{}{}, retryAt: map[string]time.Time{},
 		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
 		owner: o.Owner, lease: o.Lease, conc: o.FeedConcurrency, tick: o.Tick, keep: o.Retention,
-		perHost: o.PerHost, spread: o.Spread, jitter: o.Jitter, push: o.Push,
+		perHost: o.PerHost, spread: o.Spread, startIn: o.StartSpread, jitter: o.Jitter, push: o.Push,
 		pushPoll: o.PushPollInterval, idleCheck: o.IdleCheck,
 	}
 	if e.store == nil || e.source == nil {
@@ -524,8 +527,9 @@ func (e *Engine) fill(ctx context.Context) error {
 			return fmt.Errorf("load feed %s: %w", f.ID, err)
 		}
 		due := st.NextPoll
-		if !due.After(now) && e.spread {
-			due = pointAfter(now, f.PollInterval, phase(f.ID))
+		if !due.After(now) {
+			window := min(e.startIn, max(f.PollInterval, 0))
+			due = now.Add(time.Duration(phase(f.ID) * float64(window)))
 		}
 		e.sched.set(f.ID, due)
 		if due.After(now) {

@@ -142,16 +142,16 @@ func spreadHarness(t *testing.T, n int, hosts ...string) *harness {
 	return h
 }
 
-// TestStartSpreadsFeeds: with Spread, feeds due at start are spread over
-// their interval, each at a point fixed by its id, instead of all being
-// fetched at once; they keep to their points poll after poll; a restart
-// keeps each feed at its stored next poll.
+// TestStartSpreadsFeeds: feeds due at start are spread over StartSpread,
+// each at a point fixed by its id, instead of all being fetched at once;
+// with Spread they then move to their points in the interval and keep to
+// them poll after poll; a restart keeps each feed at its stored next poll.
 func TestStartSpreadsFeeds(t *testing.T) {
 	h := spreadHarness(t, 200, "example.org")
 	mk := func() *syndicate.Engine {
 		e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
 			Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-			Clock:        h.clock, Owner: "test", Spread: true})
+			Clock:        h.clock, Owner: "test", Spread: true, StartSpread: 10 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -143,7 +143,8 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		Store: st, Source: src, Pages: src, Languages: langid.New(), Images: images, Feeds: feeds, Routes: routes, Destinations: list,
 		Clock: o.clock, Logger: o.logger, Owner: workerID(cfg.Worker.ID),
 		FeedConcurrency: cfg.Worker.Concurrency, PerHost: cfg.Worker.PerHost, Spread: *cfg.Worker.Spread, Jitter: *cfg.Worker.Jitter,
-		Metrics: mx, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
+		StartSpread: cfg.Worker.StartSpread.D(),
+		Metrics:     mx, Retention: cfg.Store.Retention.D(), Lease: cfg.Worker.Lease.D(),
 	})
 	if err != nil {
 		a.Close()

@@ -257,7 +257,9 @@ func TestRunStopsOnCancel(t *testing.T) {
 	site, tg, md := platforms(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
-	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "state.db")))
+	// Polled at once rather than within the first minute.
+	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "state.db"))+
+		"worker:\n  start_spread: 0s\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() { done <- runCmd(t, ctx, platformVars, "run", "--config", cfg) }()
@@ -384,7 +386,7 @@ func TestRunServesMetricsAndHealth(t *testing.T) {
 	ln.Close()
 	cfg := filepath.Join(dir, "config.yaml")
 	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "state.db"))+
-		"worker:\n  listen: \""+addr+"\"\n")
+		"worker:\n  start_spread: 0s\n  listen: \""+addr+"\"\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() { done <- runCmd(t, ctx, platformVars, "run", "--config", cfg) }()

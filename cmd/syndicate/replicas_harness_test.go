@@ -255,6 +255,7 @@ routes:
 log:
   level: info
 worker:
+  start_spread: 0s
   id: %s%s
 `, r.redisURL, r.prefix, r.feedURL, r.tg.URL(), r.opts.perSecond,
 		destA, chatA, r.opts.perMinute, destB, chatB, r.opts.perMinute,
