@@ -23,6 +23,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -43,10 +44,20 @@ import (
 // DefaultTimeout is how long Open waits for another process to release the file.
 const DefaultTimeout = time.Second
 
+// DefaultBatchDelay is how long a write waits for others to share its
+// commit: about what one fsync costs on an SSD, so that a burst of polls
+// pays for a few commits, and a lone write is not held back for long.
+// (bbolt's own default, 10ms, suits disks whose fsync takes that long.)
+const DefaultBatchDelay = time.Millisecond
+
 // Options tune Open.
 type Options struct {
 	// Timeout bounds the wait for the file lock (default DefaultTimeout).
 	Timeout time.Duration
+	// BatchDelay is how long a write made by a poll waits for others to
+	// share its commit (default DefaultBatchDelay); on a disk whose fsync
+	// takes longer, a delay nearer that time shares more.
+	BatchDelay time.Duration
 	// ReadOnly opens an existing file for reading only (preview); every
 	// write then fails.
 	ReadOnly bool
@@ -56,6 +67,9 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
+	// solo makes every write its own transaction instead of sharing
+	// commits (DB.Batch); the benchmarks compare the two.
+	solo bool
 }
 
 var _ syndicate.Store = (*Store)(nil)
@@ -77,6 +91,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	if opts.BatchDelay <= 0 {
+		opts.BatchDelay = DefaultBatchDelay
+	}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -91,6 +108,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	db.MaxBatchDelay = opts.BatchDelay
 	if opts.ReadOnly {
 		return &Store{db: db, path: path}, nil
 	}
@@ -147,6 +165,25 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	return s.db.Update(fn)
 }
 
+// batch is update for the writes that many polls make at once: bbolt's
+// DB.Batch runs the fns of concurrent callers in one transaction, so they
+// share one commit and one fsync. The price is that fn may run more than
+// once: when any fn of a batch fails, the transaction is rolled back and
+// the others run again (the failing one alone, with Update). So fn must
+// set every result it reports from scratch on each run, and leave nothing
+// outside the transaction changed; and, since a failure costs its batch a
+// rerun, it must not use errors for outcomes that are not failures (a
+// refused lease is a result, not an error).
+func (s *Store) batch(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.solo {
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
+}
+
 // LoadFeed returns the state of a feed, zero when never saved.
 func (s *Store) LoadFeed(ctx context.Context, feedID string) (syndicate.FeedState, error) {
 	var st syndicate.FeedState
@@ -161,8 +198,12 @@ func (s *Store) LoadFeed(ctx context.Context, feedID string) (syndicate.FeedStat
 
 // SaveFeed replaces the state of a feed.
 func (s *Store) SaveFeed(ctx context.Context, feedID string, st syndicate.FeedState) error {
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketFeeds), []byte(feedID), st)
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("save feed %s: %w", feedID, err)
+	}
+	err = s.batch(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFeeds).Put([]byte(feedID), raw)
 	})
 	if err != nil {
 		return fmt.Errorf("save feed %s: %w", feedID, err)
@@ -199,23 +240,30 @@ func (s *Store) MarkSeen(ctx context.Context, feedID string, seen map[string]str
 	if len(seen) == 0 {
 		return nil
 	}
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(feedID))
-		if err != nil {
-			return err
-		}
-		for k, fp := range seen {
-			v := make([]byte, 8+len(fp))
-			binary.BigEndian.PutUint64(v, uint64(unixNano(now)))
-			copy(v[8:], fp)
-			if err := b.Put([]byte(k), v); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		return markSeen(tx, feedID, seen, now)
 	})
 	if err != nil {
 		return fmt.Errorf("mark seen in feed %s: %w", feedID, err)
+	}
+	return nil
+}
+
+func markSeen(tx *bolt.Tx, feedID string, seen map[string]string, now time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	b, err := tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(feedID))
+	if err != nil {
+		return err
+	}
+	for k, fp := range seen {
+		v := make([]byte, 8+len(fp))
+		binary.BigEndian.PutUint64(v, uint64(unixNano(now)))
+		copy(v[8:], fp)
+		if err := b.Put([]byte(k), v); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -230,7 +278,7 @@ func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time
 		}
 	}
 	var added []syndicate.Delivery
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
 		added = added[:0]
 		for _, j := range jobs {
 			d, ok, err := enqueueOne(tx, j, now)
@@ -540,30 +588,14 @@ func (s *Store) Requeue(ctx context.Context, destination, articleKey string, now
 // LeaseFeed takes the poll lease of a feed until now+ttl when it is free,
 // expired or already owner's.
 func (s *Store) LeaseFeed(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
-	if owner == "" {
-		return false, fmt.Errorf("lease feed %s: empty owner", feedID)
-	}
-	if ttl <= 0 {
-		return false, fmt.Errorf("lease feed %s: ttl %s is not positive", feedID, ttl)
+	if err := syndicate.ValidateLease(owner, ttl); err != nil {
+		return false, fmt.Errorf("lease feed %s: %w", feedID, err)
 	}
 	var ok bool
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		ok = false
-		b := tx.Bucket(bucketLeases)
-		if b == nil {
-			return errors.New("no leases bucket")
-		}
-		if v := b.Get([]byte(feedID)); v != nil {
-			until, holder, err := parseLease(v)
-			if err != nil {
-				return err
-			}
-			if holder != owner && until > unixNano(now) {
-				return nil
-			}
-		}
-		ok = true
-		return b.Put([]byte(feedID), leaseValue(now.Add(ttl), owner))
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		var err error
+		ok, err = takeLease(tx, feedID, owner, now, ttl)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("lease feed %s: %w", feedID, err)
@@ -571,33 +603,57 @@ func (s *Store) LeaseFeed(ctx context.Context, feedID, owner string, now time.Ti
 	return ok, nil
 }
 
+// takeLease takes a feed's lease when it is free, expired or owner's, and
+// reports whether owner now holds it.
+func takeLease(tx *bolt.Tx, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
+	b := tx.Bucket(bucketLeases)
+	if b == nil {
+		return false, errors.New("no leases bucket")
+	}
+	if v := b.Get([]byte(feedID)); v != nil {
+		until, holder, err := parseLease(v)
+		if err != nil {
+			return false, err
+		}
+		if holder != owner && until > unixNano(now) {
+			return false, nil
+		}
+	}
+	return true, b.Put([]byte(feedID), leaseValue(now.Add(ttl), owner))
+}
+
 // ReleaseFeed deletes the poll lease of a feed if owner holds it.
 func (s *Store) ReleaseFeed(ctx context.Context, feedID, owner string) error {
 	if owner == "" {
 		return fmt.Errorf("release feed %s: empty owner", feedID)
 	}
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketLeases)
-		if b == nil {
-			return nil
-		}
-		v := b.Get([]byte(feedID))
-		if v == nil {
-			return nil
-		}
-		_, holder, err := parseLease(v)
-		if err != nil {
-			return err
-		}
-		if holder != owner {
-			return nil
-		}
-		return b.Delete([]byte(feedID))
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		return releaseLease(tx, feedID, owner)
 	})
 	if err != nil {
 		return fmt.Errorf("release feed %s: %w", feedID, err)
 	}
 	return nil
+}
+
+// releaseLease deletes a feed's lease if owner holds it.
+func releaseLease(tx *bolt.Tx, feedID, owner string) error {
+	b := tx.Bucket(bucketLeases)
+	if b == nil {
+		return nil
+	}
+	v := b.Get([]byte(feedID))
+	if v == nil {
+		return nil
+	}
+	_, holder, err := parseLease(v)
+	if err != nil {
+		return err
+	}
+	if holder != owner {
+		return nil
+	}
+	return b.Delete([]byte(feedID))
 }
 
 // LoadDestination returns the state of a destination, zero when never saved.
@@ -807,25 +863,61 @@ func sortBySeq(ds []syndicate.Delivery) {
 	slices.SortFunc(ds, func(a, b syndicate.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
 }
 
-// BeginPoll takes the poll lease of a feed and loads its state.
+// BeginPoll takes the poll lease of a feed and loads its state in one
+// write transaction, shared with other callers' (see batch).
 func (s *Store) BeginPoll(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (syndicate.FeedState, bool, error) {
-	ok, err := s.LeaseFeed(ctx, feedID, owner, now, ttl)
-	if err != nil || !ok {
-		return syndicate.FeedState{}, false, err
+	if err := syndicate.ValidateLease(owner, ttl); err != nil {
+		return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: %w", feedID, err)
 	}
-	st, err := s.LoadFeed(ctx, feedID)
-	return st, err == nil, err
+	var raw []byte
+	var ok bool
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		raw = nil
+		var err error
+		if ok, err = takeLease(tx, feedID, owner, now, ttl); err != nil || !ok {
+			return err
+		}
+		// Bytes from a transaction are valid only until it ends.
+		raw = bytes.Clone(tx.Bucket(bucketFeeds).Get([]byte(feedID)))
+		return nil
+	})
+	if err != nil {
+		return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: %w", feedID, err)
+	}
+	var st syndicate.FeedState
+	if ok && raw != nil {
+		// Decoded after the commit: a corrupt state fails this call
+		// alone, not the batch.
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: decode state: %w", feedID, err)
+		}
+	}
+	return st, ok, nil
 }
 
-// EndPoll records seen items, saves the feed's state and releases the lease.
+// EndPoll records seen items, saves the feed's state and releases the
+// lease in one write transaction, shared with other callers' (see batch).
 func (s *Store) EndPoll(ctx context.Context, feedID, owner string, st syndicate.FeedState, seen map[string]string, now time.Time) error {
-	if err := s.MarkSeen(ctx, feedID, seen, now); err != nil {
-		return err
+	if owner == "" {
+		return fmt.Errorf("end poll %s: empty owner", feedID)
 	}
-	if err := s.SaveFeed(ctx, feedID, st); err != nil {
-		return err
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("end poll %s: %w", feedID, err)
 	}
-	return s.ReleaseFeed(ctx, feedID, owner)
+	err = s.batch(ctx, func(tx *bolt.Tx) error {
+		if err := markSeen(tx, feedID, seen, now); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketFeeds).Put([]byte(feedID), raw); err != nil {
+			return err
+		}
+		return releaseLease(tx, feedID, owner)
+	})
+	if err != nil {
+		return fmt.Errorf("end poll %s: %w", feedID, err)
+	}
+	return nil
 }
 
 // LoadPush returns a feed's push subscription, zero when never saved.
