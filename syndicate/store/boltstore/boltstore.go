@@ -1,10 +1,15 @@
 // Package boltstore keeps the syndicate state in one embedded bbolt file, so
 // a single instance needs no server.
 //
-// Every method is one bbolt transaction, and bbolt syncs the file before an
-// Update returns, so a call that returned is durable. bbolt locks the file:
-// a second process opening it fails after Options.Timeout instead of
-// corrupting it.
+// Every method is one bbolt transaction, and bbolt syncs the file before a
+// write returns, so a call that returned is durable. The writes that polls
+// make (BeginPoll, EndPoll, the leases, MarkSeen, SaveFeed, Enqueue) go
+// through DB.Batch: calls made within Options.BatchDelay of each other
+// share one transaction, and so one fsync, instead of queueing for one
+// each. Claim and Prune look in a read transaction first and write only
+// when there is something to do, so that an idle store commits nothing.
+// bbolt locks the file: a second process opening it fails after
+// Options.Timeout instead of corrupting it.
 //
 // Layout (top-level buckets; integers are big-endian):
 //
@@ -67,10 +72,26 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
-	// solo makes every write its own transaction instead of sharing
-	// commits (DB.Batch); the benchmarks compare the two.
-	solo bool
+	// writes is how batch commits: DB.Batch, except in tests.
+	writes writeMode
 }
+
+// writeMode says how batch commits.
+type writeMode int
+
+const (
+	// shareCommits is DB.Batch.
+	shareCommits writeMode = iota
+	// ownCommits is DB.Update, for benchmarks to compare.
+	ownCommits
+	// runTwice runs fn in a transaction that is rolled back and then again
+	// in one that commits, as DB.Batch does when another call of the
+	// batch fails: tests run the contract so, to prove the fns repeatable.
+	runTwice
+)
+
+// errRollback rolls back the first run of runTwice.
+var errRollback = errors.New("rolled back to run again")
 
 var _ syndicate.Store = (*Store)(nil)
 
@@ -178,7 +199,19 @@ func (s *Store) batch(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.solo {
+	switch s.writes {
+	case ownCommits:
+		return s.db.Update(fn)
+	case runTwice:
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			return err
+		}
 		return s.db.Update(fn)
 	}
 	return s.db.Batch(fn)
@@ -356,8 +389,22 @@ func (s *Store) Claim(ctx context.Context, destination, owner string, now time.T
 	if n <= 0 {
 		return nil, nil
 	}
+	// An idle destination is the common case: look in a read transaction,
+	// which commits nothing, and write only when the head is due.
+	var due bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		due, err = headDue(tx, destination, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", destination, err)
+	}
+	if !due {
+		return nil, nil
+	}
 	var claimed []syndicate.Delivery
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.update(ctx, func(tx *bolt.Tx) error {
 		claimed = claimed[:0]
 		b, err := destBuckets(tx, destination, false)
 		if err != nil || b.order == nil {
@@ -403,6 +450,21 @@ func (s *Store) Claim(ctx context.Context, destination, owner string, now time.T
 		return nil, fmt.Errorf("claim %s: %w", destination, err)
 	}
 	return claimed, nil
+}
+
+// headDue reports whether the head of a destination's queue may be
+// claimed at now.
+func headDue(tx *bolt.Tx, destination string, now time.Time) (bool, error) {
+	b, err := destBuckets(tx, destination, false)
+	if err != nil || b.order == nil {
+		return false, err
+	}
+	k, v := b.order.Cursor().First()
+	if k == nil {
+		return false, nil
+	}
+	due, _, err := parseOrderValue(v)
+	return due <= unixNano(now), err
 }
 
 // Extend moves the lease of a job that owner holds to now+lease, in the
@@ -682,83 +744,107 @@ func (s *Store) SaveDestination(ctx context.Context, destination string, st synd
 // Prune deletes seen keys last seen before before, final records
 // finished before before, and feed leases that expired before before (a
 // lease expired then is free at any later time, so no caller can tell).
+// It looks in a read transaction first and writes only when there is
+// something to delete, so that pruning an idle store commits nothing.
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	cut := unixNano(before)
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketSeen).ForEachBucket(func(feed []byte) error {
-			b := tx.Bucket(bucketSeen).Bucket(feed)
-			var stale [][]byte
-			err := b.ForEach(func(k, v []byte) error {
-				if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
-					stale = append(stale, append([]byte(nil), k...))
-				}
-				return nil
+	var found bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		found = false
+		return eachStale(tx, cut, func(staleKey) bool {
+			found = true
+			return false
+		})
+	})
+	if err == nil && found {
+		err = s.update(ctx, func(tx *bolt.Tx) error {
+			// A bucket must not change while it is walked: collect first.
+			var stale []staleKey
+			err := eachStale(tx, cut, func(k staleKey) bool {
+				k.key = bytes.Clone(k.key)
+				stale = append(stale, k)
+				return true
 			})
 			if err != nil {
 				return err
 			}
 			for _, k := range stale {
-				if err := b.Delete(k); err != nil {
+				if err := k.bucket.Delete(k.key); err != nil {
 					return err
 				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := pruneLeases(tx.Bucket(bucketLeases), cut); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketDone).ForEachBucket(func(dest []byte) error {
-			b, err := destBuckets(tx, string(dest), false)
-			if err != nil {
-				return err
-			}
-			var stale [][]byte
-			c := b.done.Cursor()
-			for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)^1<<63) < cut; k, _ = c.Next() {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			for _, k := range stale {
-				if err := b.done.Delete(k); err != nil {
-					return err
-				}
-				if b.records != nil {
-					if err := b.records.Delete(k[8:]); err != nil {
+				if k.record != nil {
+					if err := k.record.Delete(k.key[8:]); err != nil {
 						return err
 					}
 				}
 			}
 			return nil
 		})
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("prune before %s: %w", before.Format(time.RFC3339), err)
 	}
 	return nil
 }
 
-func pruneLeases(b *bolt.Bucket, cut int64) error {
-	if b == nil {
-		return nil
-	}
-	var stale [][]byte
-	err := b.ForEach(func(k, v []byte) error {
-		if until, _, err := parseLease(v); err != nil || until < cut {
-			stale = append(stale, append([]byte(nil), k...))
+// staleKey is an entry that Prune deletes: key in bucket and, for a done
+// entry, its record (keyed by key[8:]) in record.
+type staleKey struct {
+	bucket *bolt.Bucket
+	key    []byte
+	record *bolt.Bucket
+}
+
+// errStopWalk ends eachStale's walk early.
+var errStopWalk = errors.New("stop walking")
+
+// eachStale calls fn with each entry that Prune(cut) deletes, until fn
+// returns false. The key is valid only during the transaction.
+func eachStale(tx *bolt.Tx, cut int64, fn func(staleKey) bool) error {
+	visit := func(k staleKey) error {
+		if !fn(k) {
+			return errStopWalk
 		}
 		return nil
+	}
+	seen := tx.Bucket(bucketSeen)
+	err := seen.ForEachBucket(func(feed []byte) error {
+		b := seen.Bucket(feed)
+		return b.ForEach(func(k, v []byte) error {
+			if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
+				return visit(staleKey{bucket: b, key: k})
+			}
+			return nil
+		})
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		leases := tx.Bucket(bucketLeases)
+		err = leases.ForEach(func(k, v []byte) error {
+			if until, _, err := parseLease(v); err != nil || until < cut {
+				return visit(staleKey{bucket: leases, key: k})
+			}
+			return nil
+		})
 	}
-	for _, k := range stale {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
+	if err == nil {
+		err = tx.Bucket(bucketDone).ForEachBucket(func(dest []byte) error {
+			b, err := destBuckets(tx, string(dest), false)
+			if err != nil {
+				return err
+			}
+			c := b.done.Cursor()
+			for k, _ := c.First(); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)^1<<63) < cut; k, _ = c.Next() {
+				if err := visit(staleKey{bucket: b.done, key: k, record: b.records}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	return nil
+	if errors.Is(err, errStopWalk) {
+		return nil
+	}
+	return err
 }
 
 // buckets are the per-destination buckets; nil when absent and not created.
