@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,7 +93,7 @@ func BenchmarkConcurrentPolls(b *testing.B) {
 	}
 	for _, c := range cases {
 		for _, mode := range []struct {
-			name  string
+			name   string
 			writes writeMode
 			delay  time.Duration
 		}{
