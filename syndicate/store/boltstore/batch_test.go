@@ -101,7 +101,7 @@ func BenchmarkConcurrentPolls(b *testing.B) {
 			{"batch", shareCommits, DefaultBatchDelay},
 			{"batch-10ms", shareCommits, 10 * time.Millisecond},
 		} {
-			b.Run(c.name+"/"+mode.name, func(b *testing.B) {
+			b.Run(c.name+"/mode="+mode.name, func(b *testing.B) {
 				ctx := context.Background()
 				s := openTB(b)
 				s.writes = mode.writes

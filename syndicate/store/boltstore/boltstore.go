@@ -807,18 +807,20 @@ func eachStale(tx *bolt.Tx, cut int64, fn func(staleKey) bool) error {
 		}
 		return nil
 	}
-	seen := tx.Bucket(bucketSeen)
-	err := seen.ForEachBucket(func(feed []byte) error {
-		b := seen.Bucket(feed)
-		return b.ForEach(func(k, v []byte) error {
-			if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
-				return visit(staleKey{bucket: b, key: k})
-			}
-			return nil
+	// A file opened read-only may predate a bucket.
+	var err error
+	if seen := tx.Bucket(bucketSeen); seen != nil {
+		err = seen.ForEachBucket(func(feed []byte) error {
+			b := seen.Bucket(feed)
+			return b.ForEach(func(k, v []byte) error {
+				if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
+					return visit(staleKey{bucket: b, key: k})
+				}
+				return nil
+			})
 		})
-	})
-	if err == nil {
-		leases := tx.Bucket(bucketLeases)
+	}
+	if leases := tx.Bucket(bucketLeases); err == nil && leases != nil {
 		err = leases.ForEach(func(k, v []byte) error {
 			if until, _, err := parseLease(v); err != nil || until < cut {
 				return visit(staleKey{bucket: leases, key: k})
@@ -826,8 +828,8 @@ func eachStale(tx *bolt.Tx, cut int64, fn func(staleKey) bool) error {
 			return nil
 		})
 	}
-	if err == nil {
-		err = tx.Bucket(bucketDone).ForEachBucket(func(dest []byte) error {
+	if done := tx.Bucket(bucketDone); err == nil && done != nil {
+		err = done.ForEachBucket(func(dest []byte) error {
 			b, err := destBuckets(tx, string(dest), false)
 			if err != nil {
 				return err

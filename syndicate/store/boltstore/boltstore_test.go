@@ -170,3 +170,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "state.db"))
 	storetest.BenchmarkRoundTrip(b, s)
 }
+
+func BenchmarkPoll(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "state.db"))
+	storetest.BenchmarkPoll(b, s)
+}

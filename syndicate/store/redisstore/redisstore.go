@@ -293,7 +293,7 @@ return out
 // added atomically by one script; the scripts of all destinations go in
 // one pipeline, after the destinations are registered for Prune.
 func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time.Time) ([]syndicate.Delivery, error) {
-	var dests []any
+	var dests []string
 	byDest := map[string][]int{}
 	for i, j := range jobs {
 		if err := j.ValidateJob(); err != nil {
@@ -307,20 +307,22 @@ func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time
 	if len(jobs) == 0 {
 		return nil, nil
 	}
+	members := make([]any, len(dests))
 	calls := make([]*scriptCall, len(dests))
 	for n, dest := range dests {
-		args, err := enqueueArgs(jobs, byDest[dest.(string)], now)
+		args, err := enqueueArgs(jobs, byDest[dest], now)
 		if err != nil {
 			return nil, fmt.Errorf("redis enqueue %s: %w", dest, err)
 		}
-		calls[n] = &scriptCall{script: enqueueScript, keys: s.destKeys(dest.(string)), args: args}
+		members[n] = dest
+		calls[n] = &scriptCall{script: enqueueScript, keys: s.destKeys(dest), args: args}
 	}
-	if err := s.registerAndRun(ctx, s.destsKey(), dests, calls); err != nil {
+	if err := s.registerAndRun(ctx, s.destsKey(), members, calls); err != nil {
 		return nil, fmt.Errorf("redis enqueue: %w", err)
 	}
 	addedAt := make([]*syndicate.Delivery, len(jobs))
 	for n, dest := range dests {
-		if err := enqueued(calls[n].cmd, jobs, byDest[dest.(string)], addedAt); err != nil {
+		if err := enqueued(calls[n].cmd, jobs, byDest[dest], addedAt); err != nil {
 			return nil, fmt.Errorf("redis enqueue %s: %w", dest, err)
 		}
 	}
