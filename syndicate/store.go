@@ -253,7 +253,8 @@ type Store interface {
 	// commit): it records seen (as MarkSeen, nothing when empty), replaces
 	// the feed's state with st (as SaveFeed) and releases owner's lease
 	// (as ReleaseFeed). It saves even when the lease was lost meanwhile,
-	// like SaveFeed, since the jobs a poll queues are idempotent.
+	// like SaveFeed, since the jobs a poll queues are idempotent. An empty
+	// owner is an error, and then nothing is written.
 	EndPoll(ctx context.Context, feedID, owner string, st FeedState, seen map[string]string, now time.Time) error
 
 	// LoadPush and SavePush keep a feed's push (WebSub) subscription; a

@@ -1,10 +1,15 @@
 // Package boltstore keeps the syndicate state in one embedded bbolt file, so
 // a single instance needs no server.
 //
-// Every method is one bbolt transaction, and bbolt syncs the file before an
-// Update returns, so a call that returned is durable. bbolt locks the file:
-// a second process opening it fails after Options.Timeout instead of
-// corrupting it.
+// Every method is one bbolt transaction, and bbolt syncs the file before a
+// write returns, so a call that returned is durable. The writes that polls
+// make (BeginPoll, EndPoll, the leases, MarkSeen, SaveFeed, Enqueue) go
+// through DB.Batch: calls made within Options.BatchDelay of each other
+// share one transaction, and so one fsync, instead of queueing for one
+// each. Claim and Prune look in a read transaction first and write only
+// when there is something to do, so that an idle store commits nothing.
+// bbolt locks the file: a second process opening it fails after
+// Options.Timeout instead of corrupting it.
 //
 // Layout (top-level buckets; integers are big-endian):
 //
@@ -23,6 +28,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -43,10 +49,20 @@ import (
 // DefaultTimeout is how long Open waits for another process to release the file.
 const DefaultTimeout = time.Second
 
+// DefaultBatchDelay is how long a write waits for others to share its
+// commit: about what one fsync costs on an SSD, so that a burst of polls
+// pays for a few commits, and a lone write is not held back for long.
+// (bbolt's own default, 10ms, suits disks whose fsync takes that long.)
+const DefaultBatchDelay = time.Millisecond
+
 // Options tune Open.
 type Options struct {
 	// Timeout bounds the wait for the file lock (default DefaultTimeout).
 	Timeout time.Duration
+	// BatchDelay is how long a write made by a poll waits for others to
+	// share its commit (default DefaultBatchDelay); on a disk whose fsync
+	// takes longer, a delay nearer that time shares more.
+	BatchDelay time.Duration
 	// ReadOnly opens an existing file for reading only (preview); every
 	// write then fails.
 	ReadOnly bool
@@ -56,7 +72,26 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
+	// writes is how batch commits: DB.Batch, except in tests.
+	writes writeMode
 }
+
+// writeMode says how batch commits.
+type writeMode int
+
+const (
+	// shareCommits is DB.Batch.
+	shareCommits writeMode = iota
+	// ownCommits is DB.Update, for benchmarks to compare.
+	ownCommits
+	// runTwice runs fn in a transaction that is rolled back and then again
+	// in one that commits, as DB.Batch does when another call of the
+	// batch fails: tests run the contract so, to prove the fns repeatable.
+	runTwice
+)
+
+// errRollback rolls back the first run of runTwice.
+var errRollback = errors.New("rolled back to run again")
 
 var _ syndicate.Store = (*Store)(nil)
 
@@ -77,6 +112,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	if opts.BatchDelay <= 0 {
+		opts.BatchDelay = DefaultBatchDelay
+	}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -91,6 +129,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	db.MaxBatchDelay = opts.BatchDelay
 	if opts.ReadOnly {
 		return &Store{db: db, path: path}, nil
 	}
@@ -147,6 +186,37 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	return s.db.Update(fn)
 }
 
+// batch is update for the writes that many polls make at once: bbolt's
+// DB.Batch runs the fns of concurrent callers in one transaction, so they
+// share one commit and one fsync. The price is that fn may run more than
+// once: when any fn of a batch fails, the transaction is rolled back and
+// the others run again (the failing one alone, with Update). So fn must
+// set every result it reports from scratch on each run, and leave nothing
+// outside the transaction changed; and, since a failure costs its batch a
+// rerun, it must not use errors for outcomes that are not failures (a
+// refused lease is a result, not an error).
+func (s *Store) batch(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch s.writes {
+	case ownCommits:
+		return s.db.Update(fn)
+	case runTwice:
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			return err
+		}
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
+}
+
 // LoadFeed returns the state of a feed, zero when never saved.
 func (s *Store) LoadFeed(ctx context.Context, feedID string) (syndicate.FeedState, error) {
 	var st syndicate.FeedState
@@ -161,8 +231,12 @@ func (s *Store) LoadFeed(ctx context.Context, feedID string) (syndicate.FeedStat
 
 // SaveFeed replaces the state of a feed.
 func (s *Store) SaveFeed(ctx context.Context, feedID string, st syndicate.FeedState) error {
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketFeeds), []byte(feedID), st)
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("save feed %s: %w", feedID, err)
+	}
+	err = s.batch(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFeeds).Put([]byte(feedID), raw)
 	})
 	if err != nil {
 		return fmt.Errorf("save feed %s: %w", feedID, err)
@@ -199,23 +273,30 @@ func (s *Store) MarkSeen(ctx context.Context, feedID string, seen map[string]str
 	if len(seen) == 0 {
 		return nil
 	}
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(feedID))
-		if err != nil {
-			return err
-		}
-		for k, fp := range seen {
-			v := make([]byte, 8+len(fp))
-			binary.BigEndian.PutUint64(v, uint64(unixNano(now)))
-			copy(v[8:], fp)
-			if err := b.Put([]byte(k), v); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		return markSeen(tx, feedID, seen, now)
 	})
 	if err != nil {
 		return fmt.Errorf("mark seen in feed %s: %w", feedID, err)
+	}
+	return nil
+}
+
+func markSeen(tx *bolt.Tx, feedID string, seen map[string]string, now time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	b, err := tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(feedID))
+	if err != nil {
+		return err
+	}
+	for k, fp := range seen {
+		v := make([]byte, 8+len(fp))
+		binary.BigEndian.PutUint64(v, uint64(unixNano(now)))
+		copy(v[8:], fp)
+		if err := b.Put([]byte(k), v); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -230,7 +311,7 @@ func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time
 		}
 	}
 	var added []syndicate.Delivery
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
 		added = added[:0]
 		for _, j := range jobs {
 			d, ok, err := enqueueOne(tx, j, now)
@@ -308,8 +389,22 @@ func (s *Store) Claim(ctx context.Context, destination, owner string, now time.T
 	if n <= 0 {
 		return nil, nil
 	}
+	// An idle destination is the common case: look in a read transaction,
+	// which commits nothing, and write only when the head is due.
+	var due bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		due, err = headDue(tx, destination, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", destination, err)
+	}
+	if !due {
+		return nil, nil
+	}
 	var claimed []syndicate.Delivery
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.update(ctx, func(tx *bolt.Tx) error {
 		claimed = claimed[:0]
 		b, err := destBuckets(tx, destination, false)
 		if err != nil || b.order == nil {
@@ -355,6 +450,21 @@ func (s *Store) Claim(ctx context.Context, destination, owner string, now time.T
 		return nil, fmt.Errorf("claim %s: %w", destination, err)
 	}
 	return claimed, nil
+}
+
+// headDue reports whether the head of a destination's queue may be
+// claimed at now.
+func headDue(tx *bolt.Tx, destination string, now time.Time) (bool, error) {
+	b, err := destBuckets(tx, destination, false)
+	if err != nil || b.order == nil {
+		return false, err
+	}
+	k, v := b.order.Cursor().First()
+	if k == nil {
+		return false, nil
+	}
+	due, _, err := parseOrderValue(v)
+	return due <= unixNano(now), err
 }
 
 // Extend moves the lease of a job that owner holds to now+lease, in the
@@ -540,30 +650,14 @@ func (s *Store) Requeue(ctx context.Context, destination, articleKey string, now
 // LeaseFeed takes the poll lease of a feed until now+ttl when it is free,
 // expired or already owner's.
 func (s *Store) LeaseFeed(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
-	if owner == "" {
-		return false, fmt.Errorf("lease feed %s: empty owner", feedID)
-	}
-	if ttl <= 0 {
-		return false, fmt.Errorf("lease feed %s: ttl %s is not positive", feedID, ttl)
+	if err := syndicate.ValidateLease(owner, ttl); err != nil {
+		return false, fmt.Errorf("lease feed %s: %w", feedID, err)
 	}
 	var ok bool
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		ok = false
-		b := tx.Bucket(bucketLeases)
-		if b == nil {
-			return errors.New("no leases bucket")
-		}
-		if v := b.Get([]byte(feedID)); v != nil {
-			until, holder, err := parseLease(v)
-			if err != nil {
-				return err
-			}
-			if holder != owner && until > unixNano(now) {
-				return nil
-			}
-		}
-		ok = true
-		return b.Put([]byte(feedID), leaseValue(now.Add(ttl), owner))
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		var err error
+		ok, err = takeLease(tx, feedID, owner, now, ttl)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("lease feed %s: %w", feedID, err)
@@ -571,33 +665,57 @@ func (s *Store) LeaseFeed(ctx context.Context, feedID, owner string, now time.Ti
 	return ok, nil
 }
 
+// takeLease takes a feed's lease when it is free, expired or owner's, and
+// reports whether owner now holds it.
+func takeLease(tx *bolt.Tx, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
+	b := tx.Bucket(bucketLeases)
+	if b == nil {
+		return false, errors.New("no leases bucket")
+	}
+	if v := b.Get([]byte(feedID)); v != nil {
+		until, holder, err := parseLease(v)
+		if err != nil {
+			return false, err
+		}
+		if holder != owner && until > unixNano(now) {
+			return false, nil
+		}
+	}
+	return true, b.Put([]byte(feedID), leaseValue(now.Add(ttl), owner))
+}
+
 // ReleaseFeed deletes the poll lease of a feed if owner holds it.
 func (s *Store) ReleaseFeed(ctx context.Context, feedID, owner string) error {
 	if owner == "" {
 		return fmt.Errorf("release feed %s: empty owner", feedID)
 	}
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketLeases)
-		if b == nil {
-			return nil
-		}
-		v := b.Get([]byte(feedID))
-		if v == nil {
-			return nil
-		}
-		_, holder, err := parseLease(v)
-		if err != nil {
-			return err
-		}
-		if holder != owner {
-			return nil
-		}
-		return b.Delete([]byte(feedID))
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		return releaseLease(tx, feedID, owner)
 	})
 	if err != nil {
 		return fmt.Errorf("release feed %s: %w", feedID, err)
 	}
 	return nil
+}
+
+// releaseLease deletes a feed's lease if owner holds it.
+func releaseLease(tx *bolt.Tx, feedID, owner string) error {
+	b := tx.Bucket(bucketLeases)
+	if b == nil {
+		return nil
+	}
+	v := b.Get([]byte(feedID))
+	if v == nil {
+		return nil
+	}
+	_, holder, err := parseLease(v)
+	if err != nil {
+		return err
+	}
+	if holder != owner {
+		return nil
+	}
+	return b.Delete([]byte(feedID))
 }
 
 // LoadDestination returns the state of a destination, zero when never saved.
@@ -626,83 +744,109 @@ func (s *Store) SaveDestination(ctx context.Context, destination string, st synd
 // Prune deletes seen keys last seen before before, final records
 // finished before before, and feed leases that expired before before (a
 // lease expired then is free at any later time, so no caller can tell).
+// It looks in a read transaction first and writes only when there is
+// something to delete, so that pruning an idle store commits nothing.
 func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	cut := unixNano(before)
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketSeen).ForEachBucket(func(feed []byte) error {
-			b := tx.Bucket(bucketSeen).Bucket(feed)
-			var stale [][]byte
-			err := b.ForEach(func(k, v []byte) error {
-				if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
-					stale = append(stale, append([]byte(nil), k...))
-				}
-				return nil
+	var found bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		found = false
+		return eachStale(tx, cut, func(staleKey) bool {
+			found = true
+			return false
+		})
+	})
+	if err == nil && found {
+		err = s.update(ctx, func(tx *bolt.Tx) error {
+			// A bucket must not change while it is walked: collect first.
+			var stale []staleKey
+			err := eachStale(tx, cut, func(k staleKey) bool {
+				k.key = bytes.Clone(k.key)
+				stale = append(stale, k)
+				return true
 			})
 			if err != nil {
 				return err
 			}
 			for _, k := range stale {
-				if err := b.Delete(k); err != nil {
+				if err := k.bucket.Delete(k.key); err != nil {
 					return err
 				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := pruneLeases(tx.Bucket(bucketLeases), cut); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketDone).ForEachBucket(func(dest []byte) error {
-			b, err := destBuckets(tx, string(dest), false)
-			if err != nil {
-				return err
-			}
-			var stale [][]byte
-			c := b.done.Cursor()
-			for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)^1<<63) < cut; k, _ = c.Next() {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			for _, k := range stale {
-				if err := b.done.Delete(k); err != nil {
-					return err
-				}
-				if b.records != nil {
-					if err := b.records.Delete(k[8:]); err != nil {
+				if k.record != nil {
+					if err := k.record.Delete(k.key[8:]); err != nil {
 						return err
 					}
 				}
 			}
 			return nil
 		})
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("prune before %s: %w", before.Format(time.RFC3339), err)
 	}
 	return nil
 }
 
-func pruneLeases(b *bolt.Bucket, cut int64) error {
-	if b == nil {
-		return nil
-	}
-	var stale [][]byte
-	err := b.ForEach(func(k, v []byte) error {
-		if until, _, err := parseLease(v); err != nil || until < cut {
-			stale = append(stale, append([]byte(nil), k...))
+// staleKey is an entry that Prune deletes: key in bucket and, for a done
+// entry, its record (keyed by key[8:]) in record.
+type staleKey struct {
+	bucket *bolt.Bucket
+	key    []byte
+	record *bolt.Bucket
+}
+
+// errStopWalk ends eachStale's walk early.
+var errStopWalk = errors.New("stop walking")
+
+// eachStale calls fn with each entry that Prune(cut) deletes, until fn
+// returns false. The key is valid only during the transaction.
+func eachStale(tx *bolt.Tx, cut int64, fn func(staleKey) bool) error {
+	visit := func(k staleKey) error {
+		if !fn(k) {
+			return errStopWalk
 		}
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	for _, k := range stale {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
+	// A file opened read-only may predate a bucket.
+	var err error
+	if seen := tx.Bucket(bucketSeen); seen != nil {
+		err = seen.ForEachBucket(func(feed []byte) error {
+			b := seen.Bucket(feed)
+			return b.ForEach(func(k, v []byte) error {
+				if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
+					return visit(staleKey{bucket: b, key: k})
+				}
+				return nil
+			})
+		})
 	}
-	return nil
+	if leases := tx.Bucket(bucketLeases); err == nil && leases != nil {
+		err = leases.ForEach(func(k, v []byte) error {
+			if until, _, err := parseLease(v); err != nil || until < cut {
+				return visit(staleKey{bucket: leases, key: k})
+			}
+			return nil
+		})
+	}
+	if done := tx.Bucket(bucketDone); err == nil && done != nil {
+		err = done.ForEachBucket(func(dest []byte) error {
+			b, err := destBuckets(tx, string(dest), false)
+			if err != nil {
+				return err
+			}
+			c := b.done.Cursor()
+			for k, _ := c.First(); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)^1<<63) < cut; k, _ = c.Next() {
+				if err := visit(staleKey{bucket: b.done, key: k, record: b.records}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if errors.Is(err, errStopWalk) {
+		return nil
+	}
+	return err
 }
 
 // buckets are the per-destination buckets; nil when absent and not created.
@@ -807,25 +951,61 @@ func sortBySeq(ds []syndicate.Delivery) {
 	slices.SortFunc(ds, func(a, b syndicate.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
 }
 
-// BeginPoll takes the poll lease of a feed and loads its state.
+// BeginPoll takes the poll lease of a feed and loads its state in one
+// write transaction, shared with other callers' (see batch).
 func (s *Store) BeginPoll(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (syndicate.FeedState, bool, error) {
-	ok, err := s.LeaseFeed(ctx, feedID, owner, now, ttl)
-	if err != nil || !ok {
-		return syndicate.FeedState{}, false, err
+	if err := syndicate.ValidateLease(owner, ttl); err != nil {
+		return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: %w", feedID, err)
 	}
-	st, err := s.LoadFeed(ctx, feedID)
-	return st, err == nil, err
+	var raw []byte
+	var ok bool
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		raw = nil
+		var err error
+		if ok, err = takeLease(tx, feedID, owner, now, ttl); err != nil || !ok {
+			return err
+		}
+		// Bytes from a transaction are valid only until it ends.
+		raw = bytes.Clone(tx.Bucket(bucketFeeds).Get([]byte(feedID)))
+		return nil
+	})
+	if err != nil {
+		return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: %w", feedID, err)
+	}
+	var st syndicate.FeedState
+	if ok && raw != nil {
+		// Decoded after the commit: a corrupt state fails this call
+		// alone, not the batch.
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: decode state: %w", feedID, err)
+		}
+	}
+	return st, ok, nil
 }
 
-// EndPoll records seen items, saves the feed's state and releases the lease.
+// EndPoll records seen items, saves the feed's state and releases the
+// lease in one write transaction, shared with other callers' (see batch).
 func (s *Store) EndPoll(ctx context.Context, feedID, owner string, st syndicate.FeedState, seen map[string]string, now time.Time) error {
-	if err := s.MarkSeen(ctx, feedID, seen, now); err != nil {
-		return err
+	if owner == "" {
+		return fmt.Errorf("end poll %s: empty owner", feedID)
 	}
-	if err := s.SaveFeed(ctx, feedID, st); err != nil {
-		return err
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("end poll %s: %w", feedID, err)
 	}
-	return s.ReleaseFeed(ctx, feedID, owner)
+	err = s.batch(ctx, func(tx *bolt.Tx) error {
+		if err := markSeen(tx, feedID, seen, now); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketFeeds).Put([]byte(feedID), raw); err != nil {
+			return err
+		}
+		return releaseLease(tx, feedID, owner)
+	})
+	if err != nil {
+		return fmt.Errorf("end poll %s: %w", feedID, err)
+	}
+	return nil
 }
 
 // LoadPush returns a feed's push subscription, zero when never saved.

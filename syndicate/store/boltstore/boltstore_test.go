@@ -123,16 +123,55 @@ func TestClosedStore(t *testing.T) {
 	}
 }
 
+// TestCanceledContext checks that a call made with a done context fails
+// with the context's error and writes nothing, batched writes included.
 func TestCanceledContext(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "state.db"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.SaveFeed(ctx, "f", syndicate.FeedState{}); !errors.Is(err, context.Canceled) {
-		t.Errorf("SaveFeed with a canceled context = %v", err)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	job := syndicate.Delivery{Destination: "tg", ArticleKey: "a", Kind: syndicate.JobPost}
+	for _, c := range []struct {
+		name string
+		call func() error
+	}{
+		{"SaveFeed", func() error { return s.SaveFeed(ctx, "f", syndicate.FeedState{ETag: "x"}) }},
+		{"MarkSeen", func() error { return s.MarkSeen(ctx, "f", map[string]string{"k": "fp"}, now) }},
+		{"LeaseFeed", func() error { _, err := s.LeaseFeed(ctx, "f", "other", now, time.Hour); return err }},
+		{"ReleaseFeed", func() error { return s.ReleaseFeed(ctx, "f", "w") }},
+		{"BeginPoll", func() error { _, _, err := s.BeginPoll(ctx, "f", "other", now, time.Hour); return err }},
+		{"EndPoll", func() error {
+			return s.EndPoll(ctx, "f", "w", syndicate.FeedState{ETag: "x"}, map[string]string{"k": "fp"}, now)
+		}},
+		{"Enqueue", func() error { _, err := s.Enqueue(ctx, []syndicate.Delivery{job}, now); return err }},
+		{"Claim", func() error { _, err := s.Claim(ctx, "tg", "w", now, time.Minute, 1); return err }},
+		{"Prune", func() error { return s.Prune(ctx, now) }},
+	} {
+		if err := c.call(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context = %v, want context.Canceled", c.name, err)
+		}
+	}
+	bg := context.Background()
+	if st, err := s.LoadFeed(bg, "f"); err != nil || st.ETag != "" {
+		t.Errorf("LoadFeed = %+v, %v; want nothing saved", st, err)
+	}
+	if got, err := s.SeenFingerprints(bg, "f", []string{"k"}); err != nil || len(got) != 0 {
+		t.Errorf("SeenFingerprints = %v, %v; want nothing seen", got, err)
+	}
+	if ok, err := s.LeaseFeed(bg, "f", "w", now, time.Minute); err != nil || !ok {
+		t.Errorf("LeaseFeed = %v, %v; want the lease free", ok, err)
+	}
+	if got, err := s.List(bg, "tg", 0); err != nil || len(got) != 0 {
+		t.Errorf("List = %v, %v; want nothing queued", got, err)
 	}
 }
 
 func BenchmarkRoundTrip(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "state.db"))
 	storetest.BenchmarkRoundTrip(b, s)
+}
+
+func BenchmarkPoll(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "state.db"))
+	storetest.BenchmarkPoll(b, s)
 }

@@ -3,11 +3,17 @@
 //
 // It works with a single node, Sentinel and Cluster through
 // redis.UniversalClient. Enqueue, Claim, Extend, Finish and Requeue are
-// each one Lua script over the keys of one destination, and LeaseFeed and
-// ReleaseFeed one over a feed's lease key, so they are atomic; every key a
-// script touches is passed in KEYS and shares one hash tag, so all of them
-// live in one Cluster slot. Durability is Redis's: configure AOF (appendfsync
-// everysec or always) for the guarantee the engine documents.
+// each one Lua script over the keys of one destination, and LeaseFeed,
+// ReleaseFeed, BeginPoll and EndPoll one over a feed's keys, so they are
+// atomic; every key a script touches is passed in KEYS and shares one hash
+// tag, so all of them live in one Cluster slot. Durability is Redis's:
+// configure AOF (appendfsync everysec or always) for the guarantee the
+// engine documents.
+//
+// A poll costs round trips, not commands: BeginPoll is one, EndPoll one
+// (two on a Cluster when it registers the feed), and a poll that got new
+// content one more, SeenFingerprints, for all of the feed's items at once,
+// and one for Enqueue, whatever the number of destinations.
 //
 // # Key layout
 //
@@ -18,6 +24,7 @@
 //	P:{f:<feed>}:seen   ZSET    item key, scored by last seen (Unix µs)
 //	P:{f:<feed>}:fp     HASH    item key → fingerprint
 //	P:{f:<feed>}:lease  HASH    owner → the poll lease's holder, until → its expiry (Unix µs)
+//	P:{f:<feed>}:push   STRING  JSON PushState
 //	P:{d:<dest>}:jobs   HASH    article key → JSON Delivery without its item
 //	P:{d:<dest>}:items  HASH    article key → JSON Item
 //	P:{d:<dest>}:order  ZSET    queued and sending article keys, scored by Seq
@@ -283,7 +290,8 @@ return out
 
 // Enqueue adds the jobs, in order, skipping posts of articles already
 // recorded and edits of articles not sent. Jobs of one destination are
-// added atomically; several destinations are several scripts.
+// added atomically by one script; the scripts of all destinations go in
+// one pipeline, after the destinations are registered for Prune.
 func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time.Time) ([]syndicate.Delivery, error) {
 	var dests []string
 	byDest := map[string][]int{}
@@ -296,9 +304,25 @@ func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time
 		}
 		byDest[j.Destination] = append(byDest[j.Destination], i)
 	}
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	members := make([]any, len(dests))
+	calls := make([]*scriptCall, len(dests))
+	for n, dest := range dests {
+		args, err := enqueueArgs(jobs, byDest[dest], now)
+		if err != nil {
+			return nil, fmt.Errorf("redis enqueue %s: %w", dest, err)
+		}
+		members[n] = dest
+		calls[n] = &scriptCall{script: enqueueScript, keys: s.destKeys(dest), args: args}
+	}
+	if err := s.registerAndRun(ctx, s.destsKey(), members, calls); err != nil {
+		return nil, fmt.Errorf("redis enqueue: %w", err)
+	}
 	addedAt := make([]*syndicate.Delivery, len(jobs))
-	for _, dest := range dests {
-		if err := s.enqueueDest(ctx, dest, jobs, byDest[dest], now, addedAt); err != nil {
+	for n, dest := range dests {
+		if err := enqueued(calls[n].cmd, jobs, byDest[dest], addedAt); err != nil {
 			return nil, fmt.Errorf("redis enqueue %s: %w", dest, err)
 		}
 	}
@@ -311,10 +335,8 @@ func (s *Store) Enqueue(ctx context.Context, jobs []syndicate.Delivery, now time
 	return added, nil
 }
 
-func (s *Store) enqueueDest(ctx context.Context, dest string, jobs []syndicate.Delivery, idx []int, now time.Time, addedAt []*syndicate.Delivery) error {
-	if err := s.rdb.SAdd(ctx, s.destsKey(), dest).Err(); err != nil {
-		return err
-	}
+// enqueueArgs are the ARGV of enqueueScript for the jobs at idx.
+func enqueueArgs(jobs []syndicate.Delivery, idx []int, now time.Time) ([]any, error) {
 	args := make([]any, 0, 5*len(idx))
 	for _, i := range idx {
 		d := jobs[i]
@@ -324,11 +346,16 @@ func (s *Store) enqueueDest(ctx context.Context, dest string, jobs []syndicate.D
 		d.Owner, d.LeaseUntil, d.FinishedAt = "", time.Time{}, time.Time{}
 		rec, item, err := encodeRecord(d)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		args = append(args, string(d.Kind), d.ArticleKey, rec, item, ceilMicros(d.NotBefore))
 	}
-	res, err := enqueueScript.Run(ctx, s.rdb, s.destKeys(dest), args...).StringSlice()
+	return args, nil
+}
+
+// enqueued decodes enqueueScript's answer for the jobs at idx into addedAt.
+func enqueued(cmd *redis.Cmd, jobs []syndicate.Delivery, idx []int, addedAt []*syndicate.Delivery) error {
+	res, err := cmd.StringSlice()
 	if err != nil {
 		return err
 	}
@@ -347,6 +374,63 @@ func (s *Store) enqueueDest(ctx context.Context, dest string, jobs []syndicate.D
 		addedAt[i] = &d
 	}
 	return nil
+}
+
+// scriptCall is one script run by registerAndRun; cmd holds its answer.
+type scriptCall struct {
+	script *redis.Script
+	keys   []string
+	args   []any
+	cmd    *redis.Cmd
+}
+
+// registerAndRun adds members to the registry set at setKey (nothing when
+// members is empty) and then runs the calls, in one pipeline: the server
+// runs a connection's commands in order, so the members are registered
+// before the scripts write what Prune must find, and the whole costs one
+// round trip. A Cluster client sends a pipeline to its nodes concurrently,
+// which would lose that order, so there the registration is a round trip
+// of its own, first. A script the server lacks (first use, restart,
+// SCRIPT FLUSH) did not run, and is run again with EVAL, which loads it.
+func (s *Store) registerAndRun(ctx context.Context, setKey string, members []any, calls []*scriptCall) error {
+	if _, cluster := s.rdb.(*redis.ClusterClient); cluster && len(members) > 0 {
+		if err := s.rdb.SAdd(ctx, setKey, members...).Err(); err != nil {
+			return fmt.Errorf("register in %s: %w", setKey, err)
+		}
+		members = nil
+	}
+	var sadd *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if len(members) > 0 {
+			sadd = p.SAdd(ctx, setKey, members...)
+		}
+		for _, c := range calls {
+			c.cmd = c.script.EvalSha(ctx, p, c.keys, c.args...)
+		}
+		return nil
+	})
+	if sadd != nil && sadd.Err() != nil {
+		return fmt.Errorf("register in %s: %w", setKey, sadd.Err())
+	}
+	for _, c := range calls {
+		if isNoScript(c.cmd.Err()) {
+			c.cmd = c.script.Eval(ctx, s.rdb, c.keys, c.args...)
+		}
+		if c.cmd.Err() != nil {
+			return c.cmd.Err()
+		}
+	}
+	// The pipeline's error is its first failing command's: one the server
+	// lacked a script for was run again above.
+	if err != nil && !isNoScript(err) {
+		return err
+	}
+	return nil
+}
+
+// isNoScript reports the server's answer to EVALSHA of a script it lacks.
+func isNoScript(err error) bool {
+	return errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")
 }
 
 // claimScript leases due jobs, oldest first, and none while a job of the
@@ -531,43 +615,65 @@ func (s *Store) Requeue(ctx context.Context, destination, articleKey string, now
 	return ok == 1, nil
 }
 
-// leaseScript takes a feed's lease when it is free, expired or owner's.
-// KEYS: the lease key; ARGV: owner, now score, until score, key TTL (ms).
-// It returns 1 when owner holds the lease, else 0.
-var leaseScript = redis.NewScript(`
-local cur = redis.call('HMGET', KEYS[1], 'owner', 'until')
-if cur[1] and cur[1] ~= ARGV[1] and tonumber(cur[2]) > tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1
+// takeLeaseLua defines takelease(key, owner, now, until, ttl), which takes
+// a feed's lease when it is free, expired or owner's and reports whether
+// owner now holds it; until and now are scores (Unix µs), ttl is the key's
+// life on the server (ms). LeaseFeed and BeginPoll share it.
+const takeLeaseLua = `
+local function takelease(key, owner, now, untilscore, ttl)
+  local cur = redis.call('HMGET', key, 'owner', 'until')
+  if cur[1] and cur[1] ~= owner and tonumber(cur[2]) > tonumber(now) then return false end
+  redis.call('HSET', key, 'owner', owner, 'until', untilscore)
+  redis.call('PEXPIRE', key, ttl)
+  return true
+end
+`
+
+// releaseLeaseLua defines releaselease(key, owner), which deletes a feed's
+// lease if owner holds it. ReleaseFeed and EndPoll share it.
+const releaseLeaseLua = `
+local function releaselease(key, owner)
+  if redis.call('HGET', key, 'owner') == owner then
+    redis.call('DEL', key)
+    return true
+  end
+  return false
+end
+`
+
+// leaseScript takes a feed's lease. KEYS: the lease key; ARGV: owner, now
+// score, until score, key TTL (ms). It returns 1 when owner holds the
+// lease, else 0.
+var leaseScript = redis.NewScript(takeLeaseLua + `
+if takelease(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) then return 1 end
+return 0
 `)
 
 // releaseScript deletes a feed's lease if ARGV[1] holds it. KEYS: the
 // lease key. It returns 1 when it deleted the lease.
-var releaseScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
+var releaseScript = redis.NewScript(releaseLeaseLua + `
+if releaselease(KEYS[1], ARGV[1]) then return 1 end
 return 0
 `)
 
 // LeaseFeed takes the poll lease of a feed until now+ttl when it is free,
 // expired or already owner's.
 func (s *Store) LeaseFeed(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
-	if owner == "" {
-		return false, fmt.Errorf("redis lease feed %s: empty owner", feedID)
+	if err := syndicate.ValidateLease(owner, ttl); err != nil {
+		return false, fmt.Errorf("redis lease feed %s: %w", feedID, err)
 	}
-	if ttl <= 0 {
-		return false, fmt.Errorf("redis lease feed %s: ttl %s is not positive", feedID, ttl)
-	}
-	keyTTL := (ttl + leaseGrace + time.Millisecond - 1).Milliseconds()
-	ok, err := leaseScript.Run(ctx, s.rdb, []string{s.feedKey(feedID, "lease")},
-		owner, floorMicros(now), ceilMicros(now.Add(ttl)), keyTTL).Int()
+	ok, err := leaseScript.Run(ctx, s.rdb, []string{s.feedKey(feedID, "lease")}, leaseArgs(owner, now, ttl)...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis lease feed %s: %w", feedID, err)
 	}
 	return ok == 1, nil
+}
+
+// leaseArgs are the ARGV of takelease: owner, now and until as scores, and
+// the key's TTL, which outlives the lease by leaseGrace.
+func leaseArgs(owner string, now time.Time, ttl time.Duration) []any {
+	keyTTL := (ttl + leaseGrace + time.Millisecond - 1).Milliseconds()
+	return []any{owner, floorMicros(now), ceilMicros(now.Add(ttl)), keyTTL}
 }
 
 // ReleaseFeed deletes the poll lease of a feed if owner holds it.
@@ -789,25 +895,101 @@ func ceilMicros(t time.Time) int64 {
 	return us
 }
 
-// BeginPoll takes the poll lease of a feed and loads its state.
+// beginPollScript takes a feed's lease and, when taken, reads its state.
+// KEYS: lease, state; ARGV as leaseScript. It returns {1, state JSON or ""}
+// when owner holds the lease, else {0}.
+var beginPollScript = redis.NewScript(takeLeaseLua + `
+if not takelease(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) then return {0} end
+return {1, redis.call('GET', KEYS[2]) or ''}
+`)
+
+// BeginPoll takes the poll lease of a feed and loads its state in one
+// script, so a poll begins with one round trip.
 func (s *Store) BeginPoll(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (syndicate.FeedState, bool, error) {
-	ok, err := s.LeaseFeed(ctx, feedID, owner, now, ttl)
-	if err != nil || !ok {
-		return syndicate.FeedState{}, false, err
+	if err := syndicate.ValidateLease(owner, ttl); err != nil {
+		return syndicate.FeedState{}, false, fmt.Errorf("redis begin poll %s: %w", feedID, err)
 	}
-	st, err := s.LoadFeed(ctx, feedID)
-	return st, err == nil, err
+	keys := []string{s.feedKey(feedID, "lease"), s.feedKey(feedID, "state")}
+	res, err := beginPollScript.Run(ctx, s.rdb, keys, leaseArgs(owner, now, ttl)...).Slice()
+	if err != nil {
+		return syndicate.FeedState{}, false, fmt.Errorf("redis begin poll %s: %w", feedID, err)
+	}
+	if len(res) == 0 || res[0] != int64(1) {
+		return syndicate.FeedState{}, false, nil
+	}
+	var st syndicate.FeedState
+	if len(res) != 2 {
+		return st, false, fmt.Errorf("redis begin poll %s: script returned %d values, want 2", feedID, len(res))
+	}
+	raw, _ := res[1].(string)
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			return syndicate.FeedState{}, false, fmt.Errorf("redis begin poll %s: decode state: %w", feedID, err)
+		}
+	}
+	return st, true, nil
 }
 
-// EndPoll records seen items, saves the feed's state and releases the lease.
+// seenChunk bounds the arguments one ZADD or HSET in endPollScript takes,
+// well under what Lua's unpack accepts.
+const seenChunk = 500
+
+// endPollScript records seen keys, saves a feed's state and releases the
+// lease if ARGV[1] holds it. KEYS: seen, fp, state, lease; ARGV: owner,
+// state JSON, seen score, then item key and fingerprint pairs. It returns
+// 1 when it released the lease.
+var endPollScript = redis.NewScript(releaseLeaseLua + `
+local seen, fp, state, lease = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local owner, statejson, score = ARGV[1], ARGV[2], ARGV[3]
+local z, h = {}, {}
+local function flush()
+  if #z > 0 then
+    redis.call('ZADD', seen, unpack(z))
+    redis.call('HSET', fp, unpack(h))
+    z, h = {}, {}
+  end
+end
+for i = 4, #ARGV, 2 do
+  z[#z+1] = score
+  z[#z+1] = ARGV[i]
+  h[#h+1] = ARGV[i]
+  h[#h+1] = ARGV[i+1]
+  if #z >= ` + fmt.Sprint(2*seenChunk) + ` then flush() end
+end
+flush()
+redis.call('SET', state, statejson)
+if releaselease(lease, owner) then return 1 end
+return 0
+`)
+
+// EndPoll records seen items, saves the feed's state and releases the
+// lease in one script, in one round trip with the feed's registration for
+// Prune when there are seen items (see registerAndRun).
 func (s *Store) EndPoll(ctx context.Context, feedID, owner string, st syndicate.FeedState, seen map[string]string, now time.Time) error {
-	if err := s.MarkSeen(ctx, feedID, seen, now); err != nil {
-		return err
+	if owner == "" {
+		return fmt.Errorf("redis end poll %s: empty owner", feedID)
 	}
-	if err := s.SaveFeed(ctx, feedID, st); err != nil {
-		return err
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("redis end poll %s: encode state: %w", feedID, err)
 	}
-	return s.ReleaseFeed(ctx, feedID, owner)
+	call := &scriptCall{
+		script: endPollScript,
+		keys:   []string{s.feedKey(feedID, "seen"), s.feedKey(feedID, "fp"), s.feedKey(feedID, "state"), s.feedKey(feedID, "lease")},
+		args:   make([]any, 0, 3+2*len(seen)),
+	}
+	call.args = append(call.args, owner, string(raw), floorMicros(now))
+	for k, fp := range seen {
+		call.args = append(call.args, k, fp)
+	}
+	var register []any
+	if len(seen) > 0 {
+		register = []any{feedID}
+	}
+	if err := s.registerAndRun(ctx, s.feedsKey(), register, []*scriptCall{call}); err != nil {
+		return fmt.Errorf("redis end poll %s: %w", feedID, err)
+	}
+	return nil
 }
 
 // LoadPush returns a feed's push subscription, zero when never saved.

@@ -356,15 +356,33 @@ func TestClosedStore(t *testing.T) {
 
 func TestServerDown(t *testing.T) {
 	m := miniredis.RunT(t)
-	s, err := redisstore.New(redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1}), redisstore.Options{})
+	s, err := redisstore.New(redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1, DialerRetries: 1}), redisstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	m.Close()
-	_, err = s.Claim(context.Background(), "tg", "w", time.Now(), time.Minute, 1)
-	if err == nil || !strings.Contains(err.Error(), "redis claim tg") {
-		t.Errorf("Claim with the server down = %v, want a wrapped error", err)
+	ctx := context.Background()
+	now := time.Now()
+	it := syndicate.Item{FeedID: "f", Key: "k"}
+	for _, c := range []struct {
+		call func() error
+		want string
+	}{
+		{func() error { _, err := s.Claim(ctx, "tg", "w", now, time.Minute, 1); return err }, "redis claim tg"},
+		{func() error { _, _, err := s.BeginPoll(ctx, "f", "w", now, time.Minute); return err }, "redis begin poll f"},
+		{func() error { return s.EndPoll(ctx, "f", "w", syndicate.FeedState{}, nil, now) }, "redis end poll f"},
+		{func() error {
+			return s.EndPoll(ctx, "f", "w", syndicate.FeedState{}, map[string]string{"k": "fp"}, now)
+		}, "redis end poll f: register in syndicate:feeds"},
+		{func() error {
+			_, err := s.Enqueue(ctx, []syndicate.Delivery{{Destination: "tg", ArticleKey: it.ArticleKey(), Kind: syndicate.JobPost, Item: it}}, now)
+			return err
+		}, "redis enqueue: register in syndicate:dests"},
+	} {
+		if err := c.call(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("with the server down: %v, want an error saying %q", err, c.want)
+		}
 	}
 }
 
@@ -389,4 +407,17 @@ func BenchmarkRoundTripMiniredis(b *testing.B) {
 	}
 	defer s.Close()
 	storetest.BenchmarkRoundTrip(b, s)
+}
+
+func BenchmarkPoll(b *testing.B) {
+	c, err := redisstore.NewClient(redisstore.ClientOptions{URL: redistest.URL(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := redisstore.New(c, redisstore.Options{Prefix: redistest.Prefix(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchmarkPoll(b, s)
 }

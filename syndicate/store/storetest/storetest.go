@@ -75,6 +75,14 @@ func Run(t *testing.T, f Factory) {
 		{"FeedLeaseRejectsBadArgs", testFeedLeaseInvalid},
 		{"ConcurrentFeedLease", testConcurrentFeedLease},
 		{"PruneKeepsFeedLeases", testPruneLeases},
+		{"BeginPollLease", testBeginPoll},
+		{"EndPoll", testEndPoll},
+		{"EndPollSeenReplaced", testEndPollSeenReplaced},
+		{"PollRejectsBadArgs", testPollRejectsBadArgs},
+		{"ConcurrentBeginPoll", testConcurrentBeginPoll},
+		{"ConcurrentPolls", testConcurrentPolls},
+		{"PushStateRoundTrip", testPushState},
+		{"PruneKeepsFeedAndPushState", testPruneKeepsState},
 		{"Ping", testPing},
 		{"Durability", testDurability},
 	}
@@ -1622,6 +1630,10 @@ func testDurability(t *testing.T, f Factory) {
 	if err := s.SaveDestination(ctx, "tg", dest); err != nil {
 		t.Fatal(err)
 	}
+	push := fullPush(0)
+	if err := s.SavePush(ctx, "news", push); err != nil {
+		t.Fatal(err)
+	}
 	if !lease(t, s, "news", "w", t0, time.Minute) {
 		t.Fatal("free feed lease not taken")
 	}
@@ -1642,6 +1654,9 @@ func testDurability(t *testing.T, f Factory) {
 	}
 	if got, err := s.LoadDestination(ctx, "tg"); err != nil || diff(dest, got) != "" {
 		t.Errorf("destination state after reopen: %v (-want +got):\n%s", err, diff(dest, got))
+	}
+	if got, err := s.LoadPush(ctx, "news"); err != nil || diff(push, got) != "" {
+		t.Errorf("push state after reopen: %v (-want +got):\n%s", err, diff(push, got))
 	}
 	after, err := s.List(ctx, "tg", 0)
 	if err != nil {
