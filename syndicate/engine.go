@@ -357,6 +357,13 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.prune(ctx)
 			wait = e.untilNextPoll()
 		}
+		// Polls just made may have moved the earliest feed: look again
+		// before setting a timer for the old one.
+		select {
+		case <-e.sched.wake:
+			continue
+		default:
+		}
 		select {
 		case <-ctx.Done():
 		case <-e.stopping:
@@ -366,6 +373,10 @@ func (e *Engine) Run(ctx context.Context) error {
 				defer wg.Done()
 				e.pushed(ctx, id)
 			}()
+			continue
+		case <-e.sched.wake:
+			// A feed became the earliest while this loop slept or polled
+			// (a poll ending after a push): look again.
 			continue
 		case <-e.clock.After(wait):
 			continue

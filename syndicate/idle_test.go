@@ -53,24 +53,17 @@ func (c *stepClock) Advance(d time.Duration) {
 	c.timers = kept
 }
 
-// pending is the number of timers not yet fired.
-func (c *stepClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-// timersAt is the number of timers set to fire at t.
-func (c *stepClock) timersAt(t time.Time) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, tm := range c.timers {
-		if tm.at.Equal(t) {
-			n++
-		}
+// flow lets simulated time pass in steps, giving the engine's goroutines
+// a moment of real time at each, until d has passed or stop holds; it
+// returns the simulated time that passed.
+func (c *stepClock) flow(d, step time.Duration, stop func() bool) time.Duration {
+	passed := time.Duration(0)
+	for passed < d && (stop == nil || !stop()) {
+		c.Advance(step)
+		passed += step
+		time.Sleep(time.Millisecond)
 	}
-	return n
+	return passed
 }
 
 // destCounter counts the store calls a destination's sender makes.
@@ -123,16 +116,11 @@ func TestIdleDestinationCostsNothing(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	asleep := func() bool { return clock.pending() == 2 }
-	// Both loops asleep: the poller after priming the feed, the sender
-	// after finding nothing to do.
-	eventually(t, "both loops to sleep", func() bool { return h.src.count("en") == 1 && asleep() })
+	// The poller primes the feed; the sender finds nothing and sleeps.
+	eventually(t, "the first poll and claim", func() bool { return h.src.count("en") == 1 && dc.claims.Load() == 1 })
 	calls := func() int64 { return dc.claims.Load() + dc.loads.Load() }
 	before := calls()
-	for range 100 {
-		clock.Advance(time.Second)
-		eventually(t, "the loops to sleep again", asleep)
-	}
+	clock.flow(100*time.Second, time.Second, nil)
 	if n := calls() - before; n != 0 {
 		t.Errorf("an idle destination made %d store calls in 100 s; want none", n)
 	}
@@ -140,21 +128,19 @@ func TestIdleDestinationCostsNothing(t *testing.T) {
 	// A new article: the poll at the interval queues it, which wakes the
 	// sender at once, long before its idle check.
 	h.src.set("en", item("b", 0), item("a", 1))
-	clock.Advance(10 * time.Minute)
-	eventually(t, "the new article posted", func() bool { return len(h.pubs["tg"].titles()) == 1 })
-	// Asleep again after three claims in all (at start, of the post, and
-	// one that found nothing): the poller's
-	// timer, the sender's, and two left set (the sender's from before it
-	// was woken, the heartbeat's of the post).
-	eventually(t, "the loops to sleep again", func() bool { return dc.claims.Load() == 3 && clock.pending() == 4 })
+	posted := func() bool { return len(h.pubs["tg"].titles()) == 1 }
+	if took := clock.flow(20*time.Minute, time.Second, posted); !posted() || took > 9*time.Minute {
+		t.Fatalf("posted %v after %s; want the article posted at the poll 8m20s on", h.pubs["tg"].titles(), took)
+	}
+	// Three claims in all: at start, of the post, and one that found
+	// nothing before the sender slept again.
+	eventually(t, "the sender to look again", func() bool { return dc.claims.Load() == 3 })
 
 	// Idle again: the sender looks at its queue only at the idle check.
-	before = dc.claims.Load()
-	clock.Advance(29 * time.Minute)
-	eventually(t, "the loops to sleep again", asleep)
-	if n := dc.claims.Load() - before; n != 0 {
+	clock.flow(29*time.Minute, 10*time.Second, nil)
+	if n := dc.claims.Load() - 3; n != 0 {
 		t.Errorf("%d claims before the idle check; want 0", n)
 	}
-	clock.Advance(2 * time.Minute)
-	eventually(t, "the idle check", func() bool { return dc.claims.Load() == before+1 && asleep() })
+	clock.flow(2*time.Minute, 10*time.Second, nil)
+	eventually(t, "the idle check", func() bool { return dc.claims.Load() == 4 })
 }

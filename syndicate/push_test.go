@@ -59,15 +59,19 @@ func TestPushNotificationPollsAtOnce(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	eventually(t, "the first poll", func() bool { return h.src.count("en") == 1 && clock.pending() == 2 })
+	eventually(t, "the first poll", func() bool { return h.src.count("en") == 1 })
+	nextPoll := func() syndicate.FeedState {
+		st, err := h.store.LoadFeed(ctx, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	eventually(t, "the first poll recorded", func() bool { return nextPoll().Primed })
 	if n := push.count("en"); n != 1 {
 		t.Errorf("pusher asked %d times after the first poll; want 1", n)
 	}
-	st, err := h.store.LoadFeed(ctx, "en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := st.NextPoll.Sub(t0); got != 2*time.Hour {
+	if got := nextPoll().NextPoll.Sub(t0); got != 2*time.Hour {
 		t.Errorf("next poll with an active subscription in %s; want the 2h safety net", got)
 	}
 
@@ -78,30 +82,26 @@ func TestPushNotificationPollsAtOnce(t *testing.T) {
 		t.Errorf("pusher asked %d times after a pushed poll; want still 1 (nothing due)", n)
 	}
 
-	// The safety-net poll at 2h, then the pusher's time at 3h.
-	nextPoll := func() time.Time {
-		st, err := h.store.LoadFeed(ctx, "en")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st.NextPoll
+	// The safety-net poll at 2h ends with the next poll at the pusher's
+	// time, 3h.
+	// Quickly to just before 2h, then by the second.
+	clock.flow(119*time.Minute, time.Minute, nil)
+	clock.flow(time.Hour, time.Second, func() bool { return h.src.count("en") == 3 })
+	eventually(t, "the safety-net poll recorded", func() bool { return nextPoll().LastSuccess.After(t0) })
+	if at := nextPoll().LastSuccess.Sub(t0); at < 2*time.Hour || at > 2*time.Hour+time.Minute {
+		t.Fatalf("the safety-net poll came %s after the start; want 2h", at)
 	}
-	// The poller sleeps until the hourly prune: its timer from before the
-	// notification and the one it set after.
-	eventually(t, "the poller asleep", func() bool { return clock.timersAt(t0.Add(time.Hour)) == 2 })
-	clock.Advance(2 * time.Hour)
 	renew := t0.Add(3 * time.Hour)
-	eventually(t, "the safety-net poll to end at the renewal time", func() bool { return nextPoll().Equal(renew) })
-	if n := h.src.count("en"); n != 3 {
-		t.Errorf("%d polls by 2h; want 3 (first, pushed, safety net)", n)
-	}
+	eventually(t, "the safety-net poll recorded", func() bool { return nextPoll().NextPoll.Equal(renew) })
 	push.mu.Lock()
 	push.callBy = t0.Add(30 * time.Hour)
 	push.mu.Unlock()
-	eventually(t, "the poller asleep until 3h", func() bool { return clock.timersAt(renew) == 1 })
-	clock.Advance(time.Hour)
-	eventually(t, "the renewal poll", func() bool { return nextPoll().Equal(renew.Add(2 * time.Hour)) })
-	if n := push.count("en"); n != 2 {
-		t.Errorf("pusher asked %d times by 3h; want 2", n)
+	clock.flow(renew.Add(-time.Minute).Sub(clock.Now()), time.Minute, nil)
+	if clock.flow(time.Hour, time.Second, func() bool { return push.count("en") == 2 }); clock.Now().After(renew.Add(time.Minute)) {
+		t.Errorf("the pusher was asked again at %s; want at its time, %s", clock.Now(), renew)
 	}
+	eventually(t, "the renewal poll recorded", func() bool {
+		st := nextPoll()
+		return st.NextPoll.Equal(st.LastSuccess.Add(2 * time.Hour))
+	})
 }

@@ -20,6 +20,9 @@ type schedule struct {
 	mu sync.Mutex
 	h  dueHeap
 	at map[string]*dueEntry
+	// wake is signalled when a feed becomes the earliest, so that a
+	// poller asleep until a later time looks again.
+	wake chan struct{}
 }
 
 type dueEntry struct {
@@ -51,21 +54,29 @@ func (h *dueHeap) Pop() any {
 }
 
 func newSchedule() *schedule {
-	return &schedule{at: map[string]*dueEntry{}}
+	return &schedule{at: map[string]*dueEntry{}, wake: make(chan struct{}, 1)}
 }
 
 // set puts the feed in the queue at due, or moves it there.
 func (s *schedule) set(id string, due time.Time) {
 	s.mu.Lock()
-	if e, ok := s.at[id]; ok {
+	e, ok := s.at[id]
+	if ok {
 		e.due = due
 		heap.Fix(&s.h, e.index)
 	} else {
-		e := &dueEntry{id: id, due: due}
+		e = &dueEntry{id: id, due: due}
 		s.at[id] = e
 		heap.Push(&s.h, e)
 	}
+	first := s.h[0] == e
 	s.mu.Unlock()
+	if first {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // popDue takes the feeds due at now out of the queue, earliest first.
