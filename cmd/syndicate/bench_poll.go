@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"text/template"
@@ -59,6 +60,7 @@ type pollRound struct {
 	NotModified int64 `json:"not_modified"`
 	Other       int64 `json:"other"`
 	Bytes       int64 `json:"bytes"`
+	Conns       int64 `json:"conns"`
 }
 
 func (r pollRound) cpu() float64   { return r.UserS + r.SysS }
@@ -184,7 +186,7 @@ func cmdBenchPoll(ctx context.Context, args []string, env env, stdout, stderr io
 	}
 	common := []string{"--rounds", fmt.Sprint(*rounds), "--concurrency", fmt.Sprint(*conc)}
 	rep.Bare, err = runPollChild(ctx, farm, *rounds, filepath.Join(dir, "bare.log"),
-		append(common, "--mode", "bare", "--feed-list", list))
+		slices.Concat(common, []string{"--mode", "bare", "--feed-list", list}))
 	if err != nil {
 		return fmt.Errorf("bare loop: %w", err)
 	}
@@ -197,8 +199,8 @@ func cmdBenchPoll(ctx context.Context, args []string, env env, stdout, stderr io
 	if err := writePollConfig(cfgPath, dbPath, farm, *interval, *conc); err != nil {
 		return err
 	}
-	synArgs := append(common, "--mode", "syndicate", "--config", cfgPath, "--farm", farm.URL(),
-		"--feeds", fmt.Sprint(*feeds), "--interval", interval.String(), "--epoch", farm.Epoch().Format(time.RFC3339))
+	synArgs := slices.Concat(common, []string{"--mode", "syndicate", "--config", cfgPath, "--farm", farm.URL(),
+		"--feeds", fmt.Sprint(*feeds), "--interval", interval.String(), "--epoch", farm.Epoch().Format(time.RFC3339)})
 	if *cpuprofile != "" {
 		synArgs = append(synArgs, "--cpuprofile", *cpuprofile)
 	}
@@ -270,7 +272,7 @@ func runPollChild(ctx context.Context, farm *feedfarm.Farm, rounds int, logPath 
 			return fail(fmt.Errorf("round %d report: %w", r, err))
 		}
 		st := farm.Stats()
-		round.OK, round.NotModified, round.Other, round.Bytes = st.OK, st.NotModified, st.Other, st.Bytes
+		round.OK, round.NotModified, round.Other, round.Bytes, round.Conns = st.OK, st.NotModified, st.Other, st.Bytes, st.Conns
 		res.Rounds = append(res.Rounds, round)
 		if r < rounds {
 			farm.Advance()
@@ -412,23 +414,23 @@ func printPollReport(w io.Writer, r pollReport) {
 		{"syndicate / bare", times(r.Ratios.SteadyCPU), times(r.Ratios.FirstSightCPU), times(r.Ratios.PeakRSS), times(r.Ratios.SteadyPollsPerS)},
 	}
 	printTable(w, rows)
-	fmt.Fprintln(w, "\nRounds: CPU (user+sys) / wall, feeds sent in full + not modified")
+	fmt.Fprintln(w, "\nRounds: CPU (user+sys) / wall, feeds sent in full + not modified, connections opened")
 	for _, p := range []struct {
 		name string
 		res  pollResult
 	}{{"bare loop", r.Bare}, {"syndicate", r.Syndicate}} {
-		fmt.Fprintf(w, "  %-10s", p.name)
+		fmt.Fprintf(w, "  %s:", p.name)
 		for i, rd := range p.res.Rounds {
 			label := "first sight"
 			if i > 0 {
 				label = fmt.Sprintf("round %d", i)
 			}
-			fmt.Fprintf(w, "  %s %s / %s, %d+%d", label, seconds(rd.cpu()), seconds(rd.WallS), rd.OK, rd.NotModified)
+			fmt.Fprintf(w, "\n    %-11s %9s / %9s, %d+%d, %d", label, seconds(rd.cpu()), seconds(rd.WallS), rd.OK, rd.NotModified, rd.Conns)
 			if rd.Errors > 0 {
 				fmt.Fprintf(w, " (%d failed)", rd.Errors)
 			}
 		}
-		fmt.Fprintf(w, "; whole process %s\n", seconds(p.res.ProcessCPUS))
+		fmt.Fprintf(w, "\n    whole process %s CPU\n", seconds(p.res.ProcessCPUS))
 	}
 	fmt.Fprintf(w, "\nChecks: the bare loop holds %s item ids (expected %s) and found %s of the %s added; the worker recorded %s of the %s items the feeds show as seen, %s of the %s added, and queued %d deliveries.\n",
 		thousands(float64(r.Bare.ItemsSeen)), thousands(float64(r.ExpectedItems+r.ExpectedAdded)),

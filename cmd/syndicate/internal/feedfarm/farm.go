@@ -61,6 +61,9 @@ type Stats struct {
 	Other       int64 `json:"other"`
 	// Bytes is the total size of the feed bodies sent.
 	Bytes int64 `json:"bytes"`
+	// Conns counts the connections pollers opened: a poller that keeps
+	// too few idle connections per host opens one for most polls.
+	Conns int64 `json:"conns"`
 }
 
 // Polls is the number of feed requests answered, in full or not.
@@ -83,6 +86,7 @@ type Farm struct {
 	notModified atomic.Int64
 	other       atomic.Int64
 	bytes       atomic.Int64
+	conns       atomic.Int64
 
 	bufs sync.Pool
 }
@@ -117,7 +121,11 @@ func Start(o Options) (*Farm, error) {
 		f.paras = append(f.paras, paragraphs(f.eds[i], i))
 	}
 	f.bufs.New = func() any { b := make([]byte, 0, 64<<10); return &b }
-	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 5 * time.Second}
+	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 5 * time.Second, ConnState: func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			f.conns.Add(1)
+		}
+	}}
 	go func() { _ = f.srv.Serve(ln) }()
 	return f, nil
 }
@@ -163,6 +171,7 @@ func (f *Farm) SetRound(r int) {
 	f.notModified.Store(0)
 	f.other.Store(0)
 	f.bytes.Store(0)
+	f.conns.Store(0)
 	f.round.Store(int64(max(r, 0)))
 }
 
@@ -170,7 +179,7 @@ func (f *Farm) SetRound(r int) {
 func (f *Farm) Stats() Stats {
 	return Stats{
 		Round: f.Round(), OK: f.ok.Load(), NotModified: f.notModified.Load(),
-		Other: f.other.Load(), Bytes: f.bytes.Load(),
+		Other: f.other.Load(), Bytes: f.bytes.Load(), Conns: f.conns.Load(),
 	}
 }
 
