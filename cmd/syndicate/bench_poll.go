@@ -23,6 +23,7 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/feedfarm"
+	"github.com/syndicate-bot/syndicate/config"
 	"github.com/syndicate-bot/syndicate/syndicate/store/boltstore"
 )
 
@@ -139,7 +140,7 @@ type pollReport struct {
 
 func cmdBenchPoll(ctx context.Context, args []string, env env, stdout, stderr io.Writer) error {
 	fs := newFlags("bench poll", "Measure polling: serve a farm of WordPress-sized feeds on loopback, poll it with a bare\nnet/http+gofeed loop and then with the worker (built as `run` builds it, on an embedded store,\nall feeds routed through a filter that matches nothing), each in a child process, and print\nCPU per round, peak RSS and polls per second of both.", stderr)
-	feeds := fs.Int("feeds", 10_000, "number of `N` feeds in the farm")
+	feeds := fs.Int("feeds", 10_000, "the farm serves `N` feeds")
 	rounds := fs.Int("rounds", 3, "steady rounds after the first-sight round")
 	changed := fs.Float64("changed", 0.1, "`share` of feeds that gain an item each round")
 	conc := fs.Int("concurrency", 32, "feeds polled at once by both pollers")
@@ -149,8 +150,8 @@ func cmdBenchPoll(ctx context.Context, args []string, env env, stdout, stderr io
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *feeds < 1 || *rounds < 0 || *conc < 1 || *interval < runTick {
-		fmt.Fprintln(stderr, "--feeds and --concurrency must be at least 1, --rounds at least 0, --interval at least 1s")
+	if *feeds < 1 || *rounds < 0 || *conc < 1 || *interval < config.MinPollInterval.D() {
+		fmt.Fprintf(stderr, "--feeds and --concurrency must be at least 1, --rounds at least 0, --interval at least %s\n", config.MinPollInterval)
 		return errUsage
 	}
 	if *cpuprofile != "" {
