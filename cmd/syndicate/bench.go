@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -106,4 +108,93 @@ func (c *manualClock) Advance(d time.Duration) {
 	}
 	clear(c.waiters[len(kept):])
 	c.waiters = kept
+}
+
+// logTail is the end of a child's log, to show why it failed.
+func logTail(path string, lines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(all[max(len(all)-lines, 0):], "\n")
+}
+
+// printTable prints rows as a Markdown table, numbers aligned right.
+func printTable(w io.Writer, rows [][]string) {
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	for n, row := range rows {
+		fmt.Fprint(w, "|")
+		for i, c := range row {
+			pad := strings.Repeat(" ", widths[i]-len([]rune(c)))
+			if i == 0 {
+				fmt.Fprintf(w, " %s%s |", c, pad)
+			} else {
+				fmt.Fprintf(w, " %s%s |", pad, c)
+			}
+		}
+		fmt.Fprintln(w)
+		if n == 0 {
+			fmt.Fprint(w, "|")
+			for i, wd := range widths {
+				if i == 0 {
+					fmt.Fprintf(w, "%s|", strings.Repeat("-", wd+2))
+				} else {
+					fmt.Fprintf(w, "%s:|", strings.Repeat("-", wd+1))
+				}
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// seconds shows a duration in seconds with three significant digits.
+func seconds(s float64) string {
+	switch {
+	case math.IsNaN(s) || s == 0:
+		return "0 s"
+	case s >= 100:
+		return fmt.Sprintf("%.0f s", s)
+	case s >= 10:
+		return fmt.Sprintf("%.1f s", s)
+	case s >= 1:
+		return fmt.Sprintf("%.2f s", s)
+	}
+	return fmt.Sprintf("%.3f s", s)
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
+
+func kb(b int64) string { return fmt.Sprintf("%.0f KB", float64(b)/1e3) }
+
+func percent(f float64) string { return fmt.Sprintf("%g%%", f*100) }
+
+func times(f float64) string {
+	switch {
+	case f == 0:
+		return "–"
+	case f >= 10:
+		return fmt.Sprintf("%.0f×", f)
+	case f >= 0.1:
+		return fmt.Sprintf("%.2g×", f)
+	}
+	return fmt.Sprintf("%.1g×", f)
+}
+
+// thousands rounds to a whole number written with thousands separators.
+func thousands(f float64) string {
+	s := fmt.Sprintf("%.0f", f)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

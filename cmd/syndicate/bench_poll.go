@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -297,16 +296,6 @@ func runPollChild(ctx context.Context, farm *feedfarm.Farm, rounds int, logPath 
 	return res, nil
 }
 
-// logTail is the end of a child's log, to show why it failed.
-func logTail(path string, lines int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(all[max(len(all)-lines, 0):], "\n")
-}
-
 // writePollConfig writes the worker's config: the farm's feeds, one route
 // to one Telegram channel through a filter no item passes.
 func writePollConfig(path, db string, farm *feedfarm.Farm, interval time.Duration, conc int) error {
@@ -438,85 +427,6 @@ func printPollReport(w io.Writer, r pollReport) {
 		thousands(float64(r.Bare.AddedSeen)), thousands(float64(r.ExpectedAdded)),
 		thousands(float64(r.Syndicate.ItemsSeen)), thousands(float64(r.ExpectedItems)),
 		thousands(float64(r.Syndicate.AddedSeen)), thousands(float64(r.ExpectedAdded)), r.Syndicate.Deliveries)
-}
-
-// printTable prints rows as a Markdown table, numbers aligned right.
-func printTable(w io.Writer, rows [][]string) {
-	widths := make([]int, len(rows[0]))
-	for _, row := range rows {
-		for i, c := range row {
-			widths[i] = max(widths[i], len([]rune(c)))
-		}
-	}
-	for n, row := range rows {
-		fmt.Fprint(w, "|")
-		for i, c := range row {
-			pad := strings.Repeat(" ", widths[i]-len([]rune(c)))
-			if i == 0 {
-				fmt.Fprintf(w, " %s%s |", c, pad)
-			} else {
-				fmt.Fprintf(w, " %s%s |", pad, c)
-			}
-		}
-		fmt.Fprintln(w)
-		if n == 0 {
-			fmt.Fprint(w, "|")
-			for i, wd := range widths {
-				if i == 0 {
-					fmt.Fprintf(w, "%s|", strings.Repeat("-", wd+2))
-				} else {
-					fmt.Fprintf(w, "%s:|", strings.Repeat("-", wd+1))
-				}
-			}
-			fmt.Fprintln(w)
-		}
-	}
-}
-
-// seconds shows a duration in seconds with three significant digits.
-func seconds(s float64) string {
-	switch {
-	case math.IsNaN(s) || s == 0:
-		return "0 s"
-	case s >= 100:
-		return fmt.Sprintf("%.0f s", s)
-	case s >= 10:
-		return fmt.Sprintf("%.1f s", s)
-	case s >= 1:
-		return fmt.Sprintf("%.2f s", s)
-	}
-	return fmt.Sprintf("%.3f s", s)
-}
-
-func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
-
-func kb(b int64) string { return fmt.Sprintf("%.0f KB", float64(b)/1e3) }
-
-func percent(f float64) string { return fmt.Sprintf("%g%%", f*100) }
-
-func times(f float64) string {
-	switch {
-	case f == 0:
-		return "–"
-	case f >= 10:
-		return fmt.Sprintf("%.0f×", f)
-	case f >= 0.1:
-		return fmt.Sprintf("%.2g×", f)
-	}
-	return fmt.Sprintf("%.1g×", f)
-}
-
-// thousands rounds to a whole number written with thousands separators.
-func thousands(f float64) string {
-	s := fmt.Sprintf("%.0f", f)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // cmdBenchPollChild is one poller of bench poll, in its own process: it
