@@ -39,6 +39,7 @@ Usage:
   syndicate retry --config FILE [--destination ID] [ARTICLE...]
                                          queue parked deliveries again, lift pauses
   syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
+  syndicate bench NAME [flags]           measure what the worker costs (poll, idle)
   syndicate --version                    print the version
 
 Run "syndicate COMMAND --help" for a command's flags.
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, env env, stdout, stderr io.Writer) 
 		err = cmdStatus(ctx, rest, env, stdout, stderr)
 	case "retry":
 		err = cmdRetry(ctx, rest, env, stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, rest, env, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "syndicate: unknown command %q\n\n%s", cmd, usage)
 		return 2
