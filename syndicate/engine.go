@@ -182,8 +182,11 @@ type Engine struct {
 	pushPoll  time.Duration
 	idleCheck time.Duration
 
-	// feedIndex finds a feed by id.
+	// feedIndex finds a feed by id; routesOf lists the routes (indexes
+	// into routes) that carry a feed, so that a poll never walks the
+	// routes of other feeds (one route per feed is common).
 	feedIndex map[string]int
+	routesOf  map[string][]int
 	// sched holds each feed's next poll time as this worker last saw it
 	// in the store, so that a feed that is not due costs neither a lease
 	// nor a store read. Another replica may have moved the time later; the
@@ -227,7 +230,7 @@ func New(o Options) (*Engine, error) {
 		store: o.Store, source: o.Source, pages: o.Pages, langs: o.Languages, images: o.Images,
 		feeds: o.Feeds, routes: o.Routes,
 		dests: map[string]*Destination{}, stopping: make(chan struct{}),
-		feedIndex: map[string]int{}, sched: newSchedule(),
+		feedIndex: map[string]int{}, routesOf: map[string][]int{}, sched: newSchedule(),
 		polling: map[string]bool{}, again: map[string]bool{}, pushStatus: map[string]pushStatus{},
 		wakes: map[string]chan struct{}{}, retryAt: map[string]time.Time{},
 		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
@@ -296,6 +299,9 @@ func New(o Options) (*Engine, error) {
 		for _, f := range r.Feeds {
 			if !feeds[f] {
 				return nil, fmt.Errorf("route %d: unknown feed %q", i, f)
+			}
+			if !slices.Contains(e.routesOf[f], i) {
+				e.routesOf[f] = append(e.routesOf[f], i)
 			}
 		}
 		for _, d := range r.To {
@@ -935,10 +941,8 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, res FetchResult
 		return *it, true
 	}
 	var jobs []Delivery
-	for _, r := range e.routes {
-		if !slices.Contains(r.Feeds, f.ID) {
-			continue
-		}
+	for _, ri := range e.routesOf[f.ID] {
+		r := e.routes[ri]
 		var rf, rc []Item
 		for _, it := range fresh {
 			if m, ok := match(r, it); ok {
@@ -1019,24 +1023,11 @@ func parseMark(v string) mark {
 	return m
 }
 
-// routesKeepLanguage reports whether a route of the feed leaves its items'
-// language as the feed gives it.
-func (e *Engine) routesKeepLanguage(feedID string) bool {
-	for _, r := range e.routes {
-		if r.Language == "" && slices.Contains(r.Feeds, feedID) {
-			return true
-		}
-	}
-	return false
-}
-
 // maxBackfill is the largest backfill of the feed's routes.
 func (e *Engine) maxBackfill(feedID string) int {
 	n := 0
-	for _, r := range e.routes {
-		if slices.Contains(r.Feeds, feedID) {
-			n = max(n, r.Backfill)
-		}
+	for _, r := range e.routesOf[feedID] {
+		n = max(n, e.routes[r].Backfill)
 	}
 	return n
 }

@@ -317,9 +317,8 @@ func writePollConfig(path, db string, farm *feedfarm.Farm, interval time.Duratio
 	return nil
 }
 
-// The feed client has no per-host cap yet; when it gets one, it belongs
-// under network.feeds here, at least the concurrency, since every feed of
-// the farm is on one host.
+// Every feed of the farm is on one host: the per-host cap is lifted to the
+// concurrency, as the bare loop has none.
 var pollConfigTemplate = template.Must(template.New("bench").Parse(`# Written by "syndicate bench poll": the feeds of a loopback feed farm,
 # all routed through a filter that matches no item, so that only polling
 # is measured.
@@ -334,6 +333,7 @@ network:
 worker:
   id: bench
   concurrency: {{.Concurrency}}
+  per_host: {{.Concurrency}}
 telegram:
   bots:
     - id: bench

@@ -88,7 +88,10 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		o.limiter = lim
 	}
 
-	feedClient := guard.New(limitsOptions(cfg.Network.Feeds, cfg.Network.UserAgent))
+	feedOpts := limitsOptions(cfg.Network.Feeds, cfg.Network.UserAgent)
+	// As many idle connections per host as fetches from one host at once.
+	feedOpts.IdleConnsPerHost = min(cfg.Worker.PerHost, cfg.Worker.Concurrency)
+	feedClient := guard.New(feedOpts)
 	mediaClient := guard.New(limitsOptions(cfg.Network.Media, cfg.Network.UserAgent))
 	src := feed.New(feed.Options{Client: feedClient, PageClient: mediaClient, Logger: o.logger})
 	// Images are checked through the media client too: a URL the bots

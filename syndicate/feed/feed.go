@@ -127,6 +127,7 @@ func (s *Source) Fetch(ctx context.Context, spec syndicate.FeedSpec, st syndicat
 		return res, &syndicate.FetchError{Err: err}
 	}
 	res.Entries, res.Normalise = entries(f, spec, requestURL(resp, spec.URL))
+	res.Hubs, res.Self = discoverHubs(resp.Header, body, requestURL(resp, spec.URL))
 	res.Title = cleanLine(f.Title)
 	res.ETag = resp.Header.Get("ETag")
 	res.LastModified = resp.Header.Get("Last-Modified")

@@ -51,6 +51,11 @@ type Options struct {
 	AllowPrivate bool
 	// UserAgent is sent with every request that does not set its own.
 	UserAgent string
+	// IdleConnsPerHost is how many connections to one host are kept open
+	// between requests (default 4); set it to the requests made to one
+	// host at once, so that polls reuse connections instead of opening
+	// new ones.
+	IdleConnsPerHost int
 	// Transport replaces the guarded transport, for tests; the address
 	// check is then up to that transport.
 	Transport http.RoundTripper
@@ -80,7 +85,7 @@ func New(o Options) *Client {
 	}
 	tr := o.Transport
 	if tr == nil {
-		tr = newTransport(o.AllowPrivate)
+		tr = newTransport(o.AllowPrivate, max(o.IdleConnsPerHost, 4))
 	}
 	return &Client{
 		hc: &http.Client{
@@ -101,7 +106,7 @@ func New(o Options) *Client {
 // newTransport builds a transport whose dialer checks every address it
 // connects to. Environment proxies are not used: through a proxy the
 // address check would see the proxy, not the target.
-func newTransport(allowPrivate bool) *http.Transport {
+func newTransport(allowPrivate bool, idlePerHost int) *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
 		d.Control = controlDial
@@ -110,8 +115,8 @@ func newTransport(allowPrivate bool) *http.Transport {
 		Proxy:                 nil,
 		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          50,
-		MaxIdleConnsPerHost:   4,
+		MaxIdleConns:          max(50, 2*idlePerHost),
+		MaxIdleConnsPerHost:   idlePerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

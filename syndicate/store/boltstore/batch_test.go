@@ -40,7 +40,8 @@ func TestContractWritesRunTwice(t *testing.T) {
 		return s
 	}
 	storetest.Run(t, storetest.Factory{
-		Open: func(t *testing.T) syndicate.Store { return open(t, filepath.Join(t.TempDir(), "state.db")) },
+		LeasesEndWithProcess: true,
+		Open:                 func(t *testing.T) syndicate.Store { return open(t, filepath.Join(t.TempDir(), "state.db")) },
 		Reopen: func(t *testing.T, old syndicate.Store) syndicate.Store {
 			if err := old.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
@@ -249,33 +250,29 @@ func claimNone(got []syndicate.Delivery, err error) error {
 	return nil
 }
 
-// TestBatchSurvivesAFailingCall puts 32 polls in one batch, one of which
-// fails (its feed's lease is corrupt). bbolt then rolls the batch back,
-// runs the failing call alone and the others again: the failing call must
-// report its error and leave nothing behind, and the others must succeed,
-// each written once, all in one commit. (Which calls ran before the
-// failing one is up to the scheduler; TestContractWritesRunTwice makes
-// every write run twice.)
+// TestBatchSurvivesAFailingCall puts 32 writes of polls in one batch, one
+// of which fails (an edit over a corrupt record). bbolt then rolls the
+// batch back, runs the failing call alone and the others again: the
+// failing call must report its error and leave nothing behind, and the
+// others must succeed, each written once, all in one commit. (Which calls
+// ran before the failing one is up to the scheduler;
+// TestContractWritesRunTwice makes every write run twice.)
 func TestBatchSurvivesAFailingCall(t *testing.T) {
 	const calls = 32
 	ctx := context.Background()
 	s := openTB(t)
 	saved := syndicate.FeedState{ETag: `"saved"`, Primed: true}
 	for i := range calls {
-		feed := fmt.Sprintf("feed-%d", i)
-		if err := s.SaveFeed(ctx, feed, saved); err != nil {
+		if err := s.SaveFeed(ctx, fmt.Sprintf("feed-%d", i), saved); err != nil {
 			t.Fatal(err)
 		}
-		// Every fourth feed is held by another replica.
-		if i%4 == 1 {
-			if ok, err := s.LeaseFeed(ctx, feed, "other", t0, time.Hour); err != nil || !ok {
-				t.Fatalf("LeaseFeed(%s) = %v, %v", feed, ok, err)
-			}
-		}
 	}
-	const broken = "feed-30" // started last, so likely to run after others
+	const broken = "feed-31" // started last, so likely to run after others
+	if _, err := s.Enqueue(ctx, []syndicate.Delivery{{Destination: broken, ArticleKey: "a", Kind: syndicate.JobPost}}, t0); err != nil {
+		t.Fatal(err)
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketLeases).Put([]byte(broken), []byte("bad"))
+		return tx.Bucket(bucketDeliveries).Bucket([]byte(broken)).Put([]byte("a"), []byte("bad"))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -286,8 +283,6 @@ func TestBatchSurvivesAFailingCall(t *testing.T) {
 
 	ended := syndicate.FeedState{ETag: `"ended"`, Primed: true}
 	type result struct {
-		st    syndicate.FeedState
-		ok    bool
 		added []syndicate.Delivery
 		err   error
 	}
@@ -297,17 +292,20 @@ func TestBatchSurvivesAFailingCall(t *testing.T) {
 		feed := fmt.Sprintf("feed-%d", i)
 		wg.Go(func() {
 			r := &results[i]
-			// Even: EndPoll (the broken feed among them); 7 mod 8:
-			// Enqueue; else BeginPoll.
-			if i%2 == 0 {
+			// Even: EndPoll with items seen; 7 mod 8: Enqueue (the broken
+			// feed's an edit); else SaveFeed.
+			switch {
+			case i%2 == 0:
 				r.err = s.EndPoll(ctx, feed, "me", ended, map[string]string{feed + "-item": "fp"}, t0)
-				return
+			case i%8 == 7:
+				kind := syndicate.JobPost
+				if feed == broken {
+					kind = syndicate.JobEdit
+				}
+				r.added, r.err = s.Enqueue(ctx, []syndicate.Delivery{{Destination: feed, ArticleKey: "a", Kind: kind}}, t0)
+			default:
+				r.err = s.SaveFeed(ctx, feed, ended)
 			}
-			if i%8 == 7 {
-				r.added, r.err = s.Enqueue(ctx, []syndicate.Delivery{{Destination: feed, ArticleKey: "a", Kind: syndicate.JobPost}}, t0)
-				return
-			}
-			r.st, r.ok, r.err = s.BeginPoll(ctx, feed, "me", t0.Add(time.Minute), time.Minute)
 		})
 	}
 	wg.Wait()
@@ -317,13 +315,14 @@ func TestBatchSurvivesAFailingCall(t *testing.T) {
 		switch {
 		case feed == broken:
 			if r.err == nil {
-				t.Errorf("%s: EndPoll over a corrupt lease succeeded", feed)
+				t.Errorf("%s: an edit over a corrupt record succeeded", feed)
 			}
-			if st, _ := s.LoadFeed(ctx, feed); st.ETag != saved.ETag {
-				t.Errorf("%s: the failed EndPoll saved %+v", feed, st)
-			}
-			if got, _ := s.SeenFingerprints(ctx, feed, []string{feed + "-item"}); len(got) != 0 {
-				t.Errorf("%s: the failed EndPoll marked %v seen", feed, got)
+			if got, err := s.db.Begin(false); err == nil {
+				v := got.Bucket(bucketDeliveries).Bucket([]byte(broken)).Get([]byte("a"))
+				if string(v) != "bad" {
+					t.Errorf("%s: the failed edit left %q", feed, v)
+				}
+				got.Rollback()
 			}
 		case i%2 == 0:
 			if r.err != nil {
@@ -342,13 +341,9 @@ func TestBatchSurvivesAFailingCall(t *testing.T) {
 			if got, err := s.List(ctx, feed, 0); err != nil || len(got) != 1 {
 				t.Errorf("%s: List after Enqueue = %+v, %v; want one job", feed, got, err)
 			}
-		case i%4 == 1:
-			if r.err != nil || r.ok || r.st != (syndicate.FeedState{}) {
-				t.Errorf("%s: BeginPoll on a held lease = %+v, %v, %v; want refused", feed, r.st, r.ok, r.err)
-			}
 		default:
-			if r.err != nil || !r.ok || r.st != saved {
-				t.Errorf("%s: BeginPoll = %+v, %v, %v; want taken with the saved state", feed, r.st, r.ok, r.err)
+			if st, _ := s.LoadFeed(ctx, feed); r.err != nil || st.ETag != ended.ETag {
+				t.Errorf("%s: SaveFeed = %v, state %+v", feed, r.err, st)
 			}
 		}
 	}

@@ -1,9 +1,14 @@
 // Package boltstore keeps the syndicate state in one embedded bbolt file, so
 // a single instance needs no server.
 //
-// Every method is one bbolt transaction, and bbolt syncs the file before a
-// write returns, so a call that returned is durable. The writes that polls
-// make (BeginPoll, EndPoll, the leases, MarkSeen, SaveFeed, Enqueue) go
+// Every method is at most one bbolt transaction, and bbolt syncs the file
+// before a write returns, so a call that returned is durable, with one
+// exception: the state saved by a poll that saw nothing new (EndPoll
+// without seen items, a 304) only moves poll times on, and is written
+// within a second together with the others of that second (see polls); a
+// crash loses at most those times, and those feeds are polled again. Poll
+// leases live in memory, since only one process can open the file. The
+// writes that polls make (EndPoll, MarkSeen, SaveFeed, Enqueue) go
 // through DB.Batch: calls made within Options.BatchDelay of each other
 // share one transaction, and so one fsync, instead of queueing for one
 // each. Claim and Prune look in a read transaction first and write only
@@ -19,7 +24,8 @@
 //	order/<d>      Seq (8 bytes) → due time (8 bytes) + article key, for queued and sending records
 //	done/<d>       finish time (8 bytes) + article key → nothing, for final records
 //	destinations   destination id → JSON DestinationState
-//	leases         feed id → lease expiry (8 bytes, Unix ns) + owner
+//	leases         feed id → lease expiry (8 bytes, Unix ns) + owner; left by
+//	               earlier versions (leases now live in memory), emptied by Prune
 //
 // Seq comes from the deliveries/<d> bucket's sequence. The due time of an
 // order entry is NotBefore for a queued record and LeaseUntil for a sending
@@ -72,6 +78,8 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
+	// polls holds the poll leases and the feed states still to write.
+	polls *polls
 	// writes is how batch commits: DB.Batch, except in tests.
 	writes writeMode
 }
@@ -131,7 +139,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db.MaxBatchDelay = opts.BatchDelay
 	if opts.ReadOnly {
-		return &Store{db: db, path: path}, nil
+		return &Store{db: db, path: path, polls: newPolls()}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketFeeds, bucketSeen, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations, bucketLeases, bucketPush} {
@@ -145,16 +153,23 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: create buckets: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	st := &Store{db: db, path: path, polls: newPolls()}
+	st.polls.flush = st.flushLater
+	return st, nil
 }
 
 // Path returns the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close releases the file and its lock.
+// Close writes the feed states still waiting and releases the file and
+// its lock.
 func (s *Store) Close() error {
+	ferr := s.flushLater()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	if ferr != nil {
+		return fmt.Errorf("close store %s: %w", s.path, ferr)
 	}
 	return nil
 }
@@ -220,6 +235,12 @@ func (s *Store) batch(ctx context.Context, fn func(*bolt.Tx) error) error {
 // LoadFeed returns the state of a feed, zero when never saved.
 func (s *Store) LoadFeed(ctx context.Context, feedID string) (syndicate.FeedState, error) {
 	var st syndicate.FeedState
+	if raw, ok := s.polls.later(feedID); ok {
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return syndicate.FeedState{}, fmt.Errorf("load feed %s: %w", feedID, err)
+		}
+		return st, nil
+	}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bucketFeeds), []byte(feedID), &st)
 	})
@@ -235,6 +256,7 @@ func (s *Store) SaveFeed(ctx context.Context, feedID string, st syndicate.FeedSt
 	if err != nil {
 		return fmt.Errorf("save feed %s: %w", feedID, err)
 	}
+	s.polls.written(feedID)
 	err = s.batch(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketFeeds).Put([]byte(feedID), raw)
 	})
@@ -647,77 +669,6 @@ func (s *Store) Requeue(ctx context.Context, destination, articleKey string, now
 	return ok, nil
 }
 
-// LeaseFeed takes the poll lease of a feed until now+ttl when it is free,
-// expired or already owner's.
-func (s *Store) LeaseFeed(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
-	if err := syndicate.ValidateLease(owner, ttl); err != nil {
-		return false, fmt.Errorf("lease feed %s: %w", feedID, err)
-	}
-	var ok bool
-	err := s.batch(ctx, func(tx *bolt.Tx) error {
-		var err error
-		ok, err = takeLease(tx, feedID, owner, now, ttl)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("lease feed %s: %w", feedID, err)
-	}
-	return ok, nil
-}
-
-// takeLease takes a feed's lease when it is free, expired or owner's, and
-// reports whether owner now holds it.
-func takeLease(tx *bolt.Tx, feedID, owner string, now time.Time, ttl time.Duration) (bool, error) {
-	b := tx.Bucket(bucketLeases)
-	if b == nil {
-		return false, errors.New("no leases bucket")
-	}
-	if v := b.Get([]byte(feedID)); v != nil {
-		until, holder, err := parseLease(v)
-		if err != nil {
-			return false, err
-		}
-		if holder != owner && until > unixNano(now) {
-			return false, nil
-		}
-	}
-	return true, b.Put([]byte(feedID), leaseValue(now.Add(ttl), owner))
-}
-
-// ReleaseFeed deletes the poll lease of a feed if owner holds it.
-func (s *Store) ReleaseFeed(ctx context.Context, feedID, owner string) error {
-	if owner == "" {
-		return fmt.Errorf("release feed %s: empty owner", feedID)
-	}
-	err := s.batch(ctx, func(tx *bolt.Tx) error {
-		return releaseLease(tx, feedID, owner)
-	})
-	if err != nil {
-		return fmt.Errorf("release feed %s: %w", feedID, err)
-	}
-	return nil
-}
-
-// releaseLease deletes a feed's lease if owner holds it.
-func releaseLease(tx *bolt.Tx, feedID, owner string) error {
-	b := tx.Bucket(bucketLeases)
-	if b == nil {
-		return nil
-	}
-	v := b.Get([]byte(feedID))
-	if v == nil {
-		return nil
-	}
-	_, holder, err := parseLease(v)
-	if err != nil {
-		return err
-	}
-	if holder != owner {
-		return nil
-	}
-	return b.Delete([]byte(feedID))
-}
-
 // LoadDestination returns the state of a destination, zero when never saved.
 func (s *Store) LoadDestination(ctx context.Context, destination string) (syndicate.DestinationState, error) {
 	var st syndicate.DestinationState
@@ -949,63 +900,6 @@ func doneKey(d syndicate.Delivery) []byte {
 
 func sortBySeq(ds []syndicate.Delivery) {
 	slices.SortFunc(ds, func(a, b syndicate.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
-}
-
-// BeginPoll takes the poll lease of a feed and loads its state in one
-// write transaction, shared with other callers' (see batch).
-func (s *Store) BeginPoll(ctx context.Context, feedID, owner string, now time.Time, ttl time.Duration) (syndicate.FeedState, bool, error) {
-	if err := syndicate.ValidateLease(owner, ttl); err != nil {
-		return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: %w", feedID, err)
-	}
-	var raw []byte
-	var ok bool
-	err := s.batch(ctx, func(tx *bolt.Tx) error {
-		raw = nil
-		var err error
-		if ok, err = takeLease(tx, feedID, owner, now, ttl); err != nil || !ok {
-			return err
-		}
-		// Bytes from a transaction are valid only until it ends.
-		raw = bytes.Clone(tx.Bucket(bucketFeeds).Get([]byte(feedID)))
-		return nil
-	})
-	if err != nil {
-		return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: %w", feedID, err)
-	}
-	var st syndicate.FeedState
-	if ok && raw != nil {
-		// Decoded after the commit: a corrupt state fails this call
-		// alone, not the batch.
-		if err := json.Unmarshal(raw, &st); err != nil {
-			return syndicate.FeedState{}, false, fmt.Errorf("begin poll %s: decode state: %w", feedID, err)
-		}
-	}
-	return st, ok, nil
-}
-
-// EndPoll records seen items, saves the feed's state and releases the
-// lease in one write transaction, shared with other callers' (see batch).
-func (s *Store) EndPoll(ctx context.Context, feedID, owner string, st syndicate.FeedState, seen map[string]string, now time.Time) error {
-	if owner == "" {
-		return fmt.Errorf("end poll %s: empty owner", feedID)
-	}
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("end poll %s: %w", feedID, err)
-	}
-	err = s.batch(ctx, func(tx *bolt.Tx) error {
-		if err := markSeen(tx, feedID, seen, now); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketFeeds).Put([]byte(feedID), raw); err != nil {
-			return err
-		}
-		return releaseLease(tx, feedID, owner)
-	})
-	if err != nil {
-		return fmt.Errorf("end poll %s: %w", feedID, err)
-	}
-	return nil
 }
 
 // LoadPush returns a feed's push subscription, zero when never saved.

@@ -26,6 +26,7 @@ func open(t testing.TB, path string) *boltstore.Store {
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, storetest.Factory{
+		LeasesEndWithProcess: true,
 		Open: func(t *testing.T) syndicate.Store {
 			return open(t, filepath.Join(t.TempDir(), "state.db"))
 		},
