@@ -182,7 +182,7 @@ func TestDecodeProblems(t *testing.T) {
 		{
 			name: "unknown key far from any other",
 			doc:  minimal + "telemetry: {}\n",
-			want: []string{"14:1: telemetry: unknown key (allowed: defaults, delivery, feeds, log, mastodon, network, routes, store, telegram, worker)"},
+			want: []string{"14:1: telemetry: unknown key (allowed: defaults, delivery, feeds, log, mastodon, network, push, routes, store, telegram, worker)"},
 		},
 		{
 			name: "x- keys hold anchors",
@@ -209,7 +209,7 @@ defaults: {backfill: true}
 `,
 			want: []string{
 				`14:23: worker.concurrency: expected an integer, got a string`,
-				`15:1: telegram_extra: unknown key (allowed: defaults, delivery, feeds, log, mastodon, network, routes, store, telegram, worker)`,
+				`15:1: telegram_extra: unknown key (allowed: defaults, delivery, feeds, log, mastodon, network, push, routes, store, telegram, worker)`,
 				`17:26: network.feeds.max_redirects: expected an integer, got a number`,
 				`17:46: network.feeds.allow_private: expected true or false, got an integer`,
 				`17:60: network.feeds.max_bytes: expected a size (bytes, or like 512KiB, 10MiB, 10MB), got a list`,

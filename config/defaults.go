@@ -155,6 +155,11 @@ func applyDefaults(c *Config, version string) {
 	orString(&c.Log.Format, defaultLogFormat)
 	orInt(&c.Worker.Concurrency, defaultConcurrency)
 	orInt(&c.Worker.PerHost, defaultPerHost)
+	orDuration(&c.Push.Lease, Duration(7*24*time.Hour))
+	orDuration(&c.Push.PollInterval, Duration(time.Hour))
+	if c.Push.MaxBody == 0 {
+		c.Push.MaxBody = 1 << 20
+	}
 	orPtr(&c.Worker.Spread, true)
 	orPtr(&c.Worker.StartSpread, Duration(time.Minute))
 	orPtr(&c.Worker.Jitter, defaultJitter)

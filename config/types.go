@@ -17,6 +17,7 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	Log      Log      `yaml:"log"`
 	Worker   Worker   `yaml:"worker"`
+	Push     Push     `yaml:"push"`
 
 	// Path is the file the config was loaded from (not a YAML key).
 	Path string `yaml:"-"`
@@ -357,6 +358,24 @@ type Worker struct {
 	// Listen is the address of the HTTP server for /metrics (Prometheus),
 	// /healthz and /readyz, e.g. ":9090"; empty turns it off.
 	Listen string `yaml:"listen"`
+}
+
+// Push subscribes feeds that name a WebSub hub, so that new articles
+// arrive within a second; the hubs call back on the worker's HTTP server
+// (worker.listen).
+type Push struct {
+	Enabled bool `yaml:"enabled"`
+	// PublicURL is how hubs reach worker.listen from outside, e.g.
+	// "https://bot.example.org"; callbacks are PublicURL/websub/<feed id>.
+	PublicURL string `yaml:"public_url" env:"expand"`
+	// Lease is the subscription lifetime asked of hubs (default 7d).
+	Lease Duration `yaml:"lease"`
+	// PollInterval is how often a feed whose hub pushes is still polled,
+	// as a safety net (default 1h; never more often than its own
+	// poll_interval).
+	PollInterval Duration `yaml:"poll_interval"`
+	// MaxBody caps a notification's body (default 1MiB).
+	MaxBody Size `yaml:"max_body"`
 }
 
 // Duration is a time.Duration written as "90s", "10m", "48h", "7d" or

@@ -90,6 +90,15 @@ func validate(c *Config, r *report) {
 			r.add("worker.listen", "%q is not a host:port address (e.g. \":9090\" or \"127.0.0.1:9090\")", l)
 		}
 	}
+	if c.Push.Enabled {
+		v.httpURL("push.public_url", c.Push.PublicURL)
+		if c.Worker.Listen == "" {
+			r.add("push.enabled", "push needs worker.listen: the hubs call back on the worker's HTTP server")
+		}
+		if c.Push.Lease < Duration(time.Hour) {
+			r.add("push.lease", "must be at least 1h")
+		}
+	}
 }
 
 func (v validator) oneOf(path, value string, allowed []string) {

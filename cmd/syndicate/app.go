@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/syndicate-bot/syndicate/syndicate/websub"
 	"io"
 	"log/slog"
 	"net"
@@ -39,7 +40,7 @@ Usage:
   syndicate retry --config FILE [--destination ID] [ARTICLE...]
                                          queue parked deliveries again, lift pauses
   syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
-  syndicate bench NAME [flags]           measure what the worker costs (poll, idle)
+  syndicate bench NAME [flags]           measure what the worker costs (poll, idle, push)
   syndicate --version                    print the version
 
 Run "syndicate COMMAND --help" for a command's flags.
@@ -217,13 +218,21 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 }
 
 // serveOps serves /metrics, /healthz and /readyz (ready while the store
-// answers) until the returned function is called.
+// answers), and the WebSub callbacks under /websub/ when push is on, until
+// the returned function is called.
 func serveOps(ctx context.Context, addr string, a *app, logger *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("worker.listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: a.metrics.Handler(a.store.Ping), ReadHeaderTimeout: 5 * time.Second}
+	var handler http.Handler = a.metrics.Handler(a.store.Ping)
+	if a.push != nil {
+		mux := http.NewServeMux()
+		mux.Handle(websub.CallbackPath, a.push.Handler())
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("metrics server stopped", "error", err)

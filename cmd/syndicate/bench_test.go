@@ -102,6 +102,19 @@ func TestBenchIdle(t *testing.T) {
 	}
 }
 
+// TestBenchPush: articles published at the hub reach the Telegram
+// stand-in through the worker's WebSub subscriptions (the feeds are
+// polled only hourly), none lost.
+func TestBenchPush(t *testing.T) {
+	var rep pushReport
+	if err := json.Unmarshal(runBench(t, "push", "--feeds", "3", "--samples", "6", "--pace", "100ms", "--json"), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Samples != 6 || rep.Lost != 0 || len(rep.Each) != 6 || rep.P50MS <= 0 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
 // TestBenchUsage: bench lists its benchmarks, hides the children, and
 // refuses an unknown one.
 func TestBenchUsage(t *testing.T) {

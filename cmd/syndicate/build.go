@@ -23,6 +23,7 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate/ratelimit"
 	"github.com/syndicate-bot/syndicate/syndicate/store/boltstore"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redisstore"
+	"github.com/syndicate-bot/syndicate/syndicate/websub"
 )
 
 // app is everything built from one config: the one place that knows every
@@ -33,7 +34,9 @@ type app struct {
 	engine  *syndicate.Engine
 	dests   map[string]destination
 	metrics *metrics.Metrics
-	closer  []io.Closer
+	// push serves the WebSub callbacks (nil when push is off).
+	push   *websub.Subscriber
+	closer []io.Closer
 }
 
 // destination is a built destination with what the CLI shows about it.
@@ -142,7 +145,20 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		a.Close()
 		return nil, err
 	}
+	var pusher syndicate.Pusher
+	if cfg.Push.Enabled {
+		// Hubs are named by the feeds: they are asked through the feed
+		// client, under the feeds' limits.
+		sub, err := websub.New(websub.Options{Client: feedClient, Store: st, PublicURL: cfg.Push.PublicURL,
+			Lease: cfg.Push.Lease.D(), MaxBody: int64(cfg.Push.MaxBody), Clock: o.clock, Logger: o.logger})
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.push, pusher = sub, sub
+	}
 	eng, err := syndicate.New(syndicate.Options{
+		Push: pusher, PushPollInterval: cfg.Push.PollInterval.D(),
 		Store: st, Source: src, Pages: src, Languages: langid.New(), Images: images, Feeds: feeds, Routes: routes, Destinations: list,
 		Clock: o.clock, Logger: o.logger, Owner: workerID(cfg.Worker.ID),
 		FeedConcurrency: cfg.Worker.Concurrency, PerHost: cfg.Worker.PerHost, Spread: *cfg.Worker.Spread, Jitter: *cfg.Worker.Jitter,
