@@ -2,11 +2,8 @@ package telegram
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Clock is the time source of the limiter and the publisher, so tests can
@@ -35,13 +32,11 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Rate is a limit: at most Events in any window of length Per, of which up
-// to Burst (but no more than a quarter of Events, see Window) may go at
-// once.
+// Rate is a limit: at most Events in any window of length Per, as
+// Telegram counts its flood limits (a sliding window: PLATFORMS.md §1.10).
 type Rate struct {
 	Events float64
 	Per    time.Duration
-	Burst  int
 }
 
 // Limiter paces calls so that Telegram never has to refuse them. Keys name
@@ -55,12 +50,11 @@ type Limiter interface {
 	Block(key string, until time.Time)
 }
 
-// LocalLimiter is an in-process Limiter built on token buckets.
+// LocalLimiter is an in-process Limiter: a sliding-window log per key.
 type LocalLimiter struct {
 	clock   Clock
 	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
-	rates   map[string]Rate
+	logs    map[string][]time.Time
 	blocked map[string]time.Time
 }
 
@@ -69,50 +63,39 @@ func NewLocalLimiter(clock Clock) *LocalLimiter {
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	return &LocalLimiter{clock: clock, buckets: map[string]*rate.Limiter{}, rates: map[string]Rate{}, blocked: map[string]time.Time{}}
+	return &LocalLimiter{clock: clock, logs: map[string][]time.Time{}, blocked: map[string]time.Time{}}
 }
 
-// Window returns r as a whole number of events per window and the burst a
-// limiter should allow, so that the in-process and the shared limiters
-// pace alike. A fraction of an event is dropped, fewer than one event per
-// Per becomes one per a window that much longer, and the burst is at most
-// a quarter of the events (at least one): a limiter that must keep every
-// window of Per within the events can only pace E − B + 1 per Per after
-// spending a burst of B, so a burst close to the events would slow the
-// steady pace to a crawl. Events of 0 mean no limit. The window is widened
-// by transit, so that calls admitted in turn but delayed differently on
-// their way (several replicas, a busy machine) never crowd into one window
-// at Telegram.
-func (r Rate) Window() (events int, per time.Duration, burst int) {
+// Window returns r as a whole number of events per window, the window
+// widened by a margin, so that the in-process and the shared limiters
+// pace alike. A fraction of an event is dropped, and fewer than one event
+// per Per becomes one per a window that much longer. Events of 0 mean no
+// limit.
+//
+// A limiter admits a call while fewer than the events were admitted in
+// the window that ends now, so the steady pace is events per widened
+// window: with the margin of 4%, 96% of Telegram's limits (19.2 posts a
+// minute to a chat, 28.8 calls a second for a bot). The margin is what
+// calls admitted in turn may gain on each other on their way to Telegram
+// (several replicas, a busy machine) without crowding into one window
+// there: 40 ms of a second, 2.4 s of a minute.
+func (r Rate) Window() (events int, per time.Duration) {
 	switch {
 	case r.Events <= 0 || r.Per <= 0:
-		return 0, 0, 0
+		return 0, 0
 	case r.Events < 1:
-		return 1, time.Duration(float64(r.Per)/r.Events) + transit, 1
+		per = time.Duration(float64(r.Per) / r.Events)
+		return 1, per + per/marginDivisor
 	}
-	events = int(r.Events)
-	return events, r.Per + transit, min(max(r.Burst, 1), max(1, events/4))
+	return int(r.Events), r.Per + r.Per/marginDivisor
 }
 
-// transit bounds the time from a call's admission to its arrival at
-// Telegram that the limits allow for.
-const transit = 500 * time.Millisecond
-
-// tokenBucket converts a window limit into a bucket that never lets more
-// than E events through in any window of Per: a bucket of B tokens
-// refilled at a rate admits at most B + rate·s calls in a span s, and at
-// (E − B + 1) per 1.01·Per that is fewer than E + 1 whenever s ≤ Per, with
-// 1% of Per to spare for the time a call takes to reach Telegram.
-func tokenBucket(r Rate) (rate.Limit, int) {
-	events, per, burst := r.Window()
-	if events == 0 {
-		return rate.Inf, 1
-	}
-	return rate.Limit(float64(events-burst+1) / (per.Seconds() * 1.01)), burst
-}
+// marginDivisor sets the margin of Window: a 25th (4%) of the window.
+const marginDivisor = 25
 
 // Wait blocks until a call under key may go.
 func (l *LocalLimiter) Wait(ctx context.Context, key string, r Rate) error {
+	events, per := r.Window()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -126,30 +109,28 @@ func (l *LocalLimiter) Wait(ctx context.Context, key string, r Rate) error {
 			}
 			continue
 		}
-		b, ok := l.buckets[key]
-		limit, burst := tokenBucket(r)
-		if !ok {
-			b = rate.NewLimiter(limit, burst)
-			l.buckets[key] = b
-		} else if l.rates[key] != r {
-			b.SetLimitAt(now, limit)
-			b.SetBurstAt(now, burst)
-		}
-		l.rates[key] = r
-		res := b.ReserveN(now, 1)
-		l.mu.Unlock()
-		if !res.OK() {
-			return fmt.Errorf("rate limit %s: cannot take a call", key)
-		}
-		d := res.DelayFrom(now)
-		if d <= 0 {
+		if events == 0 {
+			l.mu.Unlock()
 			return nil
 		}
-		if err := l.clock.Sleep(ctx, d); err != nil {
-			res.CancelAt(now)
+		log := l.logs[key]
+		i := 0
+		for i < len(log) && !log[i].After(now.Add(-per)) {
+			i++
+		}
+		log = log[i:]
+		if len(log) < events {
+			l.logs[key] = append(log, now)
+			l.mu.Unlock()
+			return nil
+		}
+		// The admission that blocks this one leaves the window then.
+		wait := log[len(log)-events].Add(per).Sub(now) + time.Nanosecond
+		l.logs[key] = log
+		l.mu.Unlock()
+		if err := l.clock.Sleep(ctx, wait); err != nil {
 			return err
 		}
-		return nil
 	}
 }
 

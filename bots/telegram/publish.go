@@ -23,8 +23,6 @@ import (
 const (
 	DefaultPerSecond = 30
 	DefaultPerMinute = 20
-	chatBurst        = 3
-	botBurst         = 5
 	defaultTimeout   = 60 * time.Second
 )
 
@@ -90,7 +88,7 @@ func NewBot(o BotOptions) (*Bot, error) {
 	}
 	return &Bot{
 		id: o.ID, token: o.Token, api: api, limiter: o.Limiter,
-		rate: Rate{Events: o.PerSecond, Per: time.Second, Burst: botBurst},
+		rate: Rate{Events: o.PerSecond, Per: time.Second},
 		log:  o.Logger.With("bot", o.ID), clock: o.Clock,
 	}, nil
 }
@@ -265,7 +263,7 @@ func (c *Channel) call(ctx context.Context, method string, do func(context.Conte
 	if err := c.bot.limiter.Wait(ctx, "tg:bot:"+c.bot.id, c.bot.rate); err != nil {
 		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the bot's rate limit: " + err.Error()}
 	}
-	if err := c.bot.limiter.Wait(ctx, "tg:chat:"+chat, Rate{Events: c.opts.PerMinute, Per: time.Minute, Burst: chatBurst}); err != nil {
+	if err := c.bot.limiter.Wait(ctx, "tg:chat:"+chat, Rate{Events: c.opts.PerMinute, Per: time.Minute}); err != nil {
 		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the chat's rate limit: " + err.Error()}
 	}
 	cctx, info := withCallInfo(ctx)

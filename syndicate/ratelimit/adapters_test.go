@@ -12,66 +12,10 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
 )
 
-func TestTelegramLimit(t *testing.T) {
-	// Windows are widened by the time a call may take to reach Telegram.
-	const transit = 500 * time.Millisecond
-	tests := []struct {
-		rate telegram.Rate
-		want Limit
-	}{
-		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}, Limit{Events: 20, Per: time.Minute + transit, Burst: 3}},
-		{telegram.Rate{Events: 30, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second + transit, Burst: 5}},
-		{telegram.Rate{Events: 30.7, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second + transit, Burst: 5}},
-		// The burst is at most a quarter of the events, else the pace
-		// after it, Events − Burst + 1 per 1.01·Per, crawls.
-		{telegram.Rate{Events: 10, Per: time.Second, Burst: 5}, Limit{Events: 10, Per: time.Second + transit, Burst: 2}},
-		{telegram.Rate{Events: 5, Per: time.Second, Burst: 5}, Limit{Events: 5, Per: time.Second + transit, Burst: 1}},
-		{telegram.Rate{Events: 3, Per: time.Second, Burst: 5}, Limit{Events: 3, Per: time.Second + transit, Burst: 1}},
-		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 0}, Limit{Events: 20, Per: time.Minute + transit, Burst: 1}},
-		{telegram.Rate{Events: 0.5, Per: time.Second, Burst: 3}, Limit{Events: 1, Per: 2*time.Second + transit, Burst: 1}},
-		{telegram.Rate{Events: 0, Per: time.Second, Burst: 3}, Limit{}},
-		{telegram.Rate{Events: 5, Per: 0, Burst: 3}, Limit{}},
-	}
-	for _, tt := range tests {
-		if got := telegramLimit(tt.rate); got != tt.want {
-			t.Errorf("telegramLimit(%+v) = %+v, want %+v", tt.rate, got, tt.want)
-		}
-	}
-}
-
-// TestTelegramPace runs the GCRA of each Telegram rate as its definition
-// states, with a caller that takes every slot the moment it frees: no
-// window of Per holds more than the events, and ten windows hold at least
-// 7.4 windows' worth (a burst of 5 on 3 a second used to leave one a
-// second).
-func TestTelegramPace(t *testing.T) {
-	rates := []telegram.Rate{
-		{Events: 3, Per: time.Second, Burst: 5},
-		{Events: 5, Per: time.Second, Burst: 5},
-		{Events: 8, Per: time.Second, Burst: 5},
-		{Events: 10, Per: time.Second, Burst: 5},
-		{Events: 30, Per: time.Second, Burst: 5},
-		{Events: 20, Per: time.Minute, Burst: 3},
-		{Events: 1, Per: time.Minute, Burst: 3},
-	}
-	for _, r := range rates {
-		limit := telegramLimit(r)
-		times := simulateGCRA(limit, 12*limit.Events+limit.Burst)
-		if worst := worstWindow(times, limit.Per); worst > limit.Events {
-			t.Errorf("%+v as %+v: %d calls in the worst closed window of %s", r, limit, worst, limit.Per)
-		}
-		n := 0
-		for _, at := range times {
-			if at < 10*limit.Per {
-				n++
-			}
-		}
-		if want := int(7.4 * float64(limit.Events)); n < want {
-			t.Errorf("%+v as %+v: %d calls in %s, want at least %d", r, limit, n, 10*limit.Per, want)
-		}
-	}
-}
-
+// TestTelegramAdapter: the shared limiter paces Telegram as the
+// in-process one does, with a sliding-window log on the Redis server's
+// clock: a window's events go at once, the next call waits until the
+// first leaves the widened window; a block holds every call.
 func TestTelegramAdapter(t *testing.T) {
 	url, prefix := redistest.URL(t), redistest.Prefix(t)
 	var slept []time.Duration
@@ -82,37 +26,32 @@ func TestTelegramAdapter(t *testing.T) {
 	}})
 	var tl telegram.Limiter = l.Telegram()
 	ctx := context.Background()
-	chat := telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}
-	for i := range 3 {
-		if err := tl.Wait(ctx, "tg:chat:@news", chat); err != nil {
-			t.Fatalf("call %d of the burst: %v", i+1, err)
+	for _, tc := range []struct {
+		key  string
+		rate telegram.Rate
+	}{
+		{"tg:chat:@news", telegram.Rate{Events: 20, Per: time.Minute}},
+		{"tg:bot:slow", telegram.Rate{Events: 3, Per: time.Second}},
+	} {
+		events, per := tc.rate.Window()
+		for i := range events {
+			if err := tl.Wait(ctx, tc.key, tc.rate); err != nil {
+				t.Fatalf("%s: call %d of %d: %v", tc.key, i+1, events, err)
+			}
+		}
+		slept = nil
+		if err := tl.Wait(ctx, tc.key, tc.rate); !errors.Is(err, stop) {
+			t.Fatalf("%s: call %d: %v, want a wait", tc.key, events+1, err)
+		}
+		// Until the first call leaves the window: a little less than the
+		// widened window, since the calls took some time.
+		if len(slept) != 1 || slept[0] > per+time.Millisecond || slept[0] < per-time.Second/2 {
+			t.Errorf("%s: call %d would sleep %v, want about %s", tc.key, events+1, slept, per)
 		}
 	}
-	if err := tl.Wait(ctx, "tg:chat:@news", chat); !errors.Is(err, stop) {
-		t.Fatalf("fourth call: %v, want a wait", err)
-	}
-	// After the burst, one call per 1.01·(60s + 500ms)/18.
-	interval := (time.Minute + 500*time.Millisecond) * 101 / 100 / 18
-	if len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
-		t.Errorf("fourth call would sleep %v, want at most %s", slept, interval)
-	}
-	// A bot at 3 a second with the bot burst of 5: one at once, then one
-	// per 1.01·1.5s/3 (a burst of 3 used to leave one a second).
-	slept = nil
-	bot := telegram.Rate{Events: 3, Per: time.Second, Burst: 5}
-	if err := tl.Wait(ctx, "tg:bot:slow", bot); err != nil {
-		t.Fatal(err)
-	}
-	if err := tl.Wait(ctx, "tg:bot:slow", bot); !errors.Is(err, stop) {
-		t.Fatalf("second call at 3 a second: %v, want a wait", err)
-	}
-	if interval := 1500 * time.Millisecond * 101 / 100 / 3; len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
-		t.Errorf("second call at 3 a second would sleep %v, want at most %s", slept, interval)
-	}
-	slept = nil
 	tl.Block("tg:bot:main", time.Now().Add(time.Hour))
 	slept = nil
-	if err := tl.Wait(ctx, "tg:bot:main", telegram.Rate{Events: 30, Per: time.Second, Burst: 5}); !errors.Is(err, stop) {
+	if err := tl.Wait(ctx, "tg:bot:main", telegram.Rate{Events: 30, Per: time.Second}); !errors.Is(err, stop) {
 		t.Fatalf("blocked bot: %v, want a wait", err)
 	}
 	if len(slept) != 1 || slept[0] <= 59*time.Minute {

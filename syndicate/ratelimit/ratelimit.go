@@ -10,7 +10,7 @@
 // failover that loses the latest write or moves to a server whose clock
 // runs ahead.
 //
-// Wait (and the Telegram adapter) paces with a GCRA (generic cell rate
+// Wait paces with a GCRA (generic cell rate
 // algorithm, a token bucket kept as one timestamp), which spreads calls
 // evenly, as chats suit. A Limit of Events per Per with Burst has burst
 // B = min(max(Burst, 1), Events) and emission interval
@@ -20,18 +20,20 @@
 // in any window of Per (closed or not), with 1% of Per to spare for the
 // time between an admission and the call reaching the platform. B calls
 // may go at once; after that the pace is one per T, so a burst close to
-// Events makes the pace crawl: the Telegram adapter keeps B to a quarter
-// of Events (telegram.Rate.Window).
+// Events makes the pace crawl.
 //
-// The Mastodon adapter keeps an exact sliding-window log instead, since
-// Mastodon counts its budgets in windows and a burst of articles should go
-// at once when the window has room: the key's admission times (by the
+// The Telegram and Mastodon adapters keep an exact sliding-window log
+// instead, since both platforms count their limits in windows, a burst of
+// articles should go at once when the window has room, and the steady pace
+// is then the whole limit (less the margin telegram.Rate.Window adds to
+// the window): the key's admission times (by the
 // Redis server's clock, in µs) are kept, and a call is admitted only while
 // fewer than N of them lie in the closed window of Per that ends now. So
 // up to N calls go at once and no closed window of Per ever holds more
 // than N; a refused call learns when the admission that blocks it leaves
-// the window. Its margin against the platform is in N (the default budgets
-// keep 5% of Mastodon's limits for other clients), not in time. Taking
+// the window. Mastodon's margin against the platform is in N (the default
+// budgets keep 5% of its limits for other clients), Telegram's in time
+// (the window is 4% longer than Telegram's). Taking
 // the time inside a writing script needs Redis 5 or later.
 //
 // A Block (after a 429) holds every Wait on its key, in every replica,
@@ -197,12 +199,17 @@ func (l *Limiter) logKey(key string) string { return l.tagged(key) + ":log" }
 // before the call could go (at once, without sleeping), or when Redis
 // fails.
 func (l *Limiter) Wait(ctx context.Context, key string, limit Limit) error {
-	return l.wait(ctx, key, l.takeGCRA(key, limit), func(d time.Duration) error {
+	return l.wait(ctx, key, l.takeGCRA(key, limit), l.beforeDeadline(ctx, key))
+}
+
+// beforeDeadline gives up a wait that would pass ctx's deadline, at once.
+func (l *Limiter) beforeDeadline(ctx context.Context, key string) func(time.Duration) error {
+	return func(d time.Duration) error {
 		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
 			return fmt.Errorf("rate limit %s: a wait of %s would pass the deadline: %w", key, d, context.DeadlineExceeded)
 		}
 		return nil
-	})
+	}
 }
 
 // takeFunc takes a slot of one limited key and returns 0, or returns how

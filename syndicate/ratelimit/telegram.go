@@ -17,19 +17,12 @@ var _ telegram.Limiter = telegramLimiter{}
 // for (BotOptions.Limiter).
 func (l *Limiter) Telegram() telegram.Limiter { return telegramLimiter{l} }
 
-// Wait implements telegram.Limiter.
+// Wait implements telegram.Limiter with the sliding-window log, the same
+// pace as the in-process limiter (telegram.Rate.Window).
 func (t telegramLimiter) Wait(ctx context.Context, key string, r telegram.Rate) error {
-	return t.l.Wait(ctx, key, telegramLimit(r))
+	events, per := r.Window()
+	return t.l.wait(ctx, key, t.l.takeWindow(key, events, per), t.l.beforeDeadline(ctx, key))
 }
 
 // Block implements telegram.Limiter.
 func (t telegramLimiter) Block(key string, until time.Time) { t.l.Block(key, until) }
-
-// telegramLimit turns a Rate into a Limit that allows no more, with the
-// events, window and burst the in-process limiter uses too (Rate.Window):
-// the burst is at most a quarter of the events, so that the pace after it,
-// Events − Burst + 1 per 1.01·Per, stays close to the rate.
-func telegramLimit(r telegram.Rate) Limit {
-	events, per, burst := r.Window()
-	return Limit{Events: events, Per: per, Burst: burst}
-}
