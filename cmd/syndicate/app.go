@@ -40,7 +40,7 @@ Usage:
   syndicate retry --config FILE [--destination ID] [ARTICLE...]
                                          queue parked deliveries again, lift pauses
   syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
-  syndicate bench NAME [flags]           measure what the worker costs (poll, idle, push)
+  syndicate bench NAME [flags]           measure what the worker costs (poll, idle, push, deliver)
   syndicate --version                    print the version
 
 Run "syndicate COMMAND --help" for a command's flags.

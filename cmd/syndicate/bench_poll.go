@@ -334,6 +334,12 @@ worker:
   id: bench
   concurrency: {{.Concurrency}}
   per_host: {{.Concurrency}}
+  # Each feed polled once a round, as the bare loop does: no spreading
+  # over the interval (which, in its first interval, polls some feeds
+  # twice as they move to their points) and no jitter.
+  start_spread: 0s
+  spread: false
+  jitter: 0
 telegram:
   bots:
     - id: bench
