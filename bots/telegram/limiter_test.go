@@ -12,10 +12,10 @@ func TestRateWindow(t *testing.T) {
 		events int
 		per    time.Duration
 	}{
-		{Rate{Events: 30, Per: time.Second}, 30, 1040 * time.Millisecond},
-		{Rate{Events: 30.7, Per: time.Second}, 30, 1040 * time.Millisecond},
-		{Rate{Events: 20, Per: time.Minute}, 20, 62400 * time.Millisecond},
-		{Rate{Events: 0.5, Per: time.Second}, 1, 2080 * time.Millisecond},
+		{Rate{Events: 30, Per: time.Second}, 30, 1031250 * time.Microsecond},
+		{Rate{Events: 30.7, Per: time.Second}, 30, 1031250 * time.Microsecond},
+		{Rate{Events: 20, Per: time.Minute}, 20, 61875 * time.Millisecond},
+		{Rate{Events: 0.5, Per: time.Second}, 1, 2062500 * time.Microsecond},
 		{Rate{Events: 0, Per: time.Second}, 0, 0},
 		{Rate{Events: 5, Per: 0}, 0, 0},
 	}

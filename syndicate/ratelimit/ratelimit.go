@@ -33,7 +33,7 @@
 // than N; a refused call learns when the admission that blocks it leaves
 // the window. Mastodon's margin against the platform is in N (the default
 // budgets keep 5% of its limits for other clients), Telegram's in time
-// (the window is 4% longer than Telegram's). Taking
+// (the window is 3% longer than Telegram's). Taking
 // the time inside a writing script needs Redis 5 or later.
 //
 // A Block (after a 429) holds every Wait on its key, in every replica,
