@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"hash"
 	"maps"
 	"net/url"
 	"slices"
@@ -123,8 +122,7 @@ func rawEmpty(it *gofeed.Item) bool {
 // feed context, the item's key and link, its raw fields and extensions,
 // and the JSON Feed item behind it.
 func entryHash(context []string, key, link string, it *gofeed.Item, j *jsonfeed.Item) string {
-	h := sha256.New()
-	w := hashWriter{h}
+	w := &hashWriter{buf: make([]byte, 0, 8<<10)}
 	w.strings(context...)
 	w.strings(key, link, it.Title, it.Description, it.Content, it.Link, it.Updated, it.Published, it.GUID)
 	w.strings(it.Links...)
@@ -153,30 +151,31 @@ func entryHash(context []string, key, link string, it *gofeed.Item, j *jsonfeed.
 			w.strings("json", string(raw))
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	sum := sha256.Sum256(w.buf)
+	return hex.EncodeToString(sum[:12])
 }
 
-// hashWriter feeds length-prefixed strings to a hash, so that no two
-// different sequences of fields write the same bytes.
-type hashWriter struct{ h hash.Hash }
+// hashWriter gathers length-prefixed strings to hash at once, so that no
+// two different sequences of fields give the same bytes, without a copy
+// of each string.
+type hashWriter struct{ buf []byte }
 
-func (w hashWriter) strings(ss ...string) {
-	var n [binary.MaxVarintLen64]byte
+func (w *hashWriter) strings(ss ...string) {
 	for _, s := range ss {
-		w.h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-		w.h.Write([]byte(s))
+		w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+		w.buf = append(w.buf, s...)
 	}
 }
 
 // extensions writes extension elements in a fixed order (maps have none).
-func (w hashWriter) extensions(e ext.Extensions) {
+func (w *hashWriter) extensions(e ext.Extensions) {
 	for _, ns := range slices.Sorted(maps.Keys(e)) {
 		w.strings("ns", ns)
 		w.elements(e[ns])
 	}
 }
 
-func (w hashWriter) elements(m map[string][]ext.Extension) {
+func (w *hashWriter) elements(m map[string][]ext.Extension) {
 	for _, name := range slices.Sorted(maps.Keys(m)) {
 		for _, x := range m[name] {
 			w.strings("el", name, x.Name, x.Value)

@@ -79,12 +79,12 @@ func discoverHubs(h http.Header, body []byte, base *url.URL) (hubs []string, sel
 	return hubs, self
 }
 
-// firstItem is where the first item or entry starts, or -1.
+// firstItem is where the first item or entry starts, or -1 (element
+// names are case-sensitive in XML: RSS and Atom write them in lower case).
 func firstItem(doc []byte) int {
-	lower := bytes.ToLower(doc)
 	first := -1
 	for _, t := range [][]byte{[]byte("<item"), []byte("<entry")} {
-		if i := bytes.Index(lower, t); i >= 0 && (first < 0 || i < first) {
+		if i := bytes.Index(doc, t); i >= 0 && (first < 0 || i < first) {
 			first = i
 		}
 	}
