@@ -66,6 +66,19 @@ func (c *stepClock) flow(d, step time.Duration, stop func() bool) time.Duration 
 	return passed
 }
 
+// runEngine runs e until the test ends.
+func runEngine(t *testing.T, e *syndicate.Engine) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
 // destCounter counts the store calls a destination's sender makes.
 type destCounter struct {
 	syndicate.Store
@@ -109,13 +122,7 @@ func TestIdleDestinationCostsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runEngine(t, e)
 	// The poller primes the feed; the sender finds nothing and sleeps.
 	eventually(t, "the first poll and claim", func() bool { return h.src.count("en") == 1 && dc.claims.Load() == 1 })
 	calls := func() int64 { return dc.claims.Load() + dc.loads.Load() }

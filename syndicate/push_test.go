@@ -52,13 +52,8 @@ func TestPushNotificationPollsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runEngine(t, e)
+	ctx := context.Background()
 	eventually(t, "the first poll", func() bool { return h.src.count("en") == 1 })
 	nextPoll := func() syndicate.FeedState {
 		st, err := h.store.LoadFeed(ctx, "en")
