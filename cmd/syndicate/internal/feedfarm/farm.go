@@ -277,13 +277,15 @@ func (f *Farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := f.render((*bp)[:0], i, count, changes)
 	h.Set("Content-Type", "application/rss+xml; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// Counted before the body goes out: a client that has read it must
+	// find it counted (a round may be advanced right after).
+	f.ok.Add(1)
+	f.bytes.Add(int64(len(body)))
 	if r.Method == http.MethodGet {
 		_, _ = w.Write(body)
 	}
 	*bp = body
 	f.bufs.Put(bp)
-	f.ok.Add(1)
-	f.bytes.Add(int64(len(body)))
 }
 
 // Body returns feed i as served in round r, for tests and size checks.
