@@ -74,9 +74,12 @@ func New(o Options) (*Metrics, error) {
 		}, []string{"feed", "result"}),
 		feedPollDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "syndicate_feed_poll_seconds",
-			Help:    "Time taken to fetch and parse a feed, whatever the result.",
+			Help:    "Time taken to fetch and parse a feed, by result.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
-		}, []string{"feed"}),
+			// By result, not by feed: a histogram per feed costs about a
+			// kilobyte each, 11 MB of live heap at 10,000 feeds; the poll
+			// counters keep the feed.
+		}, []string{"result"}),
 		discovered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syndicate_items_discovered_total",
 			Help: "Delivery jobs queued from a feed's new or changed items (one per destination).",
@@ -150,7 +153,7 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // FeedPolled counts one fetch of a feed and its duration.
 func (m *Metrics) FeedPolled(feed, result string, took time.Duration) {
 	m.feedPolls.WithLabelValues(feed, result).Inc()
-	m.feedPollDur.WithLabelValues(feed).Observe(took.Seconds())
+	m.feedPollDur.WithLabelValues(result).Observe(took.Seconds())
 }
 
 // ItemsDiscovered counts the jobs a poll of a feed queued.

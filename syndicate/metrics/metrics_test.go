@@ -96,8 +96,9 @@ func TestEngineEvents(t *testing.T) {
 				{"syndicate_feed_polls_total", map[string]string{"feed": "news-en", "result": "ok"}, 2},
 				{"syndicate_feed_polls_total", map[string]string{"feed": "news-en", "result": "not_modified"}, 1},
 				{"syndicate_feed_polls_total", map[string]string{"feed": "news-de", "result": "error"}, 1},
-				{"syndicate_feed_poll_seconds", map[string]string{"feed": "news-en"}, 3},
-				{"syndicate_feed_poll_seconds", map[string]string{"feed": "news-de"}, 1},
+				{"syndicate_feed_poll_seconds", map[string]string{"result": "ok"}, 2},
+				{"syndicate_feed_poll_seconds", map[string]string{"result": "not_modified"}, 1},
+				{"syndicate_feed_poll_seconds", map[string]string{"result": "error"}, 1},
 			},
 		},
 		{
@@ -156,23 +157,23 @@ func TestEngineEvents(t *testing.T) {
 func TestPollSecondsSumsDurations(t *testing.T) {
 	m, _ := newMetrics(t, Options{})
 	m.FeedPolled("news-en", "ok", 1500*time.Millisecond)
-	m.FeedPolled("news-en", "error", 500*time.Millisecond)
+	m.FeedPolled("news-de", "ok", 500*time.Millisecond)
 	want := `
-# HELP syndicate_feed_poll_seconds Time taken to fetch and parse a feed, whatever the result.
+# HELP syndicate_feed_poll_seconds Time taken to fetch and parse a feed, by result.
 # TYPE syndicate_feed_poll_seconds histogram
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="0.05"} 0
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="0.1"} 0
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="0.25"} 0
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="0.5"} 1
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="1"} 1
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="2.5"} 2
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="5"} 2
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="10"} 2
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="30"} 2
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="60"} 2
-syndicate_feed_poll_seconds_bucket{feed="news-en",le="+Inf"} 2
-syndicate_feed_poll_seconds_sum{feed="news-en"} 2
-syndicate_feed_poll_seconds_count{feed="news-en"} 2
+syndicate_feed_poll_seconds_bucket{result="ok",le="0.05"} 0
+syndicate_feed_poll_seconds_bucket{result="ok",le="0.1"} 0
+syndicate_feed_poll_seconds_bucket{result="ok",le="0.25"} 0
+syndicate_feed_poll_seconds_bucket{result="ok",le="0.5"} 1
+syndicate_feed_poll_seconds_bucket{result="ok",le="1"} 1
+syndicate_feed_poll_seconds_bucket{result="ok",le="2.5"} 2
+syndicate_feed_poll_seconds_bucket{result="ok",le="5"} 2
+syndicate_feed_poll_seconds_bucket{result="ok",le="10"} 2
+syndicate_feed_poll_seconds_bucket{result="ok",le="30"} 2
+syndicate_feed_poll_seconds_bucket{result="ok",le="60"} 2
+syndicate_feed_poll_seconds_bucket{result="ok",le="+Inf"} 2
+syndicate_feed_poll_seconds_sum{result="ok"} 2
+syndicate_feed_poll_seconds_count{result="ok"} 2
 `
 	if err := testutil.CollectAndCompare(m.feedPollDur, strings.NewReader(want)); err != nil {
 		t.Error(err)
@@ -493,7 +494,7 @@ func TestHandlerRoutes(t *testing.T) {
 		{http.MethodGet, "/healthz", http.StatusOK, []string{"ok"}},
 		{http.MethodGet, "/metrics", http.StatusOK, []string{
 			"syndicate_feed_polls_total{feed=\"news-en\",result=\"ok\"} 1",
-			"syndicate_feed_poll_seconds_count{feed=\"news-en\"} 1",
+			"syndicate_feed_poll_seconds_count{result=\"ok\"} 1",
 			"syndicate_items_discovered_total{feed=\"news-en\"} 2",
 			"syndicate_deliveries_total{destination=\"tg-en\",outcome=\"ambiguous\"} 1",
 			"syndicate_delivery_seconds_count{destination=\"tg-en\"} 1",
