@@ -742,7 +742,7 @@ func (e *Engine) nextPoll(ctx context.Context, f Feed, res FetchResult, now time
 	if e.spread {
 		next = pointAfter(now.Add(interval/2), interval, phase(f.ID))
 	}
-	next = next.Add(jittered(interval, e.jitter) - interval)
+	next = next.Add(jitterOf(interval, e.jitter))
 	if !callBy.IsZero() && callBy.Before(next) {
 		next = callBy
 		if soonest := now.Add(e.tick); next.Before(soonest) {

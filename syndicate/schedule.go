@@ -92,16 +92,6 @@ func (s *schedule) popDue(now time.Time) []string {
 	return ids
 }
 
-// remove takes a feed out of the queue (it is about to be polled).
-func (s *schedule) remove(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.at[id]; ok {
-		heap.Remove(&s.h, e.index)
-		delete(s.at, id)
-	}
-}
-
 // next returns the earliest due time, and false when the queue is empty.
 func (s *schedule) next() (time.Time, bool) {
 	s.mu.Lock()
@@ -137,13 +127,13 @@ func pointAfter(t time.Time, period time.Duration, p float64) time.Time {
 	return time.Unix(0, 0).Add(off + k*period)
 }
 
-// jittered is the interval moved by up to ±jitter/2 of itself, so that
+// jitterOf is a random shift of up to ±jitter/2 of the interval, so that
 // feeds polled together drift apart instead of staying in step.
-func jittered(interval time.Duration, jitter float64) time.Duration {
+func jitterOf(interval time.Duration, jitter float64) time.Duration {
 	if jitter <= 0 || interval <= 0 {
-		return interval
+		return 0
 	}
-	return interval + time.Duration((rand.Float64()-0.5)*jitter*float64(interval))
+	return time.Duration((rand.Float64() - 0.5) * jitter * float64(interval))
 }
 
 // hostOf is the host a feed is fetched from, for the per-host cap.
@@ -183,11 +173,11 @@ func (p *pollPool) run(ctx context.Context, ids []string, stop func() bool) (lef
 			defer wg.Done()
 			var host string
 			for {
-				id, ok := p.take(host)
-				if !ok {
+				var id string
+				var ok bool
+				if id, host, ok = p.take(host); !ok {
 					return
 				}
-				host = p.host(id)
 				if ctx.Err() != nil || stop() {
 					leftMu.Lock()
 					left = append(left, id)
@@ -206,13 +196,13 @@ func (p *pollPool) run(ctx context.Context, ids []string, stop func() bool) (lef
 // take returns the next feed to poll: one waiting for the host this
 // worker just freed, else the next of the queue whose host has room;
 // feeds whose host is full are set aside.
-func (p *pollPool) take(freed string) (string, bool) {
+func (p *pollPool) take(freed string) (id, host string, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if w := p.waiting[freed]; len(w) > 0 {
 		p.waiting[freed] = w[1:]
 		p.running[freed]++
-		return w[0], true
+		return w[0], freed, true
 	}
 	for p.next < len(p.queue) {
 		id := p.queue[p.next]
@@ -223,9 +213,9 @@ func (p *pollPool) take(freed string) (string, bool) {
 			continue
 		}
 		p.running[h]++
-		return id, true
+		return id, h, true
 	}
-	return "", false
+	return "", "", false
 }
 
 func (p *pollPool) done(host string) {

@@ -255,20 +255,6 @@ func newSecret() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// Unsubscribe asks the hub to end a feed's subscription (a feed removed
-// from the configuration).
-func (s *Subscriber) Unsubscribe(ctx context.Context, feedID string) error {
-	st, err := s.o.Store.LoadPush(ctx, feedID)
-	if err != nil || st.Hub == "" {
-		return err
-	}
-	err = s.post(ctx, st.Hub, url.Values{"hub.mode": {"unsubscribe"}, "hub.topic": {st.Topic}, "hub.callback": {st.Callback}})
-	if err != nil {
-		return fmt.Errorf("websub %s: unsubscribe: %w", feedID, err)
-	}
-	return nil
-}
-
 // Handler serves the callbacks under CallbackPath.
 func (s *Subscriber) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

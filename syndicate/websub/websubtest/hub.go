@@ -30,11 +30,16 @@ type Options struct {
 	Deny bool
 	// Fail answers subscription requests 500.
 	Fail bool
-	// LeaseSeconds is granted to subscribers (default: what they asked).
+	// LeaseSeconds is granted to subscribers (default: what they asked,
+	// else DefaultLeaseSeconds).
 	LeaseSeconds int
 	// WrongSignature signs notifications with another secret.
 	WrongSignature bool
 }
+
+// DefaultLeaseSeconds is granted when a subscriber asks for no lease: ten
+// days, a common hub default (the Recommendation leaves it to the hub).
+const DefaultLeaseSeconds = 10 * 24 * 3600
 
 // Subscription is one verified subscription.
 type Subscription struct {
@@ -88,17 +93,6 @@ func (h *Hub) Errors() []error {
 	return append([]error(nil), h.errs...)
 }
 
-// Subscriptions lists the verified subscriptions.
-func (h *Hub) Subscriptions() []Subscription {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []Subscription
-	for _, s := range h.subs {
-		out = append(out, s)
-	}
-	return out
-}
-
 func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
@@ -127,8 +121,11 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lease, _ := strconv.Atoi(r.PostForm.Get("hub.lease_seconds"))
-	if o.LeaseSeconds > 0 || lease <= 0 {
-		lease = max(o.LeaseSeconds, 1)
+	switch {
+	case o.LeaseSeconds > 0:
+		lease = o.LeaseSeconds
+	case lease <= 0:
+		lease = DefaultLeaseSeconds
 	}
 	sub := Subscription{Topic: topic, Callback: callback, Secret: r.PostForm.Get("hub.secret"), Lease: lease}
 	w.WriteHeader(http.StatusAccepted)
