@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +70,8 @@ const (
 	// queueSize bounds the feeds waiting in Notified; each feed is there
 	// at most once.
 	queueSize = 4096
+	// maxLeaseSeconds caps the lease a hub says it granted.
+	maxLeaseSeconds = 366 * 24 * 3600
 	// secretBytes is the entropy of a secret (hex encoded: 64 bytes on
 	// the wire, under the 200 the Recommendation allows).
 	secretBytes = 32
@@ -269,7 +272,7 @@ func (s *Subscriber) request(ctx context.Context, feedID, topic string, hubs, as
 			s.o.Logger.Info("websub subscription requested", "feed", feedID, "hub", guard.Redact(hub), "callback", next.Callback)
 			return on, s.until(st, on, now.Add(checkAfter)), nil
 		}
-		errs = append(errs, fmt.Errorf("%s: %s", guard.Redact(hub), strings.ReplaceAll(err.Error(), secret, "[secret]")))
+		errs = append(errs, fmt.Errorf("%s: %w", guard.Redact(hub), err))
 	}
 	err := errors.Join(errs...)
 	st.Failures++
@@ -284,7 +287,7 @@ func (s *Subscriber) request(ctx context.Context, feedID, topic string, hubs, as
 	if serr := s.o.Store.SavePush(ctx, feedID, st); serr != nil {
 		return on, time.Time{}, fmt.Errorf("websub %s: %w", feedID, serr)
 	}
-	return on, s.until(st, on, now.Add(retryAfter(st.Failures))), fmt.Errorf("websub %s: subscribe: %s", feedID, st.LastError)
+	return on, s.until(st, on, now.Add(retryAfter(st.Failures))), fmt.Errorf("websub %s: subscribe: %w", feedID, err)
 }
 
 // candidates are the hubs to ask, in order: an http hub without a port
@@ -320,9 +323,14 @@ func (s *Subscriber) post(ctx context.Context, hub string, form url.Values) erro
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// §5.1.2: the hub describes the error in plain text.
+		// §5.1.2: the hub describes the error in plain text, which might
+		// quote the request.
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("hub answered %d: %s", resp.StatusCode, oneLine(string(body), 200))
+		text := string(body)
+		if secret := form.Get("hub.secret"); secret != "" {
+			text = regexp.MustCompile("(?i)"+regexp.QuoteMeta(secret)).ReplaceAllLiteralString(text, "[secret]")
+		}
+		return fmt.Errorf("hub answered %d: %s", resp.StatusCode, oneLine(text, 200))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	return nil
@@ -443,7 +451,10 @@ func (s *Subscriber) verify(w http.ResponseWriter, r *http.Request, feedID, tok 
 	secret, pending, ok := match(st, tok)
 	mode := q.Get("hub.mode")
 	if !ok || !sameTopic(q.Get("hub.topic"), st.Topic) {
-		s.o.Logger.Info("websub verification refused", "feed", feedID, "mode", oneLine(mode, 20))
+		if st.Topic != "" {
+			// A hub verifying an old request, or a stranger.
+			s.o.Logger.Info("websub verification refused", "feed", feedID, "mode", oneLine(mode, 20))
+		}
 		http.NotFound(w, r)
 		return
 	}
@@ -464,6 +475,8 @@ func (s *Subscriber) verify(w http.ResponseWriter, r *http.Request, feedID, tok 
 			// §5.3 makes it required; assume what was asked.
 			lease = int64(s.o.Lease / time.Second)
 		}
+		// Hubs must not grant perpetual leases (§5.3.1); a year is plenty.
+		lease = min(lease, maxLeaseSeconds)
 		st.Secret = secret
 		if pending {
 			st.PendingSecret = ""
