@@ -83,6 +83,7 @@ func TestMinimalIsValid(t *testing.T) {
 		{"channel delivery", *ch.Delivery, Delivery{MaxAttempts: 10, MaxAge: Duration(24 * 60 * 60 * 1e9), OnAmbiguous: "resend"}},
 		{"log", cfg.Log, Log{Level: "info", Format: "text"}},
 		{"worker", fmt.Sprintf("%v %v", cfg.Worker.Concurrency, cfg.Worker.ShutdownTimeout), "4 20s"},
+		{"push", fmt.Sprintf("%v %v %v %v", cfg.Push.Enabled, cfg.Push.Lease, cfg.Push.PollInterval, cfg.Push.MaxBody), "false 168h0m0s 1h0m0s 1MiB"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

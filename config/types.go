@@ -366,7 +366,10 @@ type Worker struct {
 type Push struct {
 	Enabled bool `yaml:"enabled"`
 	// PublicURL is how hubs reach worker.listen from outside, e.g.
-	// "https://bot.example.org"; callbacks are PublicURL/websub/<feed id>.
+	// "https://bot.example.org"; callbacks are
+	// PublicURL/websub/<feed id>/<token>, the token unguessable and new
+	// with each subscription. A path in it may be kept or stripped by the
+	// proxy in front: both are served.
 	PublicURL string `yaml:"public_url" env:"expand"`
 	// Lease is the subscription lifetime asked of hubs (default 7d).
 	Lease Duration `yaml:"lease"`

@@ -92,11 +92,21 @@ func validate(c *Config, r *report) {
 	}
 	if c.Push.Enabled {
 		v.httpURL("push.public_url", c.Push.PublicURL)
+		if u, err := url.Parse(c.Push.PublicURL); err == nil && (u.RawQuery != "" || u.Fragment != "" || u.ForceQuery) {
+			// Callbacks are made by appending a path.
+			r.add("push.public_url", "must have no query or fragment")
+		}
 		if c.Worker.Listen == "" {
 			r.add("push.enabled", "push needs worker.listen: the hubs call back on the worker's HTTP server")
 		}
 		if c.Push.Lease < Duration(time.Hour) {
 			r.add("push.lease", "must be at least 1h")
+		}
+		if c.Push.PollInterval < MinPollInterval {
+			r.add("push.poll_interval", "must be at least %s", MinPollInterval)
+		}
+		if c.Push.MaxBody < 1<<10 {
+			r.add("push.max_body", "must be at least 1KiB (a notification carries the feed)")
 		}
 	}
 }

@@ -162,6 +162,41 @@ telegram:`, 1),
 			},
 		},
 		{
+			name: "push needs a public url and worker.listen",
+			doc:  minimal + "push:\n  enabled: true\n",
+			want: []string{
+				"15:3: push.public_url: is required",
+				"15:12: push.enabled: push needs worker.listen: the hubs call back on the worker's HTTP server",
+			},
+		},
+		{
+			name: "push values",
+			doc: minimal + `worker: {listen: ":9090"}
+push:
+  enabled: true
+  public_url: "https://bot.example.org/hooks?x=1"
+  lease: 59m
+  poll_interval: 10s
+  max_body: 512
+`,
+			want: []string{
+				"17:15: push.public_url: must have no query or fragment",
+				"18:10: push.lease: must be at least 1h",
+				"19:18: push.poll_interval: must be at least 30s",
+				"20:13: push.max_body: must be at least 1KiB (a notification carries the feed)",
+			},
+		},
+		{
+			name: "push url scheme",
+			doc:  minimal + "worker: {listen: \":9090\"}\npush: {enabled: true, public_url: \"ftp://bot.example.org\"}\n",
+			want: []string{"15:35: push.public_url: must be an absolute URL (http:// or https://)"},
+		},
+		{
+			name: "push off is not checked",
+			doc:  minimal + "push: {public_url: \"not a url\", lease: 1m}\n",
+			want: nil,
+		},
+		{
 			name: "nothing to do",
 			doc:  "log: {level: debug}\n",
 			want: []string{"1:1: feeds: at least one feed is required", "1:1: routes: at least one route is required"},

@@ -38,12 +38,17 @@ type PushState struct {
 	Topic string `json:"topic,omitempty"`
 	// Callback is the URL the hub delivers to.
 	Callback string `json:"callback,omitempty"`
-	// Secret signs the hub's notifications (X-Hub-Signature); it is made
-	// per subscription and never logged.
+	// Secret signs the hub's notifications (X-Hub-Signature) for the
+	// verified subscription; it is made per subscription and never logged.
 	Secret string `json:"secret,omitempty"`
+	// PendingSecret is the secret of the latest request, kept apart until
+	// the hub verifies it, so that a renewal never breaks the subscription
+	// it renews.
+	PendingSecret string `json:"pending_secret,omitempty"`
 	// State is "pending" while the hub has yet to verify a request,
 	// "active" once verified, "denied" or "failed" when the hub refused or
-	// could not be reached, and "" when the feed was never subscribed.
+	// could not be reached, "unsubscribing" and "unsubscribed" when the
+	// feed left the configuration, and "" when it was never subscribed.
 	State string `json:"state,omitempty"`
 	// Requested is when the latest subscription request was sent;
 	// Expires is when the hub's lease on the subscription lapses.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/syndicate-bot/syndicate/syndicate/websub"
 	"io"
 	"log/slog"
 	"net"
@@ -218,8 +217,9 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 }
 
 // serveOps serves /metrics, /healthz and /readyz (ready while the store
-// answers), and the WebSub callbacks under /websub/ when push is on, until
-// the returned function is called.
+// answers), and the WebSub callbacks under /websub/ (with or without the
+// path of push.public_url) when push is on, until the returned function is
+// called.
 func serveOps(ctx context.Context, addr string, a *app, logger *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -228,7 +228,10 @@ func serveOps(ctx context.Context, addr string, a *app, logger *slog.Logger) (fu
 	var handler http.Handler = a.metrics.Handler(a.store.Ping)
 	if a.push != nil {
 		mux := http.NewServeMux()
-		mux.Handle(websub.CallbackPath, a.push.Handler())
+		callbacks := a.push.Handler()
+		for _, p := range a.push.Patterns() {
+			mux.Handle(p, callbacks)
+		}
 		mux.Handle("/", handler)
 		handler = mux
 	}

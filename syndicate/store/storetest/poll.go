@@ -332,16 +332,17 @@ func testConcurrentPolls(t *testing.T, f Factory) {
 // one shows; checkEveryFieldSet keeps it so as the type grows.
 func fullPush(n int) syndicate.PushState {
 	return syndicate.PushState{
-		Hub:          fmt.Sprintf("https://hub.example.org/%d", n),
-		Topic:        fmt.Sprintf("https://news.example.org/feed/%d", n),
-		Callback:     fmt.Sprintf("https://bot.example.org/websub/%d", n),
-		Secret:       fmt.Sprintf("s3cr3t-%d", n),
-		State:        "active",
-		Requested:    t0.Add(time.Duration(n) * time.Second),
-		Expires:      t0.Add(10*24*time.Hour + time.Nanosecond),
-		Failures:     2 + n,
-		LastError:    "hub answered 503",
-		LastNotified: t0.Add(time.Hour),
+		Hub:           fmt.Sprintf("https://hub.example.org/%d", n),
+		Topic:         fmt.Sprintf("https://news.example.org/feed/%d", n),
+		Callback:      fmt.Sprintf("https://bot.example.org/websub/%d", n),
+		Secret:        fmt.Sprintf("s3cr3t-%d", n),
+		PendingSecret: fmt.Sprintf("n3xt-%d", n),
+		State:         "active",
+		Requested:     t0.Add(time.Duration(n) * time.Second),
+		Expires:       t0.Add(10*24*time.Hour + time.Nanosecond),
+		Failures:      2 + n,
+		LastError:     "hub answered 503",
+		LastNotified:  t0.Add(time.Hour),
 	}
 }
 
