@@ -39,6 +39,7 @@ Usage:
   syndicate retry --config FILE [--destination ID] [ARTICLE...]
                                          queue parked deliveries again, lift pauses
   syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
+  syndicate bench deliver [--duration D] measure delivery against rate-limited platform stand-ins
   syndicate --version                    print the version
 
 Run "syndicate COMMAND --help" for a command's flags.
@@ -51,6 +52,9 @@ func run(ctx context.Context, args []string, env env, stdout, stderr io.Writer) 
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "bench" && len(rest) > 0 {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
 	var err error
 	switch cmd {
 	case "-h", "-help", "--help", "help":
@@ -71,6 +75,8 @@ func run(ctx context.Context, args []string, env env, stdout, stderr io.Writer) 
 		err = cmdStatus(ctx, rest, env, stdout, stderr)
 	case "retry":
 		err = cmdRetry(ctx, rest, env, stdout, stderr)
+	case "bench deliver":
+		err = cmdBenchDeliver(ctx, rest, env, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "syndicate: unknown command %q\n\n%s", cmd, usage)
 		return 2
