@@ -12,130 +12,66 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
 )
 
-func TestTelegramLimit(t *testing.T) {
-	// Windows are widened by the time a call may take to reach Telegram.
-	const transit = 500 * time.Millisecond
-	tests := []struct {
-		rate telegram.Rate
-		want Limit
-	}{
-		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}, Limit{Events: 20, Per: time.Minute + transit, Burst: 3}},
-		{telegram.Rate{Events: 30, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second + transit, Burst: 5}},
-		{telegram.Rate{Events: 30.7, Per: time.Second, Burst: 5}, Limit{Events: 30, Per: time.Second + transit, Burst: 5}},
-		// The burst is at most a quarter of the events, else the pace
-		// after it, Events − Burst + 1 per 1.01·Per, crawls.
-		{telegram.Rate{Events: 10, Per: time.Second, Burst: 5}, Limit{Events: 10, Per: time.Second + transit, Burst: 2}},
-		{telegram.Rate{Events: 5, Per: time.Second, Burst: 5}, Limit{Events: 5, Per: time.Second + transit, Burst: 1}},
-		{telegram.Rate{Events: 3, Per: time.Second, Burst: 5}, Limit{Events: 3, Per: time.Second + transit, Burst: 1}},
-		{telegram.Rate{Events: 20, Per: time.Minute, Burst: 0}, Limit{Events: 20, Per: time.Minute + transit, Burst: 1}},
-		{telegram.Rate{Events: 0.5, Per: time.Second, Burst: 3}, Limit{Events: 1, Per: 2*time.Second + transit, Burst: 1}},
-		{telegram.Rate{Events: 0, Per: time.Second, Burst: 3}, Limit{}},
-		{telegram.Rate{Events: 5, Per: 0, Burst: 3}, Limit{}},
-	}
-	for _, tt := range tests {
-		if got := telegramLimit(tt.rate); got != tt.want {
-			t.Errorf("telegramLimit(%+v) = %+v, want %+v", tt.rate, got, tt.want)
-		}
-	}
-}
-
-// TestTelegramPace runs the GCRA of each Telegram rate as its definition
-// states, with a caller that takes every slot the moment it frees: no
-// window of Per holds more than the events, and ten windows hold at least
-// 7.4 windows' worth (a burst of 5 on 3 a second used to leave one a
-// second).
-func TestTelegramPace(t *testing.T) {
-	rates := []telegram.Rate{
-		{Events: 3, Per: time.Second, Burst: 5},
-		{Events: 5, Per: time.Second, Burst: 5},
-		{Events: 8, Per: time.Second, Burst: 5},
-		{Events: 10, Per: time.Second, Burst: 5},
-		{Events: 30, Per: time.Second, Burst: 5},
-		{Events: 20, Per: time.Minute, Burst: 3},
-		{Events: 1, Per: time.Minute, Burst: 3},
-	}
-	for _, r := range rates {
-		limit := telegramLimit(r)
-		times := simulateGCRA(limit, 12*limit.Events+limit.Burst)
-		if worst := worstWindow(times, limit.Per); worst > limit.Events {
-			t.Errorf("%+v as %+v: %d calls in the worst closed window of %s", r, limit, worst, limit.Per)
-		}
-		n := 0
-		for _, at := range times {
-			if at < 10*limit.Per {
-				n++
-			}
-		}
-		if want := int(7.4 * float64(limit.Events)); n < want {
-			t.Errorf("%+v as %+v: %d calls in %s, want at least %d", r, limit, n, 10*limit.Per, want)
-		}
-	}
-}
-
+// TestTelegramAdapter takes Telegram's limits through the adapter: the
+// burst of a chat at once, then a wait for the burst window; a bot whose
+// burst is its whole limit; a call refused by its bot, which leaves its
+// chat's slot free; and a block.
 func TestTelegramAdapter(t *testing.T) {
 	url, prefix := redistest.URL(t), redistest.Prefix(t)
+	rdb := newClient(t, url)
 	var slept []time.Duration
 	stop := errors.New("stop")
-	l := newLimiter(t, newClient(t, url), Options{Prefix: prefix, Sleep: func(_ context.Context, d time.Duration) error {
+	l := newLimiter(t, rdb, Options{Prefix: prefix, Sleep: func(_ context.Context, d time.Duration) error {
 		slept = append(slept, d)
 		return stop
 	}})
 	var tl telegram.Limiter = l.Telegram()
 	ctx := context.Background()
-	chat := telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}
+	chat := telegram.Limit{Key: "tg:chat:@news", Rate: telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}}
 	for i := range 3 {
-		if err := tl.Wait(ctx, "tg:chat:@news", chat); err != nil {
+		if err := tl.Wait(ctx, chat); err != nil {
 			t.Fatalf("call %d of the burst: %v", i+1, err)
 		}
 	}
-	if err := tl.Wait(ctx, "tg:chat:@news", chat); !errors.Is(err, stop) {
+	if err := tl.Wait(ctx, chat); !errors.Is(err, stop) {
 		t.Fatalf("fourth call: %v, want a wait", err)
 	}
-	// After the burst, one call per 1.01·(60s + 500ms)/18.
-	interval := (time.Minute + 500*time.Millisecond) * 101 / 100 / 18
-	if len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
-		t.Errorf("fourth call would sleep %v, want at most %s", slept, interval)
+	// The burst of 3 may recur once the burst window, 3/20 of a minute, passed.
+	if len(slept) != 1 || slept[0] <= 8*time.Second || slept[0] > 9*time.Second+time.Millisecond {
+		t.Errorf("fourth call would sleep %v, want just under 9s", slept)
 	}
-	// A bot at 3 a second with the bot burst of 5: one at once, then one
-	// per 1.01·1.5s/3 (a burst of 3 used to leave one a second).
+
 	slept = nil
-	bot := telegram.Rate{Events: 3, Per: time.Second, Burst: 5}
-	if err := tl.Wait(ctx, "tg:bot:slow", bot); err != nil {
-		t.Fatal(err)
+	bot := telegram.Limit{Key: "tg:bot:slow", Rate: telegram.Rate{Events: 3, Per: time.Second, Burst: 5}}
+	for i := range 3 {
+		if err := tl.Wait(ctx, bot); err != nil {
+			t.Fatalf("call %d at 3 a second: %v", i+1, err)
+		}
 	}
-	if err := tl.Wait(ctx, "tg:bot:slow", bot); !errors.Is(err, stop) {
-		t.Fatalf("second call at 3 a second: %v, want a wait", err)
+	if err := tl.Wait(ctx, bot); !errors.Is(err, stop) {
+		t.Fatalf("fourth call at 3 a second: %v, want a wait", err)
 	}
-	if interval := 1500 * time.Millisecond * 101 / 100 / 3; len(slept) != 1 || slept[0] <= 0 || slept[0] > interval {
-		t.Errorf("second call at 3 a second would sleep %v, want at most %s", slept, interval)
+	if len(slept) != 1 || slept[0] <= time.Second || slept[0] > 1025*time.Millisecond+time.Millisecond {
+		t.Errorf("fourth call at 3 a second would sleep %v, want just under the window of 1.025s", slept)
 	}
+
 	slept = nil
-	tl.Block("tg:bot:main", time.Now().Add(time.Hour))
+	other := telegram.Limit{Key: "tg:chat:@other", Rate: chat.Rate}
+	if err := tl.Wait(ctx, other, bot); !errors.Is(err, stop) {
+		t.Fatalf("a chat of the full bot: %v, want a wait", err)
+	}
+	if n := rdb.ZCard(ctx, l.logKey(other.Key)).Val(); n != 0 {
+		t.Errorf("the refused call left %d admissions in its chat's log, want none", n)
+	}
+
 	slept = nil
-	if err := tl.Wait(ctx, "tg:bot:main", telegram.Rate{Events: 30, Per: time.Second, Burst: 5}); !errors.Is(err, stop) {
+	main := telegram.Limit{Key: "tg:bot:main", Rate: telegram.Rate{Events: 30, Per: time.Second, Burst: 5}}
+	tl.Block(main.Key, time.Now().Add(time.Hour))
+	if err := tl.Wait(ctx, main); !errors.Is(err, stop) {
 		t.Fatalf("blocked bot: %v, want a wait", err)
 	}
 	if len(slept) != 1 || slept[0] <= 59*time.Minute {
 		t.Errorf("blocked bot would sleep %v, want about an hour", slept)
-	}
-}
-
-func TestMastodonBudget(t *testing.T) {
-	m := &mastodonLimiter{o: MastodonOptions{Budgets: mastodon.DefaultBudgets()}}
-	tests := []struct {
-		key  string
-		want mastodon.Budget
-	}{
-		{"acct/requests", mastodon.Budget{N: 285, Per: 5 * time.Minute}},
-		{"acct/media", mastodon.Budget{N: 28, Per: 30 * time.Minute}},
-		{"acct/statuses", mastodon.Budget{N: 285, Per: 3 * time.Hour}},
-		{"a/b/media", mastodon.Budget{N: 28, Per: 30 * time.Minute}},
-		{"acct/other", mastodon.Budget{}},
-	}
-	for _, tt := range tests {
-		if got := m.budget(tt.key); got != tt.want {
-			t.Errorf("budget(%q) = %+v, want %+v", tt.key, got, tt.want)
-		}
 	}
 }
 
@@ -154,9 +90,11 @@ func TestMastodonAdapter(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Both at once, then the window of 10 minutes from the first.
-		if err := ml.Wait(ctx, "a/media"); !errors.As(err, &we) || we.Key != "a/media" || we.Delay <= 9*time.Minute || we.Delay > 10*time.Minute+time.Millisecond {
-			t.Errorf("third upload: %v, want a WaitError of just under 10m", err)
+		// Both at once, then the window of 10 minutes and its margin from
+		// the first.
+		w := budgets["media"].Limit().Per
+		if err := ml.Wait(ctx, "a/media"); !errors.As(err, &we) || we.Key != "a/media" || we.Delay <= 10*time.Minute || we.Delay > w+time.Millisecond {
+			t.Errorf("third upload: %v, want a WaitError of just under %s", err, w)
 		}
 		if err := ml.Wait(ctx, "b/media"); err != nil {
 			t.Errorf("accounts share a budget: %v", err)
