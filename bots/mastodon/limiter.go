@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/syndicate-bot/syndicate/syndicate/window"
 )
 
 // Limiter spaces requests to one account so that a burst of articles is
@@ -13,10 +14,12 @@ import (
 // the families requests, media and statuses. A limiter shared by several
 // replicas implements the same interface.
 type Limiter interface {
-	// Wait returns once one more event under key is allowed, or a
-	// *WaitError when that would take longer than the limiter waits
-	// in place (the caller gives the job back to its scheduler).
-	Wait(ctx context.Context, key string) error
+	// Wait returns once one more event under every one of keys is
+	// allowed, and counts it under all of them at once (a key given twice
+	// counts twice); or a *WaitError, counting nothing, when that would
+	// take longer than the limiter waits in place (the caller gives the
+	// job back to its scheduler).
+	Wait(ctx context.Context, keys ...string) error
 	// Block holds every event under key back until the given time (the
 	// server said the budget is spent).
 	Block(key string, until time.Time)
@@ -38,16 +41,27 @@ type Budget struct {
 	Per time.Duration
 }
 
-// DefaultBudgets are Mastodon's documented per-account limits (300
-// requests per 5 minutes, 30 media uploads per 30 minutes, 300 statuses per
-// 3 hours) with a margin for other clients of the same account.
+// Limit is what a limiter keeps for b: the window lengthened by its
+// margin (window.Platform).
+func (b Budget) Limit() window.Limit { return window.Platform(b.N, b.Per) }
+
+// DefaultBudgets are Mastodon's documented per-account limits: 300
+// requests per 5 minutes, 30 media uploads per 30 minutes
+// (config/initializers/rack_attack.rb) and 300 statuses per 3 hours
+// (app/lib/rate_limiter.rb). They are used whole: the account is the
+// bot's, what another client spends of it shows in the X-RateLimit
+// headers, which hold the account back (Account.observeRate), and a 429
+// holds it until the reset.
 func DefaultBudgets() map[string]Budget {
 	return map[string]Budget{
-		"requests": {N: 285, Per: 5 * time.Minute},
-		"media":    {N: 28, Per: 30 * time.Minute},
-		"statuses": {N: 285, Per: 3 * time.Hour},
+		"requests": {N: 300, Per: 5 * time.Minute},
+		"media":    {N: 30, Per: 30 * time.Minute},
+		"statuses": {N: 300, Per: 3 * time.Hour},
 	}
 }
+
+// family is the budget family that ends key ("<account>/<family>").
+func family(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
 
 // LocalLimiterOptions configure an in-process limiter.
 type LocalLimiterOptions struct {
@@ -62,14 +76,12 @@ type LocalLimiterOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// LocalLimiter keeps sliding windows in memory: at most N events in any
-// window of Per, which also keeps within servers that count in fixed
-// windows.
+// LocalLimiter keeps sliding-window logs in memory: at most N events in
+// any window of Per, which also keeps within servers that count in fixed
+// windows, as Mastodon does.
 type LocalLimiter struct {
-	opts    LocalLimiterOptions
-	mu      sync.Mutex
-	events  map[string][]time.Time
-	blocked map[string]time.Time
+	opts LocalLimiterOptions
+	logs *window.Logs
 }
 
 // NewLocalLimiter returns an in-process limiter.
@@ -86,7 +98,7 @@ func NewLocalLimiter(o LocalLimiterOptions) *LocalLimiter {
 	if o.Sleep == nil {
 		o.Sleep = sleep
 	}
-	return &LocalLimiter{opts: o, events: map[string][]time.Time{}, blocked: map[string]time.Time{}}
+	return &LocalLimiter{opts: o, logs: window.NewLogs(o.Now)}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -100,10 +112,28 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// Claims turns keys into what the sliding-window logs take, with the
+// budgets of their families; a family without a budget is only held
+// back by blocks.
+func Claims(budgets map[string]Budget, keys []string) []window.Claim {
+	claims := make([]window.Claim, len(keys))
+	for i, k := range keys {
+		claims[i] = window.Claim{Key: k}
+		if b, ok := budgets[family(k)]; ok && b.N > 0 && b.Per > 0 {
+			claims[i].Limits = []window.Limit{b.Limit()}
+		}
+	}
+	return claims
+}
+
 // Wait implements Limiter.
-func (l *LocalLimiter) Wait(ctx context.Context, key string) error {
+func (l *LocalLimiter) Wait(ctx context.Context, keys ...string) error {
+	claims := Claims(l.opts.Budgets, keys)
 	for {
-		delay := l.reserve(key)
+		delay, key, err := l.logs.Take(claims...)
+		if err != nil {
+			return err
+		}
 		if delay <= 0 {
 			return nil
 		}
@@ -119,42 +149,5 @@ func (l *LocalLimiter) Wait(ctx context.Context, key string) error {
 	}
 }
 
-// reserve takes a slot and returns 0, or returns how long until one frees.
-func (l *LocalLimiter) reserve(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.opts.Now()
-	if until, ok := l.blocked[key]; ok {
-		if until.After(now) {
-			return until.Sub(now)
-		}
-		delete(l.blocked, key)
-	}
-	b, ok := l.opts.Budgets[key[strings.LastIndexByte(key, '/')+1:]]
-	if !ok || b.N <= 0 {
-		return 0
-	}
-	// The window is closed, like the shared limiter's: an event exactly
-	// Per ago still counts.
-	ev := l.events[key]
-	i := 0
-	for i < len(ev) && ev[i].Before(now.Add(-b.Per)) {
-		i++
-	}
-	ev = ev[i:]
-	if len(ev) >= b.N {
-		l.events[key] = ev
-		return ev[len(ev)-b.N].Add(b.Per).Sub(now) + time.Millisecond
-	}
-	l.events[key] = append(ev, now)
-	return 0
-}
-
 // Block implements Limiter.
-func (l *LocalLimiter) Block(key string, until time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if until.After(l.blocked[key]) {
-		l.blocked[key] = until
-	}
-}
+func (l *LocalLimiter) Block(key string, until time.Time) { l.logs.Block(key, until) }

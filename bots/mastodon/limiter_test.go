@@ -3,6 +3,7 @@ package mastodon
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -35,17 +36,22 @@ func TestLocalLimiterSlidingWindow(t *testing.T) {
 }
 
 // TestLocalLimiterClosedWindow checks the edge: an event exactly a window
-// ago still counts, so no closed window of Per holds more than N.
+// ago still counts, so no closed window of the limiter's window (Per and
+// its margin) holds more than N.
 func TestLocalLimiterClosedWindow(t *testing.T) {
 	c := newClock()
-	l := NewLocalLimiter(LocalLimiterOptions{Now: c.Now, NoWait: true, Budgets: map[string]Budget{"statuses": {N: 2, Per: time.Minute}}})
+	b := Budget{N: 2, Per: time.Minute}
+	l := NewLocalLimiter(LocalLimiterOptions{Now: c.Now, NoWait: true, Budgets: map[string]Budget{"statuses": b}})
 	ctx := context.Background()
 	for range 2 {
 		if err := l.Wait(ctx, "a/statuses"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c.Advance(time.Minute)
+	if w := b.Limit().Per; w <= time.Minute || w > time.Minute+2*time.Second {
+		t.Fatalf("the limiter's window is %s, want a minute and a margin of a few percent", w)
+	}
+	c.Advance(b.Limit().Per)
 	var we *WaitError
 	if err := l.Wait(ctx, "a/statuses"); !errors.As(err, &we) || we.Delay <= 0 || we.Delay > time.Millisecond {
 		t.Errorf("a window after the burst: %v, want a WaitError of a moment", err)
@@ -55,6 +61,31 @@ func TestLocalLimiterClosedWindow(t *testing.T) {
 		if err := l.Wait(ctx, "a/statuses"); err != nil {
 			t.Errorf("just past the window: %v", err)
 		}
+	}
+}
+
+// TestLocalLimiterAllOrNone asks for a status when the statuses budget is
+// spent: the refusal names the statuses and spends none of the requests.
+func TestLocalLimiterAllOrNone(t *testing.T) {
+	c := newClock()
+	l := NewLocalLimiter(LocalLimiterOptions{Now: c.Now, NoWait: true, Budgets: map[string]Budget{
+		"statuses": {N: 1, Per: time.Hour}, "requests": {N: 3, Per: time.Minute},
+	}})
+	ctx := context.Background()
+	if err := l.Wait(ctx, "a/statuses", "a/requests"); err != nil {
+		t.Fatal(err)
+	}
+	var we *WaitError
+	for range 5 {
+		if err := l.Wait(ctx, "a/statuses", "a/requests"); !errors.As(err, &we) || we.Key != "a/statuses" {
+			t.Fatalf("status with the statuses spent: %v, want a WaitError for a/statuses", err)
+		}
+	}
+	if err := l.Wait(ctx, "a/requests", "a/requests"); err != nil {
+		t.Errorf("the two requests left: %v; the refused statuses spent some", err)
+	}
+	if err := l.Wait(ctx, "a/requests"); !errors.As(err, &we) || we.Key != "a/requests" {
+		t.Errorf("a fourth request: %v, want a WaitError", err)
 	}
 }
 
@@ -77,21 +108,36 @@ func TestLocalLimiterBlockAndShortWaits(t *testing.T) {
 	}
 }
 
-func TestObserveRateSlowsDown(t *testing.T) {
+// TestObserveRateHoldsWhatIsSpent feeds the account the rate headers of
+// answers: a budget with some left holds nothing back, a spent one holds
+// the family of the request it answered until the reset, and a 429 holds
+// every request.
+func TestObserveRateHoldsWhatIsSpent(t *testing.T) {
 	e := newEnv(t, mastodonfakeDefaults(), AccountOptions{})
 	now := e.clock.Now()
-	e.acct.observeRate(rateState{Limit: 300, Remaining: 200, Reset: now.Add(time.Minute)})
-	if err := e.acct.wait(context.Background(), "requests"); err != nil {
-		t.Errorf("plenty left but held back: %v", err)
+	ctx := context.Background()
+	req := func(method, path string) *http.Request {
+		r, err := http.NewRequest(method, "https://social.example"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
-	e.acct.observeRate(rateState{Limit: 300, Remaining: 9, Reset: now.Add(100 * time.Second)})
 	var we *WaitError
-	if err := e.acct.wait(context.Background(), "requests"); !errors.As(err, &we) || we.Delay != 10*time.Second {
-		t.Errorf("low budget not spread: %v", err)
+	e.acct.observeRate(req(http.MethodPost, "/api/v1/statuses"), rateState{Limit: 300, Remaining: 1, Reset: now.Add(time.Minute)}, false)
+	if err := e.acct.wait(ctx, "statuses", "requests"); err != nil {
+		t.Errorf("one status left but held back: %v", err)
 	}
-	e.acct.observeRate(rateState{Limit: 300, Remaining: 0, Reset: now.Add(4 * time.Minute)})
-	if err := e.acct.wait(context.Background(), "requests"); !errors.As(err, &we) || we.Delay != 4*time.Minute {
-		t.Errorf("spent budget not blocked until reset: %v", err)
+	e.acct.observeRate(req(http.MethodPost, "/api/v2/media"), rateState{Limit: 30, Remaining: 0, Reset: now.Add(10 * time.Minute)}, false)
+	if err := e.acct.wait(ctx, "media", "requests"); !errors.As(err, &we) || we.Key != "masto/media" || we.Delay != 10*time.Minute {
+		t.Errorf("upload after the media budget was spent: %v, want a WaitError of 10m for the media", err)
+	}
+	if err := e.acct.wait(ctx, "statuses", "requests"); err != nil {
+		t.Errorf("a status held back by the spent media budget: %v", err)
+	}
+	e.acct.observeRate(req(http.MethodGet, "/api/v1/accounts/verify_credentials"), rateState{Limit: 300, Remaining: 5, Reset: now.Add(4 * time.Minute)}, true)
+	if err := e.acct.wait(ctx, "statuses", "requests"); !errors.As(err, &we) || we.Delay != 4*time.Minute {
+		t.Errorf("a status after a 429: %v, want a WaitError until the reset", err)
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"html"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,30 +183,51 @@ func (a *Account) Preview(item syndicate.Item) (string, error) {
 	return st.Preview(), nil
 }
 
-// observeRate slows down when the server says the budget is running low.
-func (a *Account) observeRate(st rateState) {
-	now := a.now()
-	if st.Limit <= 0 || !st.Reset.After(now) {
+// observeRate holds back what the server says is spent. The limiter keeps
+// the account's budgets whole and exactly, so the headers only matter once
+// another client of the account spent some of a budget: when nothing is
+// left, the family the answered request counts in besides the requests is
+// held until the reset (Mastodon reports the budget closest to running
+// out, the smaller one), and after a 429, which does not say which budget
+// refused, every request is. Spreading what is left instead would only
+// slow the limiter's own pace, which uses the budgets to their end.
+func (a *Account) observeRate(req *http.Request, st rateState, refused bool) {
+	if st.Limit <= 0 || (st.Remaining > 0 && !refused) || !st.Reset.After(a.now()) {
 		return
 	}
-	key := a.opts.ID + "/requests"
-	switch {
-	case st.Remaining <= 1:
-		a.opts.Limiter.Block(key, st.Reset)
-	case st.Remaining*10 < st.Limit:
-		// Spread what is left over the time until the reset.
-		a.opts.Limiter.Block(key, now.Add(st.Reset.Sub(now)/time.Duration(st.Remaining+1)))
+	family := "requests"
+	if !refused {
+		family = ownFamily(req)
 	}
+	a.opts.Limiter.Block(a.opts.ID+"/"+family, st.Reset)
 }
 
-// wait takes a slot in each of the account's budget families.
-func (a *Account) wait(ctx context.Context, families ...string) error {
-	for _, f := range families {
-		if err := a.opts.Limiter.Wait(ctx, a.opts.ID+"/"+f); err != nil {
-			return err
+// mediaPath matches the uploads Mastodon counts as media, v1 and v2
+// (config/initializers/rack_attack.rb, throttle_api_media).
+var mediaPath = regexp.MustCompile(`/api/v\d+/media$`)
+
+// ownFamily is the budget family a request counts in besides the
+// requests: media for an upload, statuses for a new status.
+func ownFamily(req *http.Request) string {
+	if req.Method == http.MethodPost {
+		switch {
+		case mediaPath.MatchString(req.URL.Path):
+			return "media"
+		case strings.HasSuffix(req.URL.Path, "/api/v1/statuses"):
+			return "statuses"
 		}
 	}
-	return nil
+	return "requests"
+}
+
+// wait takes a slot in each of the account's budget families at once, so
+// that a request held back by one family spends nothing of another.
+func (a *Account) wait(ctx context.Context, families ...string) error {
+	keys := make([]string, len(families))
+	for i, f := range families {
+		keys[i] = a.opts.ID + "/" + f
+	}
+	return a.opts.Limiter.Wait(ctx, keys...)
 }
 
 // call bounds one API call: go-mastodon's own client has no timeout.

@@ -56,8 +56,10 @@ func (e *replayedError) Error() string {
 }
 
 type transport struct {
-	base     http.RoundTripper
-	onHeader func(rateState)
+	base http.RoundTripper
+	// onHeader hears the rate headers of every answer, with its request
+	// and whether it was a 429.
+	onHeader func(req *http.Request, st rateState, refused bool)
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -76,7 +78,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	st, ok := parseRateHeaders(resp.Header)
 	if ok && t.onHeader != nil {
-		t.onHeader(st)
+		t.onHeader(req, st, resp.StatusCode == http.StatusTooManyRequests)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

@@ -2,8 +2,9 @@ package telegram
 
 import (
 	"context"
-	"sync"
 	"time"
+
+	"github.com/syndicate-bot/syndicate/syndicate/window"
 )
 
 // Clock is the time source of the limiter and the publisher, so tests can
@@ -32,30 +33,71 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Rate is a limit: at most Events in any window of length Per, as
-// Telegram counts its flood limits (a sliding window: PLATFORMS.md §1.10).
+// Rate is a limit: at most Events in any window of length Per, of which up
+// to Burst may go at once (0: all of them).
 type Rate struct {
 	Events float64
 	Per    time.Duration
+	Burst  int
 }
 
-// Limiter paces calls so that Telegram never has to refuse them. Keys name
-// what is limited ("tg:chat:<chat>", "tg:bot:<bot id>"); implementations
-// may share the limits between replicas.
+// Limits returns what a limiter keeps for r, so that the in-process and
+// the shared limiters pace alike: Telegram's window lengthened by its
+// margin (window.Platform), and, when the burst is smaller than the
+// events, at most Burst calls in any Burst/Events of Per, which spreads a
+// backlog over the window, as Telegram asks of a chat (about one message
+// a second) and as keeps a bot's calls from crowding its connections,
+// while allowing the events per window on its own. A fraction of an event is dropped, fewer than
+// one event per Per becomes one per a window that much longer, and Events
+// of 0 mean no limit.
+func (r Rate) Limits() []window.Limit {
+	switch {
+	case r.Events <= 0 || r.Per <= 0:
+		return nil
+	case r.Events < 1:
+		return []window.Limit{window.Platform(1, time.Duration(float64(r.Per)/r.Events))}
+	}
+	n := int(r.Events)
+	limits := []window.Limit{window.Platform(n, r.Per)}
+	if r.Burst >= 1 && r.Burst < n {
+		limits = append(limits, window.Limit{N: r.Burst, Per: r.Per * time.Duration(r.Burst) / time.Duration(n)})
+	}
+	return limits
+}
+
+// Limit is one limit a call counts under.
+type Limit struct {
+	// Key names what is limited: "tg:chat:<chat>" or "tg:bot:<bot id>".
+	Key  string
+	Rate Rate
+}
+
+// Limiter paces calls so that Telegram never has to refuse them;
+// implementations may share the limits between replicas.
 type Limiter interface {
-	// Wait blocks until a call under key may go at rate r, or ctx is done.
-	Wait(ctx context.Context, key string, r Rate) error
+	// Wait blocks until a call may go under every one of limits and
+	// counts it under all of them at once, or returns an error when ctx
+	// is done first. The limit most often full should come first.
+	Wait(ctx context.Context, limits ...Limit) error
 	// Block holds every call under key back until the given time (after
 	// Telegram answered 429).
 	Block(key string, until time.Time)
 }
 
-// LocalLimiter is an in-process Limiter: a sliding-window log per key.
+// Claims turns limits into what the sliding-window logs take, for the
+// in-process and the shared limiter alike.
+func Claims(limits []Limit) []window.Claim {
+	claims := make([]window.Claim, len(limits))
+	for i, l := range limits {
+		claims[i] = window.Claim{Key: l.Key, Limits: l.Rate.Limits()}
+	}
+	return claims
+}
+
+// LocalLimiter is an in-process Limiter on sliding-window logs.
 type LocalLimiter struct {
-	clock   Clock
-	mu      sync.Mutex
-	logs    map[string][]time.Time
-	blocked map[string]time.Time
+	clock Clock
+	logs  *window.Logs
 }
 
 // NewLocalLimiter returns a limiter that follows clock (nil: the system clock).
@@ -63,83 +105,28 @@ func NewLocalLimiter(clock Clock) *LocalLimiter {
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	return &LocalLimiter{clock: clock, logs: map[string][]time.Time{}, blocked: map[string]time.Time{}}
+	return &LocalLimiter{clock: clock, logs: window.NewLogs(clock.Now)}
 }
 
-// Window returns r as a whole number of events per window, the window
-// widened by a margin, so that the in-process and the shared limiters
-// pace alike. A fraction of an event is dropped, and fewer than one event
-// per Per becomes one per a window that much longer. Events of 0 mean no
-// limit.
-//
-// A limiter admits a call while fewer than the events were admitted in
-// the window that ends now, so the steady pace is events per widened
-// window: with the margin of 1/32 (3.1%), 97% of Telegram's limits (19.4
-// posts a minute to a chat, 29.1 calls a second for a bot), so that the
-// pipeline's own delays still leave more than 95%. The margin is what
-// calls admitted in turn may gain on each other on their way to Telegram
-// (several replicas, a busy machine) without crowding into one window
-// there: 31 ms of a second, 1.9 s of a minute.
-func (r Rate) Window() (events int, per time.Duration) {
-	switch {
-	case r.Events <= 0 || r.Per <= 0:
-		return 0, 0
-	case r.Events < 1:
-		per = time.Duration(float64(r.Per) / r.Events)
-		return 1, per + per/marginDivisor
-	}
-	return int(r.Events), r.Per + r.Per/marginDivisor
-}
-
-// marginDivisor sets the margin of Window: a 32nd of the window.
-const marginDivisor = 32
-
-// Wait blocks until a call under key may go.
-func (l *LocalLimiter) Wait(ctx context.Context, key string, r Rate) error {
-	events, per := r.Window()
+// Wait blocks until a call may go under every one of limits.
+func (l *LocalLimiter) Wait(ctx context.Context, limits ...Limit) error {
+	claims := Claims(limits)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		now := l.clock.Now()
-		l.mu.Lock()
-		if until, ok := l.blocked[key]; ok && until.After(now) {
-			l.mu.Unlock()
-			if err := l.clock.Sleep(ctx, until.Sub(now)); err != nil {
-				return err
-			}
-			continue
+		d, _, err := l.logs.Take(claims...)
+		if err != nil {
+			return err
 		}
-		if events == 0 {
-			l.mu.Unlock()
+		if d <= 0 {
 			return nil
 		}
-		log := l.logs[key]
-		i := 0
-		for i < len(log) && !log[i].After(now.Add(-per)) {
-			i++
-		}
-		log = log[i:]
-		if len(log) < events {
-			l.logs[key] = append(log, now)
-			l.mu.Unlock()
-			return nil
-		}
-		// The admission that blocks this one leaves the window then.
-		wait := log[len(log)-events].Add(per).Sub(now) + time.Nanosecond
-		l.logs[key] = log
-		l.mu.Unlock()
-		if err := l.clock.Sleep(ctx, wait); err != nil {
+		if err := l.clock.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
 }
 
 // Block holds calls under key back until the given time.
-func (l *LocalLimiter) Block(key string, until time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if until.After(l.blocked[key]) {
-		l.blocked[key] = until
-	}
-}
+func (l *LocalLimiter) Block(key string, until time.Time) { l.logs.Block(key, until) }

@@ -23,6 +23,8 @@ import (
 const (
 	DefaultPerSecond = 30
 	DefaultPerMinute = 20
+	chatBurst        = 3
+	botBurst         = 10
 	defaultTimeout   = 60 * time.Second
 )
 
@@ -88,7 +90,7 @@ func NewBot(o BotOptions) (*Bot, error) {
 	}
 	return &Bot{
 		id: o.ID, token: o.Token, api: api, limiter: o.Limiter,
-		rate: Rate{Events: o.PerSecond, Per: time.Second},
+		rate: Rate{Events: o.PerSecond, Per: time.Second, Burst: botBurst},
 		log:  o.Logger.With("bot", o.ID), clock: o.Clock,
 	}, nil
 }
@@ -258,13 +260,12 @@ func (c *Channel) receipt(ids []int) syndicate.Receipt {
 // limited each of its chats meets one 429 and holds itself back.
 func (c *Channel) call(ctx context.Context, method string, do func(context.Context) error) *apiError {
 	chat, _ := c.currentChat()
-	// The chat is waited for last, right before the call, so that a 429
-	// another worker met on this chat meanwhile still holds this call back.
-	if err := c.bot.limiter.Wait(ctx, "tg:bot:"+c.bot.id, c.bot.rate); err != nil {
-		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the bot's rate limit: " + err.Error()}
-	}
-	if err := c.bot.limiter.Wait(ctx, "tg:chat:"+chat, Rate{Events: c.opts.PerMinute, Per: time.Minute}); err != nil {
-		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the chat's rate limit: " + err.Error()}
+	// The call counts under its chat and its bot at once, right before it
+	// is made, so that neither limit counts it long before it reaches
+	// Telegram; the chat, full more often, is asked first.
+	chatRate := Rate{Events: c.opts.PerMinute, Per: time.Minute, Burst: chatBurst}
+	if err := c.bot.limiter.Wait(ctx, Limit{Key: "tg:chat:" + chat, Rate: chatRate}, Limit{Key: "tg:bot:" + c.bot.id, Rate: c.bot.rate}); err != nil {
+		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the rate limits: " + err.Error()}
 	}
 	cctx, info := withCallInfo(ctx)
 	err := do(cctx)

@@ -644,8 +644,8 @@ func TestFlood(t *testing.T) {
 // fake does refuse a flood.
 type noWait struct{}
 
-func (noWait) Wait(context.Context, string, Rate) error { return nil }
-func (noWait) Block(string, time.Time)                  {}
+func (noWait) Wait(context.Context, ...Limit) error { return nil }
+func (noWait) Block(string, time.Time)              {}
 
 func TestFloodWithoutPacingIsRefused(t *testing.T) {
 	e := newEnv(t, envOptions{format: Format{Image: ImageNone}, limiter: noWait{}})
@@ -666,10 +666,10 @@ func TestFloodWithoutPacingIsRefused(t *testing.T) {
 func TestLocalLimiterWindow(t *testing.T) {
 	clock := newFakeClock()
 	l := NewLocalLimiter(clock)
-	r := Rate{Events: 20, Per: time.Minute}
+	chat := Limit{Key: "k", Rate: Rate{Events: 20, Per: time.Minute, Burst: 3}}
 	var times []time.Time
 	for range 100 {
-		if err := l.Wait(context.Background(), "k", r); err != nil {
+		if err := l.Wait(context.Background(), chat); err != nil {
 			t.Fatal(err)
 		}
 		times = append(times, clock.Now())
@@ -683,18 +683,18 @@ func TestLocalLimiterWindow(t *testing.T) {
 			t.Fatalf("%d calls within a minute from call %d", n, i)
 		}
 	}
-	if !times[19].Equal(times[0]) {
-		t.Errorf("a window's 20 calls not allowed at once")
+	if !times[2].Equal(times[0]) || times[3].Equal(times[0]) {
+		t.Errorf("the burst of 3 did not go at once, alone")
 	}
 	l.Block("k", clock.Now().Add(time.Hour))
 	before := clock.Now()
-	_ = l.Wait(context.Background(), "k", r)
+	_ = l.Wait(context.Background(), chat)
 	if clock.Now().Sub(before) < time.Hour {
 		t.Errorf("block not honoured")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := l.Wait(ctx, "k", r); err == nil {
+	if err := l.Wait(ctx, chat); err == nil {
 		t.Errorf("Wait ignores a cancelled context")
 	}
 }

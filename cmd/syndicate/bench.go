@@ -26,7 +26,7 @@ func benchCommands() []benchCommand {
 	return []benchCommand{
 		{name: "poll", synopsis: "polling cost: the real poller against a bare net/http+gofeed loop on a local feed farm", run: cmdBenchPoll},
 		{name: "idle", synopsis: "idle cost: CPU and store writes of `run` while nothing is due", run: cmdBenchIdle},
-		{name: "deliver", synopsis: "delivery pace: a backlog against the Telegram stand-in's windows (chat and bot limits)", run: cmdBenchDeliver},
+		{name: "deliver", synopsis: "delivery pace: a backlog against the Telegram and Mastodon stand-ins' limits, one replica and three", run: cmdBenchDeliver},
 		{name: "push", synopsis: "push latency: a publish at a local WebSub hub to the post at the Telegram stand-in", run: cmdBenchPush},
 		{name: "poll-child", hidden: true, run: cmdBenchPollChild},
 		{name: "idle-child", hidden: true, run: cmdBenchIdleChild},

@@ -115,18 +115,6 @@ func TestBenchPush(t *testing.T) {
 	}
 }
 
-// TestBenchDeliver: a backlog over several chats goes out within the
-// stand-in's windows, every post sent and none refused.
-func TestBenchDeliver(t *testing.T) {
-	var rep []deliverCase
-	if err := json.Unmarshal(runBench(t, "deliver", "--cases", "bot", "--chats", "3", "--per-chat", "20", "--json"), &rep); err != nil {
-		t.Fatal(err)
-	}
-	if len(rep) != 1 || rep[0].Posts != 60 || rep[0].Refused != 0 || rep[0].Allowed != 30 {
-		t.Errorf("report %+v", rep)
-	}
-}
-
 // TestBenchUsage: bench lists its benchmarks, hides the children, and
 // refuses an unknown one.
 func TestBenchUsage(t *testing.T) {

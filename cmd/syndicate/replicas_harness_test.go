@@ -111,8 +111,8 @@ var rigDests = []string{destA, destB, destMd}
 type rigOptions struct {
 	items int
 	// mdItems is how many of the newest articles go to Mastodon (default
-	// items): the shared Mastodon budget lets a quarter of its 285
-	// statuses per 3h go at once and paces the rest at one per 51s.
+	// items): the shared Mastodon budget lets its 300 statuses per 3h go
+	// at once, then none until the window passes.
 	mdItems int
 	// perMinute and perSecond are both the fake's flood limits and the
 	// config's pacing.

@@ -12,69 +12,66 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
 )
 
-// TestTelegramAdapter: the shared limiter paces Telegram as the
-// in-process one does, with a sliding-window log on the Redis server's
-// clock: a window's events go at once, the next call waits until the
-// first leaves the widened window; a block holds every call.
+// TestTelegramAdapter takes Telegram's limits through the adapter: the
+// burst of a chat at once, then a wait for the burst window; a bot whose
+// burst is its whole limit; a call refused by its bot, which leaves its
+// chat's slot free; and a block.
 func TestTelegramAdapter(t *testing.T) {
 	url, prefix := redistest.URL(t), redistest.Prefix(t)
+	rdb := newClient(t, url)
 	var slept []time.Duration
 	stop := errors.New("stop")
-	l := newLimiter(t, newClient(t, url), Options{Prefix: prefix, Sleep: func(_ context.Context, d time.Duration) error {
+	l := newLimiter(t, rdb, Options{Prefix: prefix, Sleep: func(_ context.Context, d time.Duration) error {
 		slept = append(slept, d)
 		return stop
 	}})
 	var tl telegram.Limiter = l.Telegram()
 	ctx := context.Background()
-	for _, tc := range []struct {
-		key  string
-		rate telegram.Rate
-	}{
-		{"tg:chat:@news", telegram.Rate{Events: 20, Per: time.Minute}},
-		{"tg:bot:slow", telegram.Rate{Events: 3, Per: time.Second}},
-	} {
-		events, per := tc.rate.Window()
-		for i := range events {
-			if err := tl.Wait(ctx, tc.key, tc.rate); err != nil {
-				t.Fatalf("%s: call %d of %d: %v", tc.key, i+1, events, err)
-			}
-		}
-		slept = nil
-		if err := tl.Wait(ctx, tc.key, tc.rate); !errors.Is(err, stop) {
-			t.Fatalf("%s: call %d: %v, want a wait", tc.key, events+1, err)
-		}
-		// Until the first call leaves the window: a little less than the
-		// widened window, since the calls took some time.
-		if len(slept) != 1 || slept[0] > per+time.Millisecond || slept[0] < per-time.Second/2 {
-			t.Errorf("%s: call %d would sleep %v, want about %s", tc.key, events+1, slept, per)
+	chat := telegram.Limit{Key: "tg:chat:@news", Rate: telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}}
+	for i := range 3 {
+		if err := tl.Wait(ctx, chat); err != nil {
+			t.Fatalf("call %d of the burst: %v", i+1, err)
 		}
 	}
-	tl.Block("tg:bot:main", time.Now().Add(time.Hour))
+	if err := tl.Wait(ctx, chat); !errors.Is(err, stop) {
+		t.Fatalf("fourth call: %v, want a wait", err)
+	}
+	// The burst of 3 may recur once the burst window, 3/20 of a minute, passed.
+	if len(slept) != 1 || slept[0] <= 8*time.Second || slept[0] > 9*time.Second+time.Millisecond {
+		t.Errorf("fourth call would sleep %v, want just under 9s", slept)
+	}
+
 	slept = nil
-	if err := tl.Wait(ctx, "tg:bot:main", telegram.Rate{Events: 30, Per: time.Second}); !errors.Is(err, stop) {
+	bot := telegram.Limit{Key: "tg:bot:slow", Rate: telegram.Rate{Events: 3, Per: time.Second, Burst: 5}}
+	for i := range 3 {
+		if err := tl.Wait(ctx, bot); err != nil {
+			t.Fatalf("call %d at 3 a second: %v", i+1, err)
+		}
+	}
+	if err := tl.Wait(ctx, bot); !errors.Is(err, stop) {
+		t.Fatalf("fourth call at 3 a second: %v, want a wait", err)
+	}
+	if len(slept) != 1 || slept[0] <= time.Second || slept[0] > 1025*time.Millisecond+time.Millisecond {
+		t.Errorf("fourth call at 3 a second would sleep %v, want just under the window of 1.025s", slept)
+	}
+
+	slept = nil
+	other := telegram.Limit{Key: "tg:chat:@other", Rate: chat.Rate}
+	if err := tl.Wait(ctx, other, bot); !errors.Is(err, stop) {
+		t.Fatalf("a chat of the full bot: %v, want a wait", err)
+	}
+	if n := rdb.ZCard(ctx, l.logKey(other.Key)).Val(); n != 0 {
+		t.Errorf("the refused call left %d admissions in its chat's log, want none", n)
+	}
+
+	slept = nil
+	main := telegram.Limit{Key: "tg:bot:main", Rate: telegram.Rate{Events: 30, Per: time.Second, Burst: 5}}
+	tl.Block(main.Key, time.Now().Add(time.Hour))
+	if err := tl.Wait(ctx, main); !errors.Is(err, stop) {
 		t.Fatalf("blocked bot: %v, want a wait", err)
 	}
 	if len(slept) != 1 || slept[0] <= 59*time.Minute {
 		t.Errorf("blocked bot would sleep %v, want about an hour", slept)
-	}
-}
-
-func TestMastodonBudget(t *testing.T) {
-	m := &mastodonLimiter{o: MastodonOptions{Budgets: mastodon.DefaultBudgets()}}
-	tests := []struct {
-		key  string
-		want mastodon.Budget
-	}{
-		{"acct/requests", mastodon.Budget{N: 285, Per: 5 * time.Minute}},
-		{"acct/media", mastodon.Budget{N: 28, Per: 30 * time.Minute}},
-		{"acct/statuses", mastodon.Budget{N: 285, Per: 3 * time.Hour}},
-		{"a/b/media", mastodon.Budget{N: 28, Per: 30 * time.Minute}},
-		{"acct/other", mastodon.Budget{}},
-	}
-	for _, tt := range tests {
-		if got := m.budget(tt.key); got != tt.want {
-			t.Errorf("budget(%q) = %+v, want %+v", tt.key, got, tt.want)
-		}
 	}
 }
 
@@ -93,9 +90,11 @@ func TestMastodonAdapter(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Both at once, then the window of 10 minutes from the first.
-		if err := ml.Wait(ctx, "a/media"); !errors.As(err, &we) || we.Key != "a/media" || we.Delay <= 9*time.Minute || we.Delay > 10*time.Minute+time.Millisecond {
-			t.Errorf("third upload: %v, want a WaitError of just under 10m", err)
+		// Both at once, then the window of 10 minutes and its margin from
+		// the first.
+		w := budgets["media"].Limit().Per
+		if err := ml.Wait(ctx, "a/media"); !errors.As(err, &we) || we.Key != "a/media" || we.Delay <= 10*time.Minute || we.Delay > w+time.Millisecond {
+			t.Errorf("third upload: %v, want a WaitError of just under %s", err, w)
 		}
 		if err := ml.Wait(ctx, "b/media"); err != nil {
 			t.Errorf("accounts share a budget: %v", err)

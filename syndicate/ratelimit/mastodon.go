@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/syndicate-bot/syndicate/bots/mastodon"
@@ -13,8 +12,8 @@ import (
 type MastodonOptions struct {
 	// Budgets by family (default mastodon.DefaultBudgets()); a family
 	// without a budget is only held back by blocks. A budget of N per Per
-	// is kept as an exact sliding window, like Mastodon's own windows: up
-	// to N events go at once, and no window of Per holds more than N.
+	// is kept as a sliding-window log of its limit (Budget.Limit): up to N
+	// events go at once, and no window of Per holds more than N.
 	Budgets map[string]mastodon.Budget
 	// MaxWait is the longest Wait blocks in place (default 5s; 0 after
 	// setting NoWait never blocks).
@@ -43,11 +42,10 @@ func (l *Limiter) Mastodon(o MastodonOptions) mastodon.Limiter {
 }
 
 // Wait implements mastodon.Limiter: it waits in place up to MaxWait and
-// within ctx's deadline, else returns a *mastodon.WaitError so that the
-// job goes back to the scheduler.
-func (m *mastodonLimiter) Wait(ctx context.Context, key string) error {
-	b := m.budget(key)
-	return m.l.wait(ctx, key, m.l.takeWindow(key, b.N, b.Per), func(d time.Duration) error {
+// within ctx's deadline, else returns a *mastodon.WaitError, having
+// counted nothing, so that the job goes back to the scheduler.
+func (m *mastodonLimiter) Wait(ctx context.Context, keys ...string) error {
+	return m.l.wait(ctx, mastodon.Claims(m.o.Budgets, keys), func(key string, d time.Duration) error {
 		if d > m.o.MaxWait {
 			return &mastodon.WaitError{Key: key, Delay: d}
 		}
@@ -60,14 +58,3 @@ func (m *mastodonLimiter) Wait(ctx context.Context, key string) error {
 
 // Block implements mastodon.Limiter.
 func (m *mastodonLimiter) Block(key string, until time.Time) { m.l.Block(key, until) }
-
-// budget is the budget of the family that ends key ("<account>/<family>");
-// the zero Budget means none.
-func (m *mastodonLimiter) budget(key string) mastodon.Budget {
-	family := key[strings.LastIndexByte(key, '/')+1:]
-	b, ok := m.o.Budgets[family]
-	if !ok || b.N <= 0 || b.Per <= 0 {
-		return mastodon.Budget{}
-	}
-	return b
-}

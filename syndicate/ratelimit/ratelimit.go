@@ -4,45 +4,41 @@
 //
 // # Guarantee
 //
-// Two algorithms keep "at most Events in any window of Per", both as one
-// script on one Redis clock, so that the bound holds across replicas; it
-// does not survive changing a key's limit while calls are under way, nor a
-// failover that loses the latest write or moves to a server whose clock
-// runs ahead.
-//
-// Wait paces with a GCRA (generic cell rate
-// algorithm, a token bucket kept as one timestamp), which spreads calls
-// evenly, as chats suit. A Limit of Events per Per with Burst has burst
-// B = min(max(Burst, 1), Events) and emission interval
-// T = 1.01·Per / (Events − B + 1). GCRA admits n calls whose admission
-// times span s only if n ≤ B + s/T, so a window shorter than 1.01·Per holds
-// fewer than B + (Events − B + 1) = Events + 1 admissions: at most Events
-// in any window of Per (closed or not), with 1% of Per to spare for the
-// time between an admission and the call reaching the platform. B calls
-// may go at once; after that the pace is one per T, so a burst close to
-// Events makes the pace crawl.
-//
-// The Telegram and Mastodon adapters keep an exact sliding-window log
-// instead, since both platforms count their limits in windows, a burst of
-// articles should go at once when the window has room, and the steady pace
-// is then the whole limit (less the margin telegram.Rate.Window adds to
-// the window): the key's admission times (by the
-// Redis server's clock, in µs) are kept, and a call is admitted only while
-// fewer than N of them lie in the closed window of Per that ends now. So
+// The limits are sliding-window logs (package window), kept in Redis and
+// judged by one script on the Redis server's clock, so that the bound
+// holds across replicas: a call is admitted only while fewer than N
+// admissions of its key lie in the closed window of Per that ends now, so
 // up to N calls go at once and no closed window of Per ever holds more
 // than N; a refused call learns when the admission that blocks it leaves
-// the window. Mastodon's margin against the platform is in N (the default
-// budgets keep 5% of its limits for other clients), Telegram's in time
-// (the window is 3% longer than Telegram's). Taking
-// the time inside a writing script needs Redis 5 or later.
+// the window. The windows are the platforms' lengthened by their margin
+// (window.Platform), which covers the time from admission to arrival at
+// the platform where it differs between calls, the replicas' round trips
+// to Redis included. The bound does not survive changing a key's limit
+// while calls are under way, nor a failover that loses the latest write
+// or moves to a server whose clock runs behind. Taking the time inside a
+// writing script needs Redis 5 or later.
+//
+// A call counted under several keys (a Telegram post under its chat and
+// its bot, a Mastodon status under its statuses and requests) takes them
+// in turn, one script each, and gives back what it took when a later key
+// refuses it: so a call is never left counted under some keys and refused
+// by another, and what it held for those few round trips only makes
+// another caller wait a little longer. Each key is taken in the first
+// round trip after the previous one, so the call is counted under its
+// first key at most a few round trips before the last, well within the
+// margin.
+//
+// Within one process, callers refused by one key wait for it in turn: only
+// the first asks Redis again when the key frees, so that a slot freeing
+// does not wake every waiting caller of every replica at once.
 //
 // A Block (after a 429) holds every Wait on its key, in every replica,
 // until the given time; a later Block can extend it, never shorten it.
 // Block times are wall-clock instants from the callers' clocks, which
-// replicas are expected to keep in sync. A block is read before the bucket
-// or log is touched, in a separate command, so a call that passed the
-// check just before a Block still goes, like the calls other replicas
-// already had in flight. Blocks hold both kinds of limit alike.
+// replicas are expected to keep in sync. Blocks are read before any log is
+// touched, in separate commands, so a call that passed the check just
+// before a Block still goes, like the calls other replicas already had in
+// flight.
 //
 // When Redis fails, Wait returns the error at once (no retries of its own
 // beyond the client's) and Block logs it: callers treat the former as a
@@ -53,13 +49,10 @@
 //
 // P is Options.Prefix; <key> is the limited key with '%', '{' and '}'
 // percent-escaped, so that it can never end or open a hash tag. All keys
-// of a limited key share one hash tag and so one Cluster slot. Every key
-// expires by itself; the bucket's lies outside P because redis_rate puts
-// its own prefix first.
+// of a limited key share one hash tag and so one Cluster slot, and every
+// key expires by itself.
 //
 //	P:{l:<key>}:blocked          STRING  blocked until (Unix ms); expires a minute after that
-//	rate:P:{l:<key>}:gcra        STRING  GCRA theoretical arrival time, kept by redis_rate
-//	                                     (which adds "rate:"); expires once the burst is whole again
 //	P:{l:<key>}:log              ZSET    sliding-window log: one random member per admission,
 //	                                     scored by its time (Unix µs, server clock); expires a
 //	                                     window after the latest admission
@@ -72,10 +65,12 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/syndicate-bot/syndicate/syndicate/window"
 )
 
 // DefaultPrefix namespaces keys when Options.Prefix is empty.
@@ -105,35 +100,19 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Limit allows at most Events calls in any window of length Per, of which
-// up to Burst may go at once; Events or Per ≤ 0 means no limit (blocks
-// still hold).
-type Limit struct {
-	Events int
-	Per    time.Duration
-	Burst  int
-}
-
-// unlimited reports a limit that only blocks can hold back.
-func (l Limit) unlimited() bool { return l.Events <= 0 || l.Per <= 0 }
-
-// gcra maps the window limit onto GCRA so that no window of Per ever holds
-// more than Events admissions (see the package doc for the bound).
-func (l Limit) gcra() redis_rate.Limit {
-	burst := min(max(l.Burst, 1), l.Events)
-	return redis_rate.Limit{Rate: l.Events - burst + 1, Burst: burst, Period: l.Per + l.Per/100}
-}
-
 // Limiter keeps shared limits and blocks in Redis; it is safe for
 // concurrent use.
 type Limiter struct {
 	rdb          redis.UniversalClient
-	gcra         *redis_rate.Limiter
 	prefix       string
 	now          func() time.Time
 	sleep        func(ctx context.Context, d time.Duration) error
 	blockTimeout time.Duration
 	log          *slog.Logger
+
+	// turns line up this process's callers refused by one key.
+	turnsMu sync.Mutex
+	turns   map[string]*turn
 }
 
 // New returns a limiter on rdb, which stays the caller's to close (the
@@ -161,8 +140,8 @@ func New(rdb redis.UniversalClient, o Options) (*Limiter, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Limiter{
-		rdb: rdb, gcra: redis_rate.NewLimiter(rdb), prefix: o.Prefix,
-		now: o.Now, sleep: o.Sleep, blockTimeout: o.BlockTimeout, log: o.Logger,
+		rdb: rdb, prefix: o.Prefix, now: o.Now, sleep: o.Sleep, blockTimeout: o.BlockTimeout, log: o.Logger,
+		turns: map[string]*turn{},
 	}, nil
 }
 
@@ -188,50 +167,54 @@ func (l *Limiter) tagged(key string) string {
 
 func (l *Limiter) blockedKey(key string) string { return l.tagged(key) + ":blocked" }
 
-// gcraKey is the key handed to redis_rate, which stores it under "rate:".
-func (l *Limiter) gcraKey(key string) string { return l.tagged(key) + ":gcra" }
-
 // logKey holds the key's sliding-window log.
 func (l *Limiter) logKey(key string) string { return l.tagged(key) + ":log" }
 
-// Wait returns once one more call under key is allowed by limit and no
-// block holds it, or with an error when ctx ends, when its deadline comes
-// before the call could go (at once, without sleeping), or when Redis
-// fails.
-func (l *Limiter) Wait(ctx context.Context, key string, limit Limit) error {
-	return l.wait(ctx, key, l.takeGCRA(key, limit), l.beforeDeadline(ctx, key))
-}
-
-// beforeDeadline gives up a wait that would pass ctx's deadline, at once.
-func (l *Limiter) beforeDeadline(ctx context.Context, key string) func(time.Duration) error {
-	return func(d time.Duration) error {
+// Wait returns once one call may go under every claim, counted under all
+// of them at once, with no block holding any of their keys; or with an
+// error when ctx ends, when its deadline comes before the call could go
+// (at once, without sleeping), or when Redis fails.
+func (l *Limiter) Wait(ctx context.Context, claims ...window.Claim) error {
+	return l.wait(ctx, claims, func(key string, d time.Duration) error {
 		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
 			return fmt.Errorf("rate limit %s: a wait of %s would pass the deadline: %w", key, d, context.DeadlineExceeded)
 		}
 		return nil
-	}
+	})
 }
 
-// takeFunc takes a slot of one limited key and returns 0, or returns how
-// long until one may be free.
-type takeFunc func(ctx context.Context) (time.Duration, error)
-
-// wait loops until no block holds key and take took a slot; giveUp, asked
-// before every sleep, ends the wait with its error instead.
-func (l *Limiter) wait(ctx context.Context, key string, take takeFunc, giveUp func(time.Duration) error) error {
+// wait loops until no block holds the claims' keys and every claim took a
+// slot; giveUp, asked before every sleep with the key that refused, ends
+// the wait with its error instead. A caller refused by a key waits for
+// its turn on that key in this process, and keeps it until the key lets
+// it through or another key refuses it.
+func (l *Limiter) wait(ctx context.Context, claims []window.Claim, giveUp func(key string, d time.Duration) error) error {
+	var held *turn
+	defer func() { held.leave() }()
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("rate limit %s: %w", key, err)
+			return fmt.Errorf("rate limit %s: %w", claimKeys(claims), err)
 		}
-		d, err := l.take(ctx, key, take)
+		d, key, err := l.take(ctx, claims)
 		if err != nil {
 			return err
 		}
 		if d <= 0 {
 			return nil
 		}
-		if err := giveUp(d); err != nil {
+		if err := giveUp(key, d); err != nil {
 			return err
+		}
+		if t := l.turn(key); t != held {
+			held.leave()
+			held = nil
+			if err := t.enter(ctx); err != nil {
+				return fmt.Errorf("rate limit %s: %w", key, err)
+			}
+			held = t
+			// Whoever had the turn may have let the key through meanwhile:
+			// ask again before sleeping.
+			continue
 		}
 		if err := l.sleep(ctx, d); err != nil {
 			return fmt.Errorf("rate limit %s: %w", key, err)
@@ -239,39 +222,91 @@ func (l *Limiter) wait(ctx context.Context, key string, take takeFunc, giveUp fu
 	}
 }
 
-// take checks the block first, so that a blocked key spends nothing, and
-// then takes a slot.
-func (l *Limiter) take(ctx context.Context, key string, take takeFunc) (time.Duration, error) {
-	until, err := l.blockedUntil(ctx, key)
-	if err != nil {
-		return 0, err
+func claimKeys(claims []window.Claim) string {
+	keys := make([]string, len(claims))
+	for i, c := range claims {
+		keys[i] = c.Key
 	}
-	if d := until.Sub(l.now()); d > 0 {
-		return d, nil
-	}
-	return take(ctx)
+	return strings.Join(keys, ", ")
 }
 
-// takeGCRA takes slots of limit from the key's GCRA bucket.
-func (l *Limiter) takeGCRA(key string, limit Limit) takeFunc {
-	return func(ctx context.Context) (time.Duration, error) {
-		if limit.unlimited() {
-			return 0, nil
+// turn lets one caller of this process at a time wait for a key.
+type turn struct{ ch chan struct{} }
+
+// turn returns the key's turn, made on first use.
+func (l *Limiter) turn(key string) *turn {
+	l.turnsMu.Lock()
+	defer l.turnsMu.Unlock()
+	t, ok := l.turns[key]
+	if !ok {
+		t = &turn{ch: make(chan struct{}, 1)}
+		l.turns[key] = t
+	}
+	return t
+}
+
+func (t *turn) enter(ctx context.Context) error {
+	select {
+	case t.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// leave ends the turn; a nil turn is none.
+func (t *turn) leave() {
+	if t != nil {
+		<-t.ch
+	}
+}
+
+// take checks the blocks of every key first, so that a blocked key spends
+// nothing, then takes a slot of each claim in turn, giving back what it
+// took when one refuses. It returns 0, or how long until the call may be
+// asked for again and the key that holds it back.
+func (l *Limiter) take(ctx context.Context, claims []window.Claim) (time.Duration, string, error) {
+	var wait time.Duration
+	var by string
+	gets := make([]*redis.StringCmd, len(claims))
+	// One round trip for all blocks; a missing block is no failure.
+	_, _ = l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range claims {
+			gets[i] = p.Get(ctx, l.blockedKey(c.Key))
 		}
-		res, err := l.gcra.Allow(ctx, l.gcraKey(key), limit.gcra())
+		return nil
+	})
+	for i, c := range claims {
+		until, err := blockedUntil(c.Key, gets[i])
 		if err != nil {
-			return 0, fmt.Errorf("rate limit %s: take a slot: %w", key, err)
+			return 0, "", err
 		}
-		if res.Allowed > 0 {
-			return 0, nil
+		if d := until.Sub(l.now()); d > wait {
+			wait, by = d, c.Key
 		}
-		return max(res.RetryAfter, minRetry), nil
 	}
+	if wait > 0 {
+		return wait, by, nil
+	}
+	var taken []admitted
+	for _, c := range claims {
+		d, member, err := l.takeWindow(ctx, c)
+		if err == nil && d <= 0 {
+			if member != "" {
+				taken = append(taken, admitted{key: c.Key, member: member})
+			}
+			continue
+		}
+		l.giveBack(taken)
+		return d, c.Key, err
+	}
+	return 0, "", nil
 }
 
-// blockedUntil reads the key's block; the zero time means none.
-func (l *Limiter) blockedUntil(ctx context.Context, key string) (time.Time, error) {
-	v, err := l.rdb.Get(ctx, l.blockedKey(key)).Result()
+// blockedUntil reads the key's block from its GET; the zero time means
+// none.
+func blockedUntil(key string, get *redis.StringCmd) (time.Time, error) {
+	v, err := get.Result()
 	if errors.Is(err, redis.Nil) {
 		return time.Time{}, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -15,7 +16,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/syndicate-bot/syndicate/bots/mastodon"
+	"github.com/syndicate-bot/syndicate/bots/telegram"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
+	"github.com/syndicate-bot/syndicate/syndicate/window"
 )
 
 func TestMain(m *testing.M) { redistest.Main(m) }
@@ -86,122 +89,87 @@ func replicas(t *testing.T, n int, clock *fakeClock) []*Limiter {
 	return ls
 }
 
-// generous never refuses in these tests, so only blocks hold calls back.
-var generous = Limit{Events: 1000, Per: time.Second, Burst: 100}
+// free has no limits, so only blocks hold its calls back.
+func free(key string) window.Claim { return window.Claim{Key: key} }
 
-// simulateGCRA runs limit's GCRA as its definition states, with a caller
-// that takes every slot the moment it frees, and returns the first n
-// admission times.
-func simulateGCRA(limit Limit, n int) []time.Duration {
-	g := limit.gcra()
-	interval := g.Period / time.Duration(g.Rate)
-	var (
-		times []time.Duration
-		tat   time.Duration
-		now   time.Duration
-	)
-	for len(times) < n {
-		next := max(tat, now) + interval
-		if next-now > time.Duration(g.Burst)*interval {
-			now = next - time.Duration(g.Burst)*interval
-			continue
-		}
-		tat = next
-		times = append(times, now)
-	}
-	return times
-}
-
-// worstWindow returns the most of the sorted times in one closed window of
-// length per.
-func worstWindow(times []time.Duration, per time.Duration) int {
-	worst := 0
-	for i := range times {
-		n := 0
-		for j := i; j < len(times) && times[j]-times[i] <= per; j++ {
-			n++
-		}
-		worst = max(worst, n)
-	}
-	return worst
-}
-
-// TestMappingKeepsWindow counts the worst window of each mapping.
-func TestMappingKeepsWindow(t *testing.T) {
-	tests := []struct {
-		limit Limit
-		tight bool // the worst window holds exactly Events
-	}{
-		{Limit{Events: 20, Per: time.Minute, Burst: 3}, true},
-		{Limit{Events: 30, Per: time.Second, Burst: 5}, true},
-		{Limit{Events: 10, Per: 500 * time.Millisecond, Burst: 3}, true},
-		{Limit{Events: 3, Per: time.Second, Burst: 1}, true},
-		{Limit{Events: 10, Per: time.Second, Burst: 2}, true},
-		{Limit{Events: 1, Per: time.Minute, Burst: 1}, true},
-		{Limit{Events: 1, Per: time.Minute, Burst: 0}, true},
-		{Limit{Events: 3, Per: time.Minute, Burst: 10}, true},
-		{Limit{Events: 28, Per: 30 * time.Minute, Burst: 7}, true},
-		{Limit{Events: 285, Per: 5 * time.Minute, Burst: 72}, false},
-		{Limit{Events: 285, Per: 3 * time.Hour, Burst: 285}, true},
-	}
-	for _, tt := range tests {
-		times := simulateGCRA(tt.limit, 3*tt.limit.Events+10)
-		worst := worstWindow(times, tt.limit.Per)
-		if worst > tt.limit.Events || (tt.tight && worst != tt.limit.Events) {
-			t.Errorf("%+v as %v: %d calls in the worst closed window of %s", tt.limit, tt.limit.gcra(), worst, tt.limit.Per)
-		}
-	}
-}
-
-// TestReplicasShareTheCap lets two replicas take a 10 per 500ms limit as
-// fast as it allows. Redis judges by its own clock, so each admission is
-// known only to lie between the replica's last wake-up and Wait's return;
-// any set of admissions whose brackets all fit one window of 500ms must
-// then number at most 10.
-func TestReplicasShareTheCap(t *testing.T) {
+// TestReplicasKeepTheBound lets three replicas post to six chats of one
+// bot as fast as the limits allow, with real time and the real server's
+// clock: the chats ask for more than the bot allows, so calls are refused
+// by the bot after their chat admitted them and must give the chat's slot
+// back. Every claim also carries a limit of an hour that never binds, only
+// so that the logs keep every admission for the test to read: by the
+// server's own times, no window of any key holds more than its limit, and
+// each log holds exactly the calls that Wait let through under its key.
+func TestReplicasKeepTheBound(t *testing.T) {
 	url, prefix := redistest.URL(t), redistest.Prefix(t)
-	limit := Limit{Events: 10, Per: 500 * time.Millisecond, Burst: 3}
+	keep := window.Limit{N: 1 << 30, Per: time.Hour}
+	chatLimit := window.Limit{N: 4, Per: 300 * time.Millisecond}
+	botLimit := window.Limit{N: 10, Per: 200 * time.Millisecond}
+	bot := window.Claim{Key: "tg:bot:1", Limits: []window.Limit{botLimit, keep}}
+	const chats = 6
 	var (
-		mu   sync.Mutex
-		got  []admission
-		wg   sync.WaitGroup
-		errs = make(chan error, 2)
+		mu     sync.Mutex
+		passed = map[string]int{}
+		wg     sync.WaitGroup
+		errs   = make(chan error, 3*chats)
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
-	for r := range 2 {
-		var woke time.Time // touched only by this replica's goroutine
-		l := newLimiter(t, newClient(t, url), Options{Prefix: prefix, Sleep: func(ctx context.Context, d time.Duration) error {
-			err := sleep(ctx, d)
-			woke = time.Now()
-			return err
-		}})
-		wg.Go(func() {
-			for {
-				start := time.Now()
-				woke = time.Time{}
-				if err := l.Wait(ctx, "tg:chat:1", limit); err != nil {
-					if !errors.Is(err, context.DeadlineExceeded) {
-						errs <- err
+	var first *Limiter
+	for r := range 3 {
+		l := newLimiter(t, newClient(t, url), Options{Prefix: prefix})
+		if first == nil {
+			first = l
+		}
+		for c := range chats {
+			chat := window.Claim{Key: fmt.Sprintf("tg:chat:%d", c), Limits: []window.Limit{chatLimit, keep}}
+			wg.Go(func() {
+				for {
+					if err := l.Wait(ctx, chat, bot); err != nil {
+						if !errors.Is(err, context.DeadlineExceeded) {
+							errs <- fmt.Errorf("replica %d: %w", r, err)
+						}
+						return
 					}
-					return
+					mu.Lock()
+					passed[chat.Key]++
+					passed[bot.Key]++
+					mu.Unlock()
 				}
-				a := admission{lo: start, hi: time.Now(), replica: r}
-				if woke.After(a.lo) {
-					a.lo = woke
-				}
-				mu.Lock()
-				got = append(got, a)
-				mu.Unlock()
-			}
-		})
+			})
+		}
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatalf("Wait: %v", err)
 	}
-	checkSharedCap(t, got, limit.Events, limit.Per)
+	rdb := newClient(t, url)
+	check := func(key string, lim window.Limit) {
+		t.Helper()
+		z, err := rdb.ZRangeWithScores(context.Background(), first.logKey(key), 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(z) != passed[key] {
+			t.Errorf("%s: the log holds %d admissions, Wait let %d calls through", key, len(z), passed[key])
+		}
+		us := lim.Per.Microseconds()
+		for i := lim.N; i < len(z); i++ {
+			if span := int64(z[i].Score - z[i-lim.N].Score); span <= us {
+				t.Errorf("%s: %d admissions within %dµs, more than %d in a window of %s", key, lim.N+1, span, lim.N, lim.Per)
+				return
+			}
+		}
+	}
+	check(bot.Key, botLimit)
+	for c := range chats {
+		check(fmt.Sprintf("tg:chat:%d", c), chatLimit)
+	}
+	// Six chats at 4 per 300ms ask for 80 calls a second, the bot allows 50.
+	if passed[bot.Key] <= botLimit.N {
+		t.Errorf("%d calls in all: the run never filled the bot's window", passed[bot.Key])
+	}
 }
 
 // admission is when a replica's Wait let a call through: somewhere
@@ -240,19 +208,19 @@ func TestBlockHoldsEveryReplica(t *testing.T) {
 	ls := replicas(t, 2, clock)
 	ctx := context.Background()
 	ls[0].Block("tg:bot:1", clock.Now().Add(time.Hour))
-	if err := ls[1].Wait(ctx, "tg:bot:2", generous); err != nil {
+	if err := ls[1].Wait(ctx, free("tg:bot:2")); err != nil {
 		t.Fatal(err)
 	}
 	if s := clock.Slept(); len(s) != 0 {
 		t.Errorf("another key waited %v", s)
 	}
-	if err := ls[1].Wait(ctx, "tg:bot:1", generous); err != nil {
+	if err := ls[1].Wait(ctx, free("tg:bot:1")); err != nil {
 		t.Fatal(err)
 	}
 	if s := clock.Slept(); !slices.Equal(s, []time.Duration{time.Hour}) {
 		t.Errorf("blocked key slept %v, want one hour", s)
 	}
-	if err := ls[0].Wait(ctx, "tg:bot:1", generous); err != nil {
+	if err := ls[0].Wait(ctx, free("tg:bot:1")); err != nil {
 		t.Fatal(err)
 	}
 	if s := clock.Slept(); len(s) != 1 {
@@ -276,7 +244,7 @@ func TestBlockNeverShortens(t *testing.T) {
 			ls := replicas(t, 2, clock)
 			ls[0].Block("k", clock.Now().Add(tt.first))
 			ls[1].Block("k", clock.Now().Add(tt.second))
-			if err := ls[1].Wait(context.Background(), "k", generous); err != nil {
+			if err := ls[1].Wait(context.Background(), free("k")); err != nil {
 				t.Fatal(err)
 			}
 			var total time.Duration
@@ -302,7 +270,7 @@ func TestWaitEndsWithContext(t *testing.T) {
 		l.Block("k", time.Now().Add(time.Hour))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- l.Wait(ctx, "k", generous) }()
+		go func() { done <- l.Wait(ctx, free("k")) }()
 		<-sleeping
 		cancel()
 		select {
@@ -321,7 +289,7 @@ func TestWaitEndsWithContext(t *testing.T) {
 		l.Block("k", time.Now().Add(time.Hour))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := l.Wait(ctx, "k", generous); !errors.Is(err, context.DeadlineExceeded) {
+		if err := l.Wait(ctx, free("k")); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Wait = %v, want context.DeadlineExceeded", err)
 		}
 		if s := clock.Slept(); len(s) != 0 {
@@ -335,16 +303,16 @@ func TestWaitEndsWithContext(t *testing.T) {
 			slept = append(slept, d)
 			return context.Canceled
 		}})
-		hourly := Limit{Events: 1, Per: time.Hour, Burst: 1}
-		if err := l.Wait(context.Background(), "k", hourly); err != nil {
+		hourly := window.Claim{Key: "k", Limits: []window.Limit{{N: 1, Per: time.Hour}}}
+		if err := l.Wait(context.Background(), hourly); err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Wait(context.Background(), "k", hourly); !errors.Is(err, context.Canceled) {
+		if err := l.Wait(context.Background(), hourly); !errors.Is(err, context.Canceled) {
 			t.Errorf("Wait = %v, want context.Canceled", err)
 		}
-		// One call per 1.01 hours: the second waits for the rest of that.
-		if len(slept) != 1 || slept[0] <= time.Hour || slept[0] > time.Hour+36*time.Second {
-			t.Errorf("slept %v, want one wait of just under 1h0m36s", slept)
+		// One call an hour: the second waits for the rest of it.
+		if len(slept) != 1 || slept[0] <= time.Hour-time.Minute || slept[0] > time.Hour+time.Millisecond {
+			t.Errorf("slept %v, want one wait of just under an hour", slept)
 		}
 	})
 }
@@ -388,7 +356,7 @@ func TestRedisDown(t *testing.T) {
 		})
 		err := waitOrHang(t, func() error {
 			l.Block("k", time.Now().Add(time.Minute))
-			return l.Wait(context.Background(), "k", generous)
+			return l.Wait(context.Background(), free("k"))
 		})
 		if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Wait = %v, want a Redis error", err)
@@ -407,7 +375,9 @@ func TestRedisDown(t *testing.T) {
 		l := newLimiter(t, newClient(t, "redis://"+closedAddr(t)), Options{})
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
-		if err := waitOrHang(t, func() error { return l.Wait(ctx, "k", generous) }); err == nil {
+		if err := waitOrHang(t, func() error {
+			return l.Wait(ctx, window.Claim{Key: "k", Limits: []window.Limit{{N: 1, Per: time.Second}}})
+		}); err == nil {
 			t.Error("Wait succeeded without Redis")
 		}
 	})
@@ -421,7 +391,7 @@ func TestKeyLayout(t *testing.T) {
 	ctx := context.Background()
 	key := "tg:chat:{x}%y"
 	l.Block(key, clock.Now().Add(time.Minute))
-	if err := l.Wait(ctx, key, generous); err != nil {
+	if err := l.Telegram().Wait(ctx, telegram.Limit{Key: key, Rate: telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}}); err != nil {
 		t.Fatal(err)
 	}
 	m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"media": {N: 2, Per: time.Minute}}})
@@ -429,7 +399,7 @@ func TestKeyLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keys []string
-	for _, pattern := range []string{prefix + ":*", "rate:" + prefix + ":*"} {
+	for _, pattern := range []string{prefix + ":*"} {
 		ks, err := rdb.Keys(ctx, pattern).Result()
 		if err != nil {
 			t.Fatal(err)
@@ -438,7 +408,7 @@ func TestKeyLayout(t *testing.T) {
 	}
 	slices.Sort(keys)
 	tag := "{l:tg:chat:%7Bx%7D%25y}"
-	want := []string{"rate:" + prefix + ":" + tag + ":gcra", prefix + ":" + tag + ":blocked", prefix + ":{l:m%7Bx%7D/media}:log"}
+	want := []string{prefix + ":" + tag + ":log", prefix + ":" + tag + ":blocked", prefix + ":{l:m%7Bx%7D/media}:log"}
 	slices.Sort(want)
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys %q, want %q", keys, want)
@@ -448,8 +418,8 @@ func TestKeyLayout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ttl <= 0 || ttl > time.Minute+blockGrace {
-			t.Errorf("key %s lives %s, want a lifetime of at most %s", k, ttl, time.Minute+blockGrace)
+		if longest := 30*time.Minute + window.Margin(30*time.Minute) + time.Millisecond; ttl <= 0 || ttl > longest {
+			t.Errorf("key %s lives %s, want a lifetime of at most %s", k, ttl, longest)
 		}
 	}
 	// Escaping is one-to-one: keys that differ keep different tags.
@@ -464,27 +434,40 @@ func TestCluster(t *testing.T) {
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: redistest.ClusterAddrs(t)})
 	t.Cleanup(func() { rdb.Close() })
 	clock := newFakeClock()
-	l := newLimiter(t, rdb, Options{Prefix: redistest.Prefix(t), Now: clock.Now, Sleep: clock.Sleep})
+	prefix := redistest.Prefix(t)
+	l := newLimiter(t, rdb, Options{Prefix: prefix, Now: clock.Now, Sleep: clock.Sleep})
 	ctx := context.Background()
 	l.Block("tg:chat:@news", clock.Now().Add(time.Minute))
-	if err := l.Wait(ctx, "tg:chat:@news", Limit{Events: 20, Per: time.Minute, Burst: 3}); err != nil {
+	// A post counts under a chat and a bot whose keys lie in other slots:
+	// each script declares its one key.
+	chat := telegram.Limit{Key: "tg:chat:@news", Rate: telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}}
+	bot := telegram.Limit{Key: "tg:bot:1", Rate: telegram.Rate{Events: 1, Per: time.Minute}}
+	if err := l.Telegram().Wait(ctx, chat, bot); err != nil {
 		t.Fatal(err)
 	}
 	if s := clock.Slept(); !slices.Equal(s, []time.Duration{time.Minute}) {
 		t.Errorf("slept %v, want the minute of the block", s)
 	}
+	// The bot is full: the chat's slot is given back across slots too.
+	stop := errors.New("stop")
+	refusing := newLimiter(t, rdb, Options{Prefix: prefix, Sleep: func(context.Context, time.Duration) error { return stop }})
+	if err := refusing.Telegram().Wait(ctx, telegram.Limit{Key: "tg:chat:@other", Rate: chat.Rate}, bot); !errors.Is(err, stop) {
+		t.Errorf("a call the bot refuses: %v, want a wait", err)
+	}
+	if n := rdb.ZCard(ctx, l.logKey("tg:chat:@other")).Val(); n != 0 {
+		t.Errorf("the refused call left %d admissions in its chat's log", n)
+	}
 	a, err := rdb.ClusterKeySlot(ctx, l.blockedKey("tg:chat:@news")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := rdb.ClusterKeySlot(ctx, "rate:"+l.gcraKey("tg:chat:@news")).Result()
+	b, err := rdb.ClusterKeySlot(ctx, l.logKey("tg:chat:@news")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a != b {
-		t.Errorf("a key's block and bucket are in slots %d and %d", a, b)
+		t.Errorf("a key's block and log are in slots %d and %d", a, b)
 	}
-	// The window script declares its one key, in the slot of the block.
 	m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"media": {N: 1, Per: time.Minute}}, NoWait: true})
 	if err := m.Wait(ctx, "a/media"); err != nil {
 		t.Fatal(err)

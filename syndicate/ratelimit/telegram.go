@@ -17,11 +17,10 @@ var _ telegram.Limiter = telegramLimiter{}
 // for (BotOptions.Limiter).
 func (l *Limiter) Telegram() telegram.Limiter { return telegramLimiter{l} }
 
-// Wait implements telegram.Limiter with the sliding-window log, the same
-// pace as the in-process limiter (telegram.Rate.Window).
-func (t telegramLimiter) Wait(ctx context.Context, key string, r telegram.Rate) error {
-	events, per := r.Window()
-	return t.l.wait(ctx, key, t.l.takeWindow(key, events, per), t.l.beforeDeadline(ctx, key))
+// Wait implements telegram.Limiter, with the windows the in-process
+// limiter keeps too (telegram.Rate.Limits).
+func (t telegramLimiter) Wait(ctx context.Context, limits ...telegram.Limit) error {
+	return t.l.Wait(ctx, telegram.Claims(limits)...)
 }
 
 // Block implements telegram.Limiter.

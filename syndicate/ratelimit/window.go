@@ -7,52 +7,93 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/syndicate-bot/syndicate/syndicate/window"
 )
 
-// windowScript keeps a key's sliding-window log: it admits a call while
-// fewer than N admissions lie in the closed window of W that ends now, and
-// takes now from the server, so that the callers' clocks never matter.
-// Redis replicates a script by its effects (always since 7.0, by default
-// since 5.0), which is what lets TIME come before a write.
-// KEYS[1] the log; ARGV[1] N; ARGV[2] W (µs); ARGV[3] a member unique to
-// this call; ARGV[4] the log's lifetime (ms). It returns 0 when the call
-// is admitted, else the µs until an admission leaves the window.
-// string.format writes the cut-off because Lua's own number to string
-// conversion keeps 14 digits, too few for microseconds since 1970.
+// windowScript keeps a key's sliding-window log: it admits a call while,
+// for every limit, fewer than N admissions lie in the closed window of W
+// that ends now, and takes now from the server, so that the callers'
+// clocks never matter. Redis replicates a script by its effects (always
+// since 7.0, by default since 5.0), which is what lets TIME come before a
+// write.
+// KEYS[1] the log; ARGV[1] a member unique to this call; ARGV[2] the
+// log's lifetime (ms); then a pair per limit: N, W (µs). It returns 0 when
+// the call is admitted, else the µs until enough admissions have left the
+// windows. string.format writes the cut-off because Lua's own number to
+// string conversion keeps 14 digits, too few for microseconds since 1970.
 var windowScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = tonumber(ARGV[1])
-local w = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%d', now - w))
-local count = redis.call('ZCARD', KEYS[1])
-if count < n then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  return 0
+local longest = 0
+for i = 3, #ARGV, 2 do
+  longest = math.max(longest, tonumber(ARGV[i + 1]))
 end
-local first = redis.call('ZRANGE', KEYS[1], count - n, count - n, 'WITHSCORES')
-return tonumber(first[2]) + w - now + 1
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%d', now - longest))
+local count = redis.call('ZCARD', KEYS[1])
+local wait = 0
+for i = 3, #ARGV, 2 do
+  local n = tonumber(ARGV[i])
+  if count >= n then
+    local first = redis.call('ZRANGE', KEYS[1], count - n, count - n, 'WITHSCORES')
+    wait = math.max(wait, tonumber(first[2]) + tonumber(ARGV[i + 1]) - now + 1)
+  end
+end
+if wait > 0 then
+  return wait
+end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 0
 `)
 
-// takeWindow takes slots of at most events in any window of per from the
-// key's log; events or per ≤ 0 means no limit.
-func (l *Limiter) takeWindow(key string, events int, per time.Duration) takeFunc {
-	return func(ctx context.Context) (time.Duration, error) {
-		if events <= 0 || per <= 0 {
-			return 0, nil
+// admitted is a slot a call took, which it gives back when another key
+// refuses the call.
+type admitted struct {
+	key, member string
+}
+
+// takeWindow takes a slot of the claim's limits from the key's log and
+// returns 0 and the slot's member, or how long until one may be free. A
+// claim without limits takes nothing.
+func (l *Limiter) takeWindow(ctx context.Context, c window.Claim) (time.Duration, string, error) {
+	args := []any{rand.Text(), 0}
+	var longest time.Duration
+	for _, lim := range c.Limits {
+		if lim.N <= 0 || lim.Per <= 0 {
+			continue
 		}
-		window := max(per.Microseconds(), 1)
-		// A lifetime of a window, rounded up, plus a millisecond: by then
-		// the latest admission has left the window.
-		ttl := (per + time.Millisecond - 1).Milliseconds() + 1
-		wait, err := windowScript.Run(ctx, l.rdb, []string{l.logKey(key)}, events, window, rand.Text(), ttl).Int64()
-		if err != nil {
-			return 0, fmt.Errorf("rate limit %s: take a slot: %w", key, err)
+		args = append(args, lim.N, max(lim.Per.Microseconds(), 1))
+		longest = max(longest, lim.Per)
+	}
+	if len(args) == 2 {
+		return 0, "", nil
+	}
+	// A lifetime of the longest window, rounded up, plus a millisecond: by
+	// then the latest admission has left every window.
+	args[1] = (longest + time.Millisecond - 1).Milliseconds() + 1
+	wait, err := windowScript.Run(ctx, l.rdb, []string{l.logKey(c.Key)}, args...).Int64()
+	if err != nil {
+		return 0, "", fmt.Errorf("rate limit %s: take a slot: %w", c.Key, err)
+	}
+	if wait > 0 {
+		return max(time.Duration(wait)*time.Microsecond, minRetry), "", nil
+	}
+	return 0, args[0].(string), nil
+}
+
+// giveBack removes the slots a refused call took. A slot that cannot be
+// given back only leaves its key a call short for a window, so a failure
+// is logged, not returned.
+func (l *Limiter) giveBack(taken []admitted) {
+	if len(taken) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), l.blockTimeout)
+	defer cancel()
+	for _, a := range taken {
+		if err := l.rdb.ZRem(ctx, l.logKey(a.key), a.member).Err(); err != nil {
+			l.log.Warn("rate limit slot not given back", "key", a.key, "error", err)
 		}
-		if wait <= 0 {
-			return 0, nil
-		}
-		return max(time.Duration(wait)*time.Microsecond, minRetry), nil
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/syndicate-bot/syndicate/bots/mastodon"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
+	"github.com/syndicate-bot/syndicate/syndicate/window"
 )
 
 // serverClock is a miniredis whose clock, the one the window script reads
@@ -45,7 +46,7 @@ func TestWindowScript(t *testing.T) {
 	const w = 300 * time.Millisecond
 	take := func(n int) time.Duration {
 		t.Helper()
-		d, err := l.takeWindow("a/statuses", n, w)(ctx)
+		d, _, err := l.takeWindow(ctx, window.Claim{Key: "a/statuses", Limits: []window.Limit{{N: n, Per: w}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,10 +86,10 @@ func TestWindowScript(t *testing.T) {
 }
 
 // TestWindowIsExact lets two replicas call at random moments of a server
-// clock the test moves, and compares every answer with the definition: a
-// call is admitted exactly when fewer than N admissions lie in the closed
-// window of W that ends at it, and a refusal names the time until the
-// oldest of them leaves.
+// clock the test moves, under two limits of one key, and compares every
+// answer with the definition: a call is admitted exactly when each
+// limit's closed window ending at it holds fewer than N admissions, and a
+// refusal names the time until enough of them leave.
 func TestWindowIsExact(t *testing.T) {
 	c := newServerClock(t)
 	var ls []*Limiter
@@ -96,35 +97,37 @@ func TestWindowIsExact(t *testing.T) {
 		ls = append(ls, newLimiter(t, newClient(t, "redis://"+c.m.Addr()), Options{Prefix: "p"}))
 	}
 	ctx := context.Background()
-	const (
-		n = 10
-		w = 400 * time.Millisecond
-	)
+	claim := window.Claim{Key: "k", Limits: []window.Limit{{N: 10, Per: 400 * time.Millisecond}, {N: 3, Per: 50 * time.Millisecond}}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := c.now
 	var admitted []time.Time
 	refused := 0
 	for i := range 2000 {
-		// Steps of up to 60ms, whole microseconds, often none at all.
+		// Steps of up to 30ms, whole microseconds, often none at all.
 		if rng.IntN(3) > 0 {
-			c.advance(time.Duration(rng.IntN(60_000)) * time.Microsecond)
-		}
-		var inWindow []time.Time
-		for _, a := range admitted {
-			if !a.Before(c.now.Add(-w)) {
-				inWindow = append(inWindow, a)
-			}
+			c.advance(time.Duration(rng.IntN(30_000)) * time.Microsecond)
 		}
 		want := time.Duration(0)
-		if len(inWindow) >= n {
-			want = max(inWindow[0].Add(w).Sub(c.now)+time.Microsecond, minRetry)
+		for _, lim := range claim.Limits {
+			var inWindow []time.Time
+			for _, a := range admitted {
+				if !a.Before(c.now.Add(-lim.Per)) {
+					inWindow = append(inWindow, a)
+				}
+			}
+			if len(inWindow) >= lim.N {
+				want = max(want, inWindow[len(inWindow)-lim.N].Add(lim.Per).Sub(c.now)+time.Microsecond)
+			}
 		}
-		got, err := ls[i%2].takeWindow("k", n, w)(ctx)
+		if want > 0 {
+			want = max(want, minRetry)
+		}
+		got, member, err := ls[i%2].takeWindow(ctx, claim)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != want {
-			t.Fatalf("call %d at +%s with %d in the window: take = %s, want %s", i, c.now.Sub(start), len(inWindow), got, want)
+		if got != want || (got == 0) != (member != "") {
+			t.Fatalf("call %d at +%s: take = %s %q, want %s", i, c.now.Sub(start), got, member, want)
 		}
 		if got == 0 {
 			admitted = append(admitted, c.now)
@@ -132,7 +135,7 @@ func TestWindowIsExact(t *testing.T) {
 			refused++
 		}
 	}
-	if refused == 0 || len(admitted) <= n {
+	if refused == 0 || len(admitted) <= 10 {
 		t.Errorf("%d admitted, %d refused: the walk never filled the window", len(admitted), refused)
 	}
 }
@@ -169,8 +172,8 @@ func TestWindowBurst(t *testing.T) {
 	if admitted != 10 {
 		t.Errorf("%d admitted before the first refusal, want the budget of 10", admitted)
 	}
-	if we.Key != "a/statuses" || we.Delay <= 0 || we.Delay > time.Minute+time.Microsecond {
-		t.Errorf("refusal %+v, want a wait of at most a minute", we)
+	if w := windowBudgets["statuses"].Limit().Per; we.Key != "a/statuses" || we.Delay <= 0 || we.Delay > w+time.Microsecond {
+		t.Errorf("refusal %+v, want a wait of at most the window of %s", we, w)
 	}
 	for i, m := range ms {
 		if err := m.Wait(ctx, "a/statuses"); !errors.As(err, &we) {
@@ -280,8 +283,8 @@ func TestMastodonAdapterSpreads(t *testing.T) {
 		}
 	}
 	for _, d := range slept {
-		if d <= 0 || d > budget.Per+time.Microsecond {
-			t.Errorf("slept %v, want each sleep within one window of %s", slept, budget.Per)
+		if w := budget.Limit().Per; d <= 0 || d > w+time.Microsecond {
+			t.Errorf("slept %v, want each sleep within one window of %s", slept, w)
 			break
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,7 +126,15 @@ type Options struct {
 	RateLimits      RateLimits
 }
 
-// RateLimits are per-account request budgets over sliding windows.
+// RateLimits are per-account request budgets. The defaults are
+// Mastodon's: 300 API requests per 5 minutes per access token
+// (throttle_per_token_api) and 30 media uploads per 30 minutes per user
+// (throttle_api_media) in config/initializers/rack_attack.rb, and 300
+// statuses per 3 hours per account (the statuses family of
+// app/lib/rate_limiter.rb). Mastodon counts in fixed windows (whole
+// periods since 1970); the fake counts in sliding windows (any period),
+// which refuse whatever fixed windows refuse, and counts only the
+// requests it answers.
 type RateLimits struct {
 	Requests       int
 	RequestsWindow time.Duration
@@ -553,6 +562,12 @@ func (s *Server) act(req *request, endpoint string, now time.Time) answer {
 		return a
 	}
 	if req.account != "" {
+		// A spent budget is answered 429 {"error": "Too many requests"}
+		// (errors.429 in config/locales/en.yml): by rack-attack's
+		// throttled_responder in config/initializers/rack_attack.rb for
+		// the requests and media throttles, by Api::BaseController's
+		// rescue of Mastodon::RateLimitExceededError
+		// (app/controllers/api/base_controller.rb) for the statuses.
 		if !s.takeRate(req.account, endpoint, now) {
 			s.mu.Unlock()
 			if s.pleromaLike() {
@@ -695,13 +710,25 @@ func (s *Server) takeRate(account, endpoint string, now time.Time) bool {
 		}
 	}
 	for _, f := range families(endpoint) {
+		// Requests read the clock before the lock, so they may come in a
+		// little out of order: keep each log sorted.
 		key := account + "/" + f
-		s.windows[key] = append(s.windows[key], now)
+		w := s.windows[key]
+		i := len(w)
+		for i > 0 && w[i-1].After(now) {
+			i--
+		}
+		s.windows[key] = slices.Insert(w, i, now)
 	}
 	return true
 }
 
-// rateHeaders reports the family closest to its limit, as Mastodon does.
+// rateHeaders reports the family closest to its limit, as Mastodon does
+// (app/controllers/concerns/rate_limit_headers.rb, api_throttle_data), in
+// X-RateLimit-Limit, X-RateLimit-Remaining (0 once spent, as rack-attack's
+// throttled_responder says) and X-RateLimit-Reset, an ISO 8601 time with
+// microseconds (iso8601(6)): the end of the fixed period at Mastodon, when
+// the oldest counted request leaves the sliding window here.
 func (s *Server) rateHeaders(account string, op *Operation, now time.Time) map[string]string {
 	if account == "" || op == nil || s.pleromaLike() {
 		return nil

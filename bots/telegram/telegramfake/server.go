@@ -50,7 +50,13 @@ type Options struct {
 	Clock Clock
 	// FloodPerChatPerMinute caps messages to one chat in any minute
 	// (default 20, negative: off); FloodPerBotPerSecond caps the calls of
-	// one bot in any second (default 30, negative: off).
+	// one bot in any second (default 30, negative: off). The defaults are
+	// the Bot FAQ's ("My bot is hitting limits, how do I avoid this?" at
+	// core.telegram.org/bots/faq): no more than 20 messages a minute to
+	// one group, about 30 a second in all. Both count in sliding windows
+	// (any minute, any second, not the clock's), so the fake refuses
+	// whatever fixed windows would, and every call counts towards its
+	// bot's second, getMe and edits included; refused calls count nowhere.
 	FloodPerChatPerMinute int
 	FloodPerBotPerSecond  int
 	// Tokens are the valid bot tokens; empty means any token shaped like one.
@@ -361,7 +367,9 @@ func (s *Server) write(w http.ResponseWriter, call Call, a answer) {
 }
 
 // floodCheck counts a call against the bot's and the chat's windows and
-// answers 429 with the wait when one of them is full.
+// answers 429 with the wait when one of them is full: a window holds the
+// calls after now−window up to now, read under the lock, so that every
+// log stays in time order.
 func (s *Server) floodCheck(token string, chat int64, countChat bool) (answer, bool) {
 	now := s.clock.Now()
 	if lim := s.opts.FloodPerBotPerSecond; lim > 0 {
@@ -393,6 +401,12 @@ func prune(ts []time.Time, now time.Time, window time.Duration) []time.Time {
 	return ts[i:]
 }
 
+// tooMany is the Bot API server's flood answer: 429 "Too Many Requests:
+// retry after N" with parameters.retry_after N
+// (telegram-bot-api/Query.cpp, Query::set_retry_after_error) and a
+// Retry-After header of N (telegram-bot-api/HttpConnection.cpp,
+// HttpConnection::send_response), N being the whole seconds until the
+// window has room.
 func tooMany(wait time.Duration) answer {
 	secs := max(1, int(math.Ceil(wait.Seconds())))
 	return answer{code: http.StatusTooManyRequests, description: fmt.Sprintf("Too Many Requests: retry after %d", secs), retryAfter: secs}
