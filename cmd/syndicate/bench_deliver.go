@@ -239,7 +239,7 @@ type benchReplica struct {
 func (w *benchWorld) destinations(r benchReplica, log *slog.Logger) ([]syndicate.Destination, error) {
 	bo := telegram.BotOptions{ID: "bench", Token: benchBotToken, APIURL: w.tg.URL(), Logger: log}
 	if r.shared != nil {
-		bo.Limiter = r.shared.Telegram()
+		bo.Limiter = telegram.SharedLimiter(r.shared)
 	}
 	bot, err := telegram.NewBot(bo)
 	if err != nil {
@@ -269,7 +269,7 @@ func (w *benchWorld) destinations(r benchReplica, log *slog.Logger) ([]syndicate
 			Format: mastodon.Format{Images: acct.images},
 		}
 		if r.shared != nil {
-			ao.Limiter = r.shared.Mastodon(ratelimit.MastodonOptions{Budgets: w.budgets, MaxWait: maxWait})
+			ao.Limiter = mastodon.SharedLimiter(r.shared, mastodon.LocalLimiterOptions{Budgets: w.budgets, MaxWait: maxWait})
 		} else {
 			ao.Limiter = mastodon.NewLocalLimiter(mastodon.LocalLimiterOptions{Budgets: w.budgets, MaxWait: maxWait})
 		}

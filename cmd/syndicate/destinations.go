@@ -29,7 +29,7 @@ func buildDestinations(cfg *config.Config, st syndicate.Store, media *guard.Clie
 				PerSecond: deref(bc.PerSecond), Logger: o.logger,
 			}
 			if o.limiter != nil {
-				bo.Limiter = o.limiter.Telegram()
+				bo.Limiter = telegram.SharedLimiter(o.limiter)
 			}
 			var err error
 			bot, err = telegram.NewBot(bo)

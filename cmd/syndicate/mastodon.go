@@ -7,7 +7,6 @@ import (
 	"github.com/syndicate-bot/syndicate/bots/mastodon"
 	"github.com/syndicate-bot/syndicate/config"
 	"github.com/syndicate-bot/syndicate/syndicate"
-	"github.com/syndicate-bot/syndicate/syndicate/ratelimit"
 )
 
 // buildMastodon makes a publisher for every Mastodon account of the config.
@@ -29,7 +28,7 @@ func buildMastodon(cfg *config.Config, st syndicate.Store, dl downloader, o buil
 			Logger: o.logger, UserAgent: cfg.Network.UserAgent,
 		}
 		if o.limiter != nil {
-			ao.Limiter = o.limiter.Mastodon(ratelimit.MastodonOptions{})
+			ao.Limiter = mastodon.SharedLimiter(o.limiter, mastodon.LocalLimiterOptions{})
 		}
 		pub, err := mastodon.NewAccount(ao)
 		if err != nil {

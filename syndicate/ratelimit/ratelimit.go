@@ -175,7 +175,7 @@ func (l *Limiter) logKey(key string) string { return l.tagged(key) + ":log" }
 // error when ctx ends, when its deadline comes before the call could go
 // (at once, without sleeping), or when Redis fails.
 func (l *Limiter) Wait(ctx context.Context, claims ...window.Claim) error {
-	return l.wait(ctx, claims, func(key string, d time.Duration) error {
+	return l.WaitOr(ctx, claims, func(key string, d time.Duration) error {
 		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
 			return fmt.Errorf("rate limit %s: a wait of %s would pass the deadline: %w", key, d, context.DeadlineExceeded)
 		}
@@ -183,12 +183,13 @@ func (l *Limiter) Wait(ctx context.Context, claims ...window.Claim) error {
 	})
 }
 
-// wait loops until no block holds the claims' keys and every claim took a
-// slot; giveUp, asked before every sleep with the key that refused, ends
-// the wait with its error instead. A caller refused by a key waits for
+// WaitOr loops until no block holds the claims' keys and every claim took
+// a slot; giveUp, asked before every sleep with the key that refused and
+// how long it asks to wait, ends the wait with its error instead (a
+// platform that would rather hand the job back than wait long). A caller refused by a key waits for
 // its turn on that key in this process, and keeps it until the key lets
 // it through or another key refuses it.
-func (l *Limiter) wait(ctx context.Context, claims []window.Claim, giveUp func(key string, d time.Duration) error) error {
+func (l *Limiter) WaitOr(ctx context.Context, claims []window.Claim, giveUp func(key string, d time.Duration) error) error {
 	var held *turn
 	defer func() { held.leave() }()
 	for {

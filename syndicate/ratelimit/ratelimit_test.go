@@ -15,8 +15,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/syndicate-bot/syndicate/bots/mastodon"
-	"github.com/syndicate-bot/syndicate/bots/telegram"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
 	"github.com/syndicate-bot/syndicate/syndicate/window"
 )
@@ -45,6 +43,39 @@ func newLimiter(t *testing.T, rdb redis.UniversalClient, o Options) *Limiter {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// budget claims one call under key within n per per, with the margin a
+// platform limit gets.
+func budget(key string, n int, per time.Duration) window.Claim {
+	return window.Claim{Key: key, Limits: []window.Limit{window.Platform(n, per)}}
+}
+
+// chatClaim claims one post of a chat that allows 20 a minute, at most 3
+// of them within any 9 seconds.
+func chatClaim(key string) window.Claim {
+	return window.Claim{Key: key, Limits: []window.Limit{window.Platform(20, time.Minute), {N: 3, Per: 9 * time.Second}}}
+}
+
+// handBack is a wait a caller refused to make, as a platform client that
+// gives the job back to its scheduler does.
+type handBack struct {
+	key string
+	d   time.Duration
+}
+
+func (h *handBack) Error() string { return fmt.Sprintf("%s: not waiting %s", h.key, h.d) }
+
+// waitUpTo waits in place for at most maxWait, else hands the call back.
+func waitUpTo(l *Limiter, maxWait time.Duration) func(ctx context.Context, claims ...window.Claim) error {
+	return func(ctx context.Context, claims ...window.Claim) error {
+		return l.WaitOr(ctx, claims, func(key string, d time.Duration) error {
+			if d > maxWait {
+				return &handBack{key: key, d: d}
+			}
+			return nil
+		})
+	}
 }
 
 // fakeClock moves only when someone sleeps on it and remembers the sleeps.
@@ -391,11 +422,10 @@ func TestKeyLayout(t *testing.T) {
 	ctx := context.Background()
 	key := "tg:chat:{x}%y"
 	l.Block(key, clock.Now().Add(time.Minute))
-	if err := l.Telegram().Wait(ctx, telegram.Limit{Key: key, Rate: telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}}); err != nil {
+	if err := l.Wait(ctx, chatClaim(key)); err != nil {
 		t.Fatal(err)
 	}
-	m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"media": {N: 2, Per: time.Minute}}})
-	if err := m.Wait(ctx, "m{x}/media"); err != nil {
+	if err := l.Wait(ctx, budget("m{x}/media", 2, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
@@ -440,9 +470,8 @@ func TestCluster(t *testing.T) {
 	l.Block("tg:chat:@news", clock.Now().Add(time.Minute))
 	// A post counts under a chat and a bot whose keys lie in other slots:
 	// each script declares its one key.
-	chat := telegram.Limit{Key: "tg:chat:@news", Rate: telegram.Rate{Events: 20, Per: time.Minute, Burst: 3}}
-	bot := telegram.Limit{Key: "tg:bot:1", Rate: telegram.Rate{Events: 1, Per: time.Minute}}
-	if err := l.Telegram().Wait(ctx, chat, bot); err != nil {
+	chat, bot := chatClaim("tg:chat:@news"), budget("tg:bot:1", 1, time.Minute)
+	if err := l.Wait(ctx, chat, bot); err != nil {
 		t.Fatal(err)
 	}
 	if s := clock.Slept(); !slices.Equal(s, []time.Duration{time.Minute}) {
@@ -451,7 +480,7 @@ func TestCluster(t *testing.T) {
 	// The bot is full: the chat's slot is given back across slots too.
 	stop := errors.New("stop")
 	refusing := newLimiter(t, rdb, Options{Prefix: prefix, Sleep: func(context.Context, time.Duration) error { return stop }})
-	if err := refusing.Telegram().Wait(ctx, telegram.Limit{Key: "tg:chat:@other", Rate: chat.Rate}, bot); !errors.Is(err, stop) {
+	if err := refusing.Wait(ctx, chatClaim("tg:chat:@other"), bot); !errors.Is(err, stop) {
 		t.Errorf("a call the bot refuses: %v, want a wait", err)
 	}
 	if n := rdb.ZCard(ctx, l.logKey("tg:chat:@other")).Val(); n != 0 {
@@ -468,12 +497,12 @@ func TestCluster(t *testing.T) {
 	if a != b {
 		t.Errorf("a key's block and log are in slots %d and %d", a, b)
 	}
-	m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"media": {N: 1, Per: time.Minute}}, NoWait: true})
-	if err := m.Wait(ctx, "a/media"); err != nil {
+	m := waitUpTo(l, 0)
+	if err := m(ctx, budget("a/media", 1, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	var we *mastodon.WaitError
-	if err := m.Wait(ctx, "a/media"); !errors.As(err, &we) {
+	var we *handBack
+	if err := m(ctx, budget("a/media", 1, time.Minute)); !errors.As(err, &we) {
 		t.Errorf("second upload on a Cluster: %v, want a WaitError", err)
 	}
 	c, err := rdb.ClusterKeySlot(ctx, l.logKey("a/media")).Result()

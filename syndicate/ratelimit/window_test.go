@@ -11,7 +11,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
-	"github.com/syndicate-bot/syndicate/bots/mastodon"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
 	"github.com/syndicate-bot/syndicate/syndicate/window"
 )
@@ -140,23 +139,20 @@ func TestWindowIsExact(t *testing.T) {
 	}
 }
 
-// windowBudgets give the statuses of every account 10 a minute.
-var windowBudgets = map[string]mastodon.Budget{"statuses": {N: 10, Per: time.Minute}}
-
 // TestWindowBurst spends a budget through two replicas: the whole budget
 // goes at once, then both are refused for about a window.
 func TestWindowBurst(t *testing.T) {
 	url, prefix := redistest.URL(t), redistest.Prefix(t)
 	ctx := context.Background()
-	var ms []mastodon.Limiter
+	var ms []func(context.Context, ...window.Claim) error
 	for range 2 {
-		l := newLimiter(t, newClient(t, url), Options{Prefix: prefix})
-		ms = append(ms, l.Mastodon(MastodonOptions{Budgets: windowBudgets, NoWait: true}))
+		ms = append(ms, waitUpTo(newLimiter(t, newClient(t, url), Options{Prefix: prefix}), 0))
 	}
+	statuses := func(account string) window.Claim { return budget(account+"/statuses", 10, time.Minute) }
 	admitted := 0
-	var we *mastodon.WaitError
+	var we *handBack
 	for {
-		err := ms[admitted%2].Wait(ctx, "a/statuses")
+		err := ms[admitted%2](ctx, statuses("a"))
 		if err == nil {
 			admitted++
 			if admitted > 100 {
@@ -172,15 +168,15 @@ func TestWindowBurst(t *testing.T) {
 	if admitted != 10 {
 		t.Errorf("%d admitted before the first refusal, want the budget of 10", admitted)
 	}
-	if w := windowBudgets["statuses"].Limit().Per; we.Key != "a/statuses" || we.Delay <= 0 || we.Delay > w+time.Microsecond {
+	if w := statuses("a").Limits[0].Per; we.key != "a/statuses" || we.d <= 0 || we.d > w+time.Microsecond {
 		t.Errorf("refusal %+v, want a wait of at most the window of %s", we, w)
 	}
 	for i, m := range ms {
-		if err := m.Wait(ctx, "a/statuses"); !errors.As(err, &we) {
-			t.Errorf("replica %d after the budget: %v, want a WaitError", i, err)
+		if err := m(ctx, statuses("a")); !errors.As(err, &we) {
+			t.Errorf("replica %d after the budget: %v, want a refusal", i, err)
 		}
 	}
-	if err := ms[1].Wait(ctx, "b/statuses"); err != nil {
+	if err := ms[1](ctx, statuses("b")); err != nil {
 		t.Errorf("another account: %v", err)
 	}
 }
@@ -192,7 +188,7 @@ func TestWindowBurst(t *testing.T) {
 // of 400ms must then number at most 10.
 func TestWindowReplicasShareTheCap(t *testing.T) {
 	url, prefix := redistest.URL(t), redistest.Prefix(t)
-	budget := mastodon.Budget{N: 10, Per: 400 * time.Millisecond}
+	n, per := 10, 400*time.Millisecond
 	var (
 		mu   sync.Mutex
 		got  []admission
@@ -208,13 +204,13 @@ func TestWindowReplicasShareTheCap(t *testing.T) {
 			woke = time.Now()
 			return err
 		}})
-		m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"statuses": budget}, MaxWait: time.Second})
+		m := waitUpTo(l, time.Second)
 		wg.Go(func() {
 			for {
 				start := time.Now()
 				woke = time.Time{}
-				if err := m.Wait(ctx, "a/statuses"); err != nil {
-					var we *mastodon.WaitError
+				if err := m(ctx, budget("a/statuses", n, per)); err != nil {
+					var we *handBack
 					if !errors.As(err, &we) && !errors.Is(err, context.DeadlineExceeded) {
 						errs <- err
 					}
@@ -235,30 +231,31 @@ func TestWindowReplicasShareTheCap(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("Wait: %v", err)
 	}
-	checkSharedCap(t, got, budget.N, budget.Per)
+	checkSharedCap(t, got, n, per)
 }
 
-// TestMastodonAdapterSpreads sends 12 statuses on a budget of 5 per 300ms
-// through the adapter and reads each admission's time from the log, as
+// TestWaitSpreads sends 12 calls on a budget of 5 per 300ms, as a
+// Mastodon account waits for its statuses, and reads each admission's time from the log, as
 // the server took it: five go at once, no window holds six, and every
 // wait is one sleep of at most a window.
-func TestMastodonAdapterSpreads(t *testing.T) {
+func TestWaitSpreads(t *testing.T) {
 	url := redistest.URL(t)
 	rdb := newClient(t, url)
-	budget := mastodon.Budget{N: 5, Per: 300 * time.Millisecond}
+	n, per := 5, 300*time.Millisecond
+	claim := budget("a/statuses", n, per)
 	var slept []time.Duration
 	l := newLimiter(t, rdb, Options{Prefix: redistest.Prefix(t), Sleep: func(ctx context.Context, d time.Duration) error {
 		slept = append(slept, d)
 		return sleep(ctx, d)
 	}})
-	m := l.Mastodon(MastodonOptions{Budgets: map[string]mastodon.Budget{"statuses": budget}, MaxWait: time.Second})
+	m := waitUpTo(l, time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
 	defer cancel()
 	var times []time.Duration // server admission times, from the first
 	var first float64
 	for i := range 12 {
 		before := len(slept)
-		if err := m.Wait(ctx, "a/statuses"); err != nil {
+		if err := m(ctx, claim); err != nil {
 			t.Fatalf("status %d: %v", i+1, err)
 		}
 		if n := len(slept) - before; n > 1 {
@@ -273,17 +270,17 @@ func TestMastodonAdapterSpreads(t *testing.T) {
 			first = z[0].Score
 		}
 		times = append(times, time.Duration(z[0].Score-first)*time.Microsecond)
-		if i == budget.N-1 && len(slept) != 0 {
-			t.Errorf("the first %d statuses slept %v, want them at once", budget.N, slept)
+		if i == n-1 && len(slept) != 0 {
+			t.Errorf("the first %d statuses slept %v, want them at once", n, slept)
 		}
 	}
-	for k := budget.N; k < len(times); k++ {
-		if gap := times[k] - times[k-budget.N]; gap <= budget.Per {
-			t.Errorf("statuses %d and %d only %s apart: %d in one window of %s", k-budget.N+1, k+1, gap, budget.N+1, budget.Per)
+	for k := n; k < len(times); k++ {
+		if gap := times[k] - times[k-n]; gap <= per {
+			t.Errorf("statuses %d and %d only %s apart: %d in one window of %s", k-n+1, k+1, gap, n+1, per)
 		}
 	}
 	for _, d := range slept {
-		if w := budget.Limit().Per; d <= 0 || d > w+time.Microsecond {
+		if w := claim.Limits[0].Per; d <= 0 || d > w+time.Microsecond {
 			t.Errorf("slept %v, want each sleep within one window of %s", slept, w)
 			break
 		}
