@@ -201,6 +201,9 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 		e.holdUntil(dest, due)
 	}
 	e.metrics.Delivered(dest, outcome, now.Sub(start))
+	if job.Status == StatusParked {
+		e.metrics.Parked(dest)
+	}
 	return true, nil
 }
 

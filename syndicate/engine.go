@@ -74,6 +74,9 @@ type Metrics interface {
 	FeedPolled(feed, result string, took time.Duration)
 	ItemsDiscovered(feed string, n int)
 	Delivered(destination, outcome string, took time.Duration)
+	// Parked counts a job given up on (a permanent error, or its retries
+	// spent), which an operator must look at.
+	Parked(destination string)
 }
 
 type noMetrics struct{}
@@ -81,6 +84,7 @@ type noMetrics struct{}
 func (noMetrics) FeedPolled(string, string, time.Duration) {}
 func (noMetrics) ItemsDiscovered(string, int)              {}
 func (noMetrics) Delivered(string, string, time.Duration)  {}
+func (noMetrics) Parked(string)                            {}
 
 // LanguageIdentifier tells the language of a text when the declared one
 // does not fit the script the text is written in.

@@ -150,12 +150,28 @@ type harness struct {
 	policy syndicate.Policy
 	langs  syndicate.LanguageIdentifier
 	logger *slog.Logger
+	counts *counts
+}
+
+// counts records the engine's parked metric events, by destination.
+type counts struct {
+	mu     sync.Mutex
+	parked map[string]int
+}
+
+func (c *counts) FeedPolled(string, string, time.Duration) {}
+func (c *counts) ItemsDiscovered(string, int)              {}
+func (c *counts) Delivered(string, string, time.Duration)  {}
+func (c *counts) Parked(dest string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.parked[dest]++
 }
 
 func newHarness(t *testing.T, routes ...syndicate.Route) *harness {
 	t.Helper()
 	h := &harness{t: t, path: filepath.Join(t.TempDir(), "state.db"), src: newSource(),
-		clock: &fakeClock{now: t0}, pubs: map[string]*recorder{}, routes: routes,
+		clock: &fakeClock{now: t0}, pubs: map[string]*recorder{}, routes: routes, counts: &counts{parked: map[string]int{}},
 		policy: syndicate.Policy{MaxAttempts: 3, MaxAge: 24 * time.Hour, ResendAmbiguous: true}}
 	feeds := map[string]bool{}
 	for _, r := range routes {
@@ -192,7 +208,7 @@ func (h *harness) engine() *syndicate.Engine {
 		dests = append(dests, syndicate.Destination{ID: id, Publisher: h.pubs[id], Policy: h.policy})
 	}
 	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
-		Destinations: dests, Clock: h.clock, Owner: "test", Languages: h.langs, Logger: h.logger})
+		Destinations: dests, Clock: h.clock, Owner: "test", Languages: h.langs, Logger: h.logger, Metrics: h.counts})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -407,6 +423,9 @@ func TestTooManyFailuresPark(t *testing.T) {
 	if rec.Status != syndicate.StatusParked || !strings.Contains(rec.LastError, "gave up after 3 attempts") {
 		t.Errorf("record = %+v, want parked after 3 attempts", rec)
 	}
+	if n := h.counts.parked["tg"]; n != 1 {
+		t.Errorf("parked counted %d times, want 1", n)
+	}
 }
 
 func TestPermanentItemErrorParksAndNextItemFlows(t *testing.T) {
@@ -420,6 +439,9 @@ func TestPermanentItemErrorParksAndNextItemFlows(t *testing.T) {
 	recs := h.records("tg")
 	if recs[0].Status != syndicate.StatusParked || recs[0].LastError == "" {
 		t.Errorf("first record = %+v, want parked with a reason", recs[0])
+	}
+	if n := h.counts.parked["tg"]; n != 1 {
+		t.Errorf("parked counted %d times, want 1", n)
 	}
 }
 

@@ -45,6 +45,7 @@ type Metrics struct {
 	deliveries  *prometheus.CounterVec
 	deliveryDur *prometheus.HistogramVec
 	ambiguous   *prometheus.CounterVec
+	parked      *prometheus.CounterVec
 
 	// store is what /readyz pings when Handler is given no ready func.
 	store        syndicate.Store
@@ -97,6 +98,10 @@ func New(o Options) (*Metrics, error) {
 			Name: "syndicate_ambiguous_deliveries_total",
 			Help: "Delivery attempts whose outcome is unknown (the post may have reached the platform): possible duplicates or, under at-most-once, possible losses.",
 		}, []string{"destination"}),
+		parked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syndicate_parked_deliveries_total",
+			Help: "Deliveries given up on (a permanent error or their retries spent); syndicate status lists them and syndicate retry queues them again.",
+		}, []string{"destination"}),
 		store:        o.Store,
 		readyTimeout: DefaultReadyTimeout,
 	}
@@ -125,9 +130,10 @@ func New(o Options) (*Metrics, error) {
 			m.deliveries.WithLabelValues(d, out)
 		}
 		m.ambiguous.WithLabelValues(d)
+		m.parked.WithLabelValues(d)
 	}
 
-	cs := []prometheus.Collector{m.feedPolls, m.feedPollDur, m.discovered, m.deliveries, m.deliveryDur, m.ambiguous, build}
+	cs := []prometheus.Collector{m.feedPolls, m.feedPollDur, m.discovered, m.deliveries, m.deliveryDur, m.ambiguous, m.parked, build}
 	if o.Store != nil {
 		cs = append(cs, newQueueCollector(o.Store, dests, DefaultQueueTimeout))
 	}
@@ -174,3 +180,6 @@ func (m *Metrics) Delivered(destination, outcome string, took time.Duration) {
 		m.ambiguous.WithLabelValues(destination).Inc()
 	}
 }
+
+// Parked counts a delivery given up on.
+func (m *Metrics) Parked(destination string) { m.parked.WithLabelValues(destination).Inc() }

@@ -540,3 +540,45 @@ func TestMetricsShowQueueFromStore(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueAgeAndPause: the oldest queued job's age and a paused
+// destination are read from the store at scrape time, for the alerts.
+func TestQueueAgeAndPause(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	enqueued := time.Now().Add(-90 * time.Minute)
+	if _, err := st.Enqueue(ctx, []syndicate.Delivery{job("tg-en", "a")}, enqueued); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Enqueue(ctx, []syndicate.Delivery{job("tg-en", "b")}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveDestination(ctx, "md-en", syndicate.DestinationState{PausedReason: "401 The access token is invalid", PausedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, reg := newMetrics(t, Options{Store: st, Destinations: []string{"tg-en", "md-en"}})
+	if age, ok := series(t, reg, "syndicate_queue_oldest_seconds", map[string]string{"destination": "tg-en"}); !ok || age < 90*60 || age > 91*60 {
+		t.Errorf("queue_oldest_seconds{tg-en} = %v (present %v), want about 5400", age, ok)
+	}
+	if age, ok := series(t, reg, "syndicate_queue_oldest_seconds", map[string]string{"destination": "md-en"}); !ok || age != 0 {
+		t.Errorf("queue_oldest_seconds{md-en} = %v (present %v), want 0 for an empty queue", age, ok)
+	}
+	for dest, want := range map[string]float64{"tg-en": 0, "md-en": 1} {
+		if got, ok := series(t, reg, "syndicate_destination_paused", map[string]string{"destination": dest}); !ok || got != want {
+			t.Errorf("destination_paused{%s} = %v (present %v), want %v", dest, got, ok, want)
+		}
+	}
+}
+
+// TestParkedCounts: a parked delivery is counted by destination, and
+// known destinations start at zero so the alert sees the first one.
+func TestParkedCounts(t *testing.T) {
+	m, reg := newMetrics(t, Options{Destinations: []string{"tg-en", "md-en"}})
+	m.Parked("tg-en")
+	m.Parked("tg-en")
+	for dest, want := range map[string]float64{"tg-en": 2, "md-en": 0} {
+		if got, ok := series(t, reg, "syndicate_parked_deliveries_total", map[string]string{"destination": dest}); !ok || got != want {
+			t.Errorf("parked_deliveries_total{%s} = %v (present %v), want %v", dest, got, ok, want)
+		}
+	}
+}
