@@ -144,7 +144,8 @@ func cmdBenchPoll(ctx context.Context, args []string, env env, stdout, stderr io
 	changed := fs.Float64("changed", 0.1, "`share` of feeds that gain an item each round")
 	conc := fs.Int("concurrency", 32, "feeds polled at once by both pollers")
 	interval := fs.Duration("interval", 10*time.Minute, "the feeds' poll interval: the worker's clock moves by it each round, one tick at a time")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the worker's rounds to `FILE`")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the worker's steady rounds to `FILE`")
+	memprofile := fs.String("memprofile", "", "write a heap profile of the worker after its last round to `FILE`")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -153,12 +154,14 @@ func cmdBenchPoll(ctx context.Context, args []string, env env, stdout, stderr io
 		fmt.Fprintf(stderr, "--feeds and --concurrency must be at least 1, --rounds at least 0, --interval at least %s\n", config.MinPollInterval)
 		return errUsage
 	}
-	if *cpuprofile != "" {
-		abs, err := filepath.Abs(*cpuprofile)
-		if err != nil {
-			return fmt.Errorf("cpuprofile: %w", err)
+	for _, p := range []*string{cpuprofile, memprofile} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return fmt.Errorf("profile: %w", err)
+			}
+			*p = abs
 		}
-		*cpuprofile = abs
 	}
 	farm, err := feedfarm.Start(feedfarm.Options{Feeds: *feeds, Changed: *changed, Step: *interval})
 	if err != nil {
@@ -201,6 +204,9 @@ func cmdBenchPoll(ctx context.Context, args []string, env env, stdout, stderr io
 	}
 	synArgs := slices.Concat(common, []string{"--mode", "syndicate", "--config", cfgPath, "--farm", farm.URL(),
 		"--feeds", fmt.Sprint(*feeds), "--interval", interval.String(), "--epoch", farm.Epoch().Format(time.RFC3339)})
+	if *memprofile != "" {
+		synArgs = append(synArgs, "--memprofile", *memprofile)
+	}
 	if *cpuprofile != "" {
 		synArgs = append(synArgs, "--cpuprofile", *cpuprofile)
 	}
@@ -450,6 +456,7 @@ func cmdBenchPollChild(ctx context.Context, args []string, env env, stdout, stde
 	interval := fs.Duration("interval", 10*time.Minute, "syndicate: poll interval")
 	epoch := fs.String("epoch", "", "syndicate: start of the clock (RFC 3339)")
 	cpuprofile := fs.String("cpuprofile", "", "syndicate: CPU profile `FILE`")
+	memprofile := fs.String("memprofile", "", "syndicate: heap profile `FILE`, after the last round")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -483,7 +490,7 @@ func cmdBenchPollChild(ctx context.Context, args []string, env env, stdout, stde
 		}
 		o := syndicateBenchOptions{
 			config: *cfgPath, farm: *farmURL, feeds: *feeds, rounds: *rounds,
-			interval: *interval, start: start, cpuprofile: *cpuprofile,
+			interval: *interval, start: start, cpuprofile: *cpuprofile, memprofile: *memprofile,
 		}
 		if err := benchSyndicate(ctx, o, env, stderr, report); err != nil {
 			return err
@@ -634,6 +641,7 @@ type syndicateBenchOptions struct {
 	interval     time.Duration
 	start        time.Time
 	cpuprofile   string
+	memprofile   string
 }
 
 // benchSyndicate builds the worker as `run` does, on a clock it moves
@@ -651,19 +659,22 @@ func benchSyndicate(ctx context.Context, o syndicateBenchOptions, env env, stder
 		return err
 	}
 	defer a.Close()
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			return fmt.Errorf("cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	// The CPU profile covers the steady rounds (or the first-sight round
+	// when there are none), which is where the worker meets the bare loop.
+	profileFrom := min(1, o.rounds)
 	ticks := int(o.interval / runTick)
 	for r := 0; r <= o.rounds; r++ {
+		if r == profileFrom && o.cpuprofile != "" {
+			f, err := os.Create(o.cpuprofile)
+			if err != nil {
+				return fmt.Errorf("cpuprofile: %w", err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return fmt.Errorf("cpuprofile: %w", err)
+			}
+			defer pprof.StopCPUProfile()
+		}
 		t, err := startRound()
 		if err != nil {
 			return err
@@ -703,11 +714,30 @@ func benchSyndicate(ctx context.Context, o syndicateBenchOptions, env env, stder
 			return err
 		}
 		rd.Steps = steps
+		if r == o.rounds && o.memprofile != "" {
+			if err := writeHeapProfile(o.memprofile); err != nil {
+				return err
+			}
+		}
 		if err := report(rd, r == o.rounds); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeHeapProfile writes what is live after a collection.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	return f.Close()
 }
 
 // farmPolls asks the farm how many feed requests it answered this round.

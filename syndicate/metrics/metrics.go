@@ -39,9 +39,8 @@ type Options struct {
 type Metrics struct {
 	reg *prometheus.Registry
 
-	feedPolls   *prometheus.CounterVec
+	feeds       *feedCounters
 	feedPollDur *prometheus.HistogramVec
-	discovered  *prometheus.CounterVec
 	deliveries  *prometheus.CounterVec
 	deliveryDur *prometheus.HistogramVec
 	ambiguous   *prometheus.CounterVec
@@ -68,11 +67,8 @@ func New(o Options) (*Metrics, error) {
 		}
 	}
 	m := &Metrics{
-		reg: reg,
-		feedPolls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syndicate_feed_polls_total",
-			Help: "Feed fetches by result: ok (new content), not_modified (304) or error.",
-		}, []string{"feed", "result"}),
+		reg:   reg,
+		feeds: newFeedCounters(),
 		feedPollDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "syndicate_feed_poll_seconds",
 			Help:    "Time taken to fetch and parse a feed, by result.",
@@ -81,10 +77,6 @@ func New(o Options) (*Metrics, error) {
 			// kilobyte each, 11 MB of live heap at 10,000 feeds; the poll
 			// counters keep the feed.
 		}, []string{"result"}),
-		discovered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syndicate_items_discovered_total",
-			Help: "Delivery jobs queued from a feed's new or changed items (one per destination).",
-		}, []string{"feed"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syndicate_deliveries_total",
 			Help: "Delivery attempts by outcome: sent, or the kind of failure (temporary, rate_limited, permanent_item, permanent_destination, ambiguous).",
@@ -133,7 +125,7 @@ func New(o Options) (*Metrics, error) {
 		m.parked.WithLabelValues(d)
 	}
 
-	cs := []prometheus.Collector{m.feedPolls, m.feedPollDur, m.discovered, m.deliveries, m.deliveryDur, m.ambiguous, m.parked, build}
+	cs := []prometheus.Collector{m.feeds, m.feedPollDur, m.deliveries, m.deliveryDur, m.ambiguous, m.parked, build}
 	if o.Store != nil {
 		cs = append(cs, newQueueCollector(o.Store, dests, DefaultQueueTimeout))
 	}
@@ -158,16 +150,13 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // FeedPolled counts one fetch of a feed and its duration.
 func (m *Metrics) FeedPolled(feed, result string, took time.Duration) {
-	m.feedPolls.WithLabelValues(feed, result).Inc()
+	m.feeds.polled(feed, result)
 	m.feedPollDur.WithLabelValues(result).Observe(took.Seconds())
 }
 
 // ItemsDiscovered counts the jobs a poll of a feed queued.
 func (m *Metrics) ItemsDiscovered(feed string, n int) {
-	c := m.discovered.WithLabelValues(feed)
-	if n > 0 {
-		c.Add(float64(n))
-	}
+	m.feeds.found(feed, n)
 }
 
 // Delivered counts one delivery attempt, its outcome and duration; an

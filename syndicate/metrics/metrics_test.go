@@ -3,11 +3,13 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,11 +93,13 @@ func TestEngineEvents(t *testing.T) {
 				m.FeedPolled("news-en", "ok", 200*time.Millisecond)
 				m.FeedPolled("news-en", "not_modified", 50*time.Millisecond)
 				m.FeedPolled("news-de", "error", 10*time.Second)
+				m.FeedPolled("news-de", "cancelled", time.Second)
 			},
 			want: []want{
 				{"syndicate_feed_polls_total", map[string]string{"feed": "news-en", "result": "ok"}, 2},
 				{"syndicate_feed_polls_total", map[string]string{"feed": "news-en", "result": "not_modified"}, 1},
 				{"syndicate_feed_polls_total", map[string]string{"feed": "news-de", "result": "error"}, 1},
+				{"syndicate_feed_polls_total", map[string]string{"feed": "news-de", "result": "cancelled"}, 1},
 				{"syndicate_feed_poll_seconds", map[string]string{"result": "ok"}, 2},
 				{"syndicate_feed_poll_seconds", map[string]string{"result": "not_modified"}, 1},
 				{"syndicate_feed_poll_seconds", map[string]string{"result": "error"}, 1},
@@ -579,6 +583,35 @@ func TestParkedCounts(t *testing.T) {
 	for dest, want := range map[string]float64{"tg-en": 2, "md-en": 0} {
 		if got, ok := series(t, reg, "syndicate_parked_deliveries_total", map[string]string{"destination": dest}); !ok || got != want {
 			t.Errorf("parked_deliveries_total{%s} = %v (present %v), want %v", dest, got, ok, want)
+		}
+	}
+}
+
+// TestFeedCountersConcurrent: polls counted from many goroutines while
+// scrapes run add up, and a feed only polled has no discovered series yet.
+func TestFeedCountersConcurrent(t *testing.T) {
+	m, reg := newMetrics(t, Options{})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				m.FeedPolled(fmt.Sprintf("feed-%d", i%10), "not_modified", time.Millisecond)
+				if g == 0 && i%100 == 0 {
+					if _, err := reg.Gather(); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 10 {
+		labels := map[string]string{"feed": fmt.Sprintf("feed-%d", i), "result": "not_modified"}
+		if got, ok := series(t, reg, "syndicate_feed_polls_total", labels); !ok || got != 400 {
+			t.Errorf("polls %v = %v (present %v), want 400", labels, got, ok)
+		}
+		if _, ok := series(t, reg, "syndicate_items_discovered_total", map[string]string{"feed": labels["feed"]}); ok {
+			t.Errorf("items_discovered_total for %s before any discovery was reported", labels["feed"])
 		}
 	}
 }
