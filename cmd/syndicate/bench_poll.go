@@ -145,7 +145,7 @@ func cmdBenchPoll(ctx context.Context, args []string, env env, stdout, stderr io
 	conc := fs.Int("concurrency", 32, "feeds polled at once by both pollers")
 	interval := fs.Duration("interval", 10*time.Minute, "the feeds' poll interval: the worker's clock moves by it each round, one tick at a time")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the worker's steady rounds to `FILE`")
-	memprofile := fs.String("memprofile", "", "write a heap profile of the worker after its last round to `FILE`")
+	memprofile := fs.String("memprofile", "", "write heap profiles of the worker to `FILE` after its last round and FILE.first after the first-sight round")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -714,8 +714,14 @@ func benchSyndicate(ctx context.Context, o syndicateBenchOptions, env env, stder
 			return err
 		}
 		rd.Steps = steps
-		if r == o.rounds && o.memprofile != "" {
-			if err := writeHeapProfile(o.memprofile); err != nil {
+		if o.memprofile != "" && (r == 0 || r == o.rounds) {
+			// FILE.first is the base to subtract (pprof -diff_base) to
+			// see what the steady rounds allocated.
+			path := o.memprofile
+			if r == 0 && o.rounds > 0 {
+				path += ".first"
+			}
+			if err := writeHeapProfile(path); err != nil {
 				return err
 			}
 		}

@@ -54,6 +54,7 @@ func entries(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) ([]syndi
 	at := make([]int, 0, len(f.Items))
 	keys := make([]string, 0, len(f.Items))
 	used := make(map[string]bool, len(f.Items))
+	hw := &hashWriter{}
 	for i, it := range f.Items {
 		if it == nil || rawEmpty(it) {
 			continue
@@ -75,7 +76,7 @@ func entries(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) ([]syndi
 		if d.IsZero() {
 			d = date(it.UpdatedParsed)
 		}
-		out = append(out, syndicate.Entry{Key: key, Hash: entryHash(context, key, item.Link, it, j), Date: d})
+		out = append(out, syndicate.Entry{Key: key, Hash: hw.entryHash(context, key, item.Link, it, j), Date: d})
 		at = append(at, i)
 		keys = append(keys, key)
 	}
@@ -121,8 +122,8 @@ func rawEmpty(it *gofeed.Item) bool {
 // entryHash summarises everything an item's normalisation reads: the
 // feed context, the item's key and link, its raw fields and extensions,
 // and the JSON Feed item behind it.
-func entryHash(context []string, key, link string, it *gofeed.Item, j *jsonfeed.Item) string {
-	w := &hashWriter{buf: make([]byte, 0, 8<<10)}
+func (w *hashWriter) entryHash(context []string, key, link string, it *gofeed.Item, j *jsonfeed.Item) string {
+	w.buf = w.buf[:0]
 	w.strings(context...)
 	w.strings(key, link, it.Title, it.Description, it.Content, it.Link, it.Updated, it.Published, it.GUID)
 	w.strings(it.Links...)
@@ -156,8 +157,8 @@ func entryHash(context []string, key, link string, it *gofeed.Item, j *jsonfeed.
 }
 
 // hashWriter gathers length-prefixed strings to hash at once, so that no
-// two different sequences of fields give the same bytes, without a copy
-// of each string.
+// two different sequences of fields give the same bytes; one serves all
+// the items of a feed, so that its buffer is grown once.
 type hashWriter struct{ buf []byte }
 
 func (w *hashWriter) strings(ss ...string) {

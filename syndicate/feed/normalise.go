@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/url"
 	"path"
 	"slices"
@@ -80,18 +81,15 @@ func fragmentsIdentify(links []*url.URL) map[string]bool {
 // when the key was already used in this feed it falls back along the same
 // order, and reports false for an item identical to an earlier one.
 func uniqueKey(item syndicate.Item, it *gofeed.Item, used map[string]bool) (string, bool) {
-	var keys []string
-	if item.GUID != "" {
-		keys = append(keys, "guid:"+item.GUID)
+	if k := "guid:" + item.GUID; item.GUID != "" && !used[k] {
+		return k, true
 	}
-	if item.Link != "" {
-		keys = append(keys, "link:"+item.Link)
+	if k := "link:" + item.Link; item.Link != "" && !used[k] {
+		return k, true
 	}
-	keys = append(keys, "hash:"+contentHash(it))
-	for _, k := range keys {
-		if !used[k] {
-			return k, true
-		}
+	// The content hash is taken only when needed: it reads the whole item.
+	if k := "hash:" + contentHash(it); !used[k] {
+		return k, true
 	}
 	return "", false
 }
@@ -99,7 +97,7 @@ func uniqueKey(item syndicate.Item, it *gofeed.Item, used map[string]bool) (stri
 func contentHash(it *gofeed.Item) string {
 	h := sha256.New()
 	for _, s := range []string{it.Title, it.Content, it.Description, it.Published, it.Updated} {
-		h.Write([]byte(s))
+		io.WriteString(h, s)
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])

@@ -94,6 +94,10 @@ func cutDeclaration(b []byte) ([]byte, string) {
 		return b, ""
 	}
 	decl := string(b[i : i+end])
+	if i == 0 {
+		// The usual case: nothing before the declaration, nothing to copy.
+		return trimLeadingSpace(b[end+2:]), pseudoAttr(decl, "encoding")
+	}
 	out := make([]byte, 0, len(b))
 	out = append(out, b[:i]...)
 	out = append(out, b[i+end+2:]...)
