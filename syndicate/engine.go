@@ -415,6 +415,11 @@ func (e *Engine) pushed(ctx context.Context, feedID string) {
 		return
 	}
 	e.log.Debug("push notification; polling now", "feed", feedID)
+	// Ask the pusher again after this poll: the hub may have ended the
+	// subscription rather than announced content.
+	e.pushMu.Lock()
+	delete(e.pushStatus, feedID)
+	e.pushMu.Unlock()
 	if err := e.PollFeed(ctx, feedID, true); err != nil && ctx.Err() == nil {
 		e.log.Error("poll after push failed", "feed", feedID, "error", err)
 	}
@@ -779,6 +784,20 @@ func (e *Engine) subscribe(ctx context.Context, f Feed, res FetchResult, now tim
 	e.pushMu.Lock()
 	ps, known := e.pushStatus[f.ID]
 	e.pushMu.Unlock()
+	if !res.NotModified && len(res.Hubs) == 0 {
+		// The whole document was read and names no hub (any more): a
+		// subscription left from when it did is ended, and the feed is
+		// polled at its interval. A 304 says nothing about hubs.
+		if !known || ps.hubs != "" {
+			if err := e.push.Unsubscribe(ctx, f.ID); err != nil {
+				e.log.Warn("ending the push subscription of a feed that names no hub", "feed", f.ID, "error", err)
+			}
+			e.pushMu.Lock()
+			e.pushStatus[f.ID] = pushStatus{topic: topic}
+			e.pushMu.Unlock()
+		}
+		return false, time.Time{}
+	}
 	changed := len(res.Hubs) > 0 && (hubs != ps.hubs || topic != ps.topic)
 	if known && !changed && (ps.callBy.IsZero() || now.Before(ps.callBy)) {
 		return ps.active, ps.callBy

@@ -47,10 +47,18 @@ type fakeSource struct {
 	items   map[string][]syndicate.Item
 	fail    map[string]error
 	fetches map[string]int
+	hubs    map[string][]string
 }
 
 func newSource() *fakeSource {
-	return &fakeSource{items: map[string][]syndicate.Item{}, fail: map[string]error{}, fetches: map[string]int{}}
+	return &fakeSource{items: map[string][]syndicate.Item{}, fail: map[string]error{}, fetches: map[string]int{}, hubs: map[string][]string{}}
+}
+
+// setHubs makes the feed's document name hubs (none: nil).
+func (s *fakeSource) setHubs(feed string, hubs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hubs[feed] = hubs
 }
 
 func (s *fakeSource) set(feed string, items ...syndicate.Item) {
@@ -69,7 +77,7 @@ func (s *fakeSource) Fetch(_ context.Context, spec syndicate.FeedSpec, _ syndica
 	if err := s.fail[spec.ID]; err != nil {
 		return syndicate.FetchResult{}, err
 	}
-	return syndicate.FetchResult{Items: slices.Clone(s.items[spec.ID])}, nil
+	return syndicate.FetchResult{Items: slices.Clone(s.items[spec.ID]), Hubs: slices.Clone(s.hubs[spec.ID])}, nil
 }
 
 func (s *fakeSource) count(feed string) int {

@@ -18,6 +18,8 @@ type fakePusher struct {
 	calls    map[string]int
 	hubs     map[string][]string
 	notified chan string
+	// ended counts Unsubscribe calls by feed.
+	ended map[string]int
 }
 
 func (p *fakePusher) Subscribe(_ context.Context, feedID, topic string, hubs []string) (bool, time.Time, error) {
@@ -28,7 +30,25 @@ func (p *fakePusher) Subscribe(_ context.Context, feedID, topic string, hubs []s
 	return p.active, p.callBy, nil
 }
 
+func (p *fakePusher) Unsubscribe(_ context.Context, feedID string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ended[feedID]++
+	return nil
+}
+
 func (p *fakePusher) Notified() <-chan string { return p.notified }
+
+func (p *fakePusher) unsubscribed(feedID string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ended[feedID]
+}
+
+func newFakePusher(callBy time.Time) *fakePusher {
+	return &fakePusher{active: true, callBy: callBy, calls: map[string]int{}, hubs: map[string][]string{},
+		notified: make(chan string, 1), ended: map[string]int{}}
+}
 
 func (p *fakePusher) count(feedID string) int {
 	p.mu.Lock()
@@ -44,8 +64,9 @@ func (p *fakePusher) count(feedID string) int {
 func TestPushNotificationPollsAtOnce(t *testing.T) {
 	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
 	h.src.set("en", item("a", 1))
+	h.src.setHubs("en", "https://hub.example/")
 	clock := &stepClock{now: t0}
-	push := &fakePusher{active: true, callBy: t0.Add(3 * time.Hour), calls: map[string]int{}, hubs: map[string][]string{}, notified: make(chan string, 1)}
+	push := newFakePusher(t0.Add(3 * time.Hour))
 	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
 		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
 		Clock:        clock, Owner: "test", Push: push, PushPollInterval: 2 * time.Hour})
@@ -73,9 +94,9 @@ func TestPushNotificationPollsAtOnce(t *testing.T) {
 	h.src.set("en", item("b", 0), item("a", 1))
 	push.notified <- "en"
 	eventually(t, "the pushed article posted", func() bool { return len(h.pubs["tg"].titles()) == 1 })
-	if n := push.count("en"); n != 1 {
-		t.Errorf("pusher asked %d times after a pushed poll; want still 1 (nothing due)", n)
-	}
+	// A notification may also be the hub ending the subscription: the
+	// pusher is asked once more.
+	eventually(t, "the pusher asked after the pushed poll", func() bool { return push.count("en") == 2 })
 
 	// The safety-net poll at 2h ends with the next poll at the pusher's
 	// time, 3h.
@@ -92,11 +113,59 @@ func TestPushNotificationPollsAtOnce(t *testing.T) {
 	push.callBy = t0.Add(30 * time.Hour)
 	push.mu.Unlock()
 	clock.flow(renew.Add(-time.Minute).Sub(clock.Now()), time.Minute, nil)
-	if clock.flow(time.Hour, time.Second, func() bool { return push.count("en") == 2 }); clock.Now().After(renew.Add(time.Minute)) {
+	if clock.flow(time.Hour, time.Second, func() bool { return push.count("en") == 3 }); clock.Now().After(renew.Add(time.Minute)) {
 		t.Errorf("the pusher was asked again at %s; want at its time, %s", clock.Now(), renew)
 	}
 	eventually(t, "the renewal poll recorded", func() bool {
 		st := nextPoll()
 		return st.NextPoll.Equal(st.LastSuccess.Add(2 * time.Hour))
 	})
+}
+
+// TestFeedThatStopsNamingAHub: once the feed's document names no hub, its
+// subscription is ended and the feed is polled at its own interval again.
+func TestFeedThatStopsNamingAHub(t *testing.T) {
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
+	h.src.set("en", item("a", 1))
+	h.src.setHubs("en", "https://hub.example/")
+	push := newFakePusher(t0.Add(24 * time.Hour))
+	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
+		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
+		Clock: h.clock, Owner: "test", Push: push, PushPollInterval: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	next := func() time.Duration {
+		t.Helper()
+		st, err := h.store.LoadFeed(ctx, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.NextPoll.Sub(st.LastSuccess)
+	}
+	if err := e.PollFeed(ctx, "en", true); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(); got != 2*time.Hour {
+		t.Fatalf("next poll with a hub in %s; want the 2h safety net", got)
+	}
+	h.src.setHubs("en")
+	h.clock.Advance(time.Minute)
+	if err := e.PollFeed(ctx, "en", true); err != nil {
+		t.Fatal(err)
+	}
+	if n := push.unsubscribed("en"); n != 1 {
+		t.Errorf("Unsubscribe called %d times once the hub was gone; want 1", n)
+	}
+	if got := next(); got != 10*time.Minute {
+		t.Errorf("next poll without a hub in %s; want the feed's 10m", got)
+	}
+	h.clock.Advance(time.Minute)
+	if err := e.PollFeed(ctx, "en", true); err != nil {
+		t.Fatal(err)
+	}
+	if n := push.unsubscribed("en"); n != 1 {
+		t.Errorf("Unsubscribe called %d times after another poll without a hub; want still 1", n)
+	}
 }

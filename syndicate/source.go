@@ -86,7 +86,12 @@ type Pusher interface {
 	// subscription near its expiry. It reports whether notifications are
 	// expected now and when it must be called again at the latest.
 	Subscribe(ctx context.Context, feedID, topic string, hubs []string) (active bool, callBy time.Time, err error)
-	// Notified delivers the id of each feed a hub said has changed.
+	// Unsubscribe ends the feed's subscription, if it has one: the feed
+	// no longer names a hub, or it was removed from the configuration.
+	Unsubscribe(ctx context.Context, feedID string) error
+	// Notified delivers the id of each feed a hub said has changed, or
+	// whose subscription the hub ended (a denial): the engine polls it and
+	// asks Subscribe again.
 	Notified() <-chan string
 }
 

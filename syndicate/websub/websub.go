@@ -519,6 +519,9 @@ func (s *Subscriber) verify(w http.ResponseWriter, r *http.Request, feedID, tok 
 			return
 		}
 		s.o.Logger.Warn("websub subscription denied; polling", "feed", feedID, "hub", guard.Redact(st.Hub), "reason", reason)
+		// The engine expects notifications until the time Subscribe gave
+		// it: tell it now, so that it polls and asks again.
+		s.queue.push(feedID)
 		w.WriteHeader(http.StatusOK)
 		return
 	default:

@@ -440,6 +440,15 @@ func TestDenied(t *testing.T) {
 	if st.State != websub.StateDenied || st.Secret != "" || st.LastError != "hub denied the subscription: policy changed" {
 		t.Errorf("state after a later denial %+v", st)
 	}
+	// The engine, told the subscription was active, hears of the denial.
+	select {
+	case id := <-r.sub.Notified():
+		if id != "news" {
+			t.Errorf("notified of %q after the denial; want news", id)
+		}
+	default:
+		t.Error("a denial of an active subscription did not notify the engine")
+	}
 	if active, _, _ := r.sub.Subscribe(ctx, "news", topic, nil); active {
 		t.Error("a denied subscription is active")
 	}
