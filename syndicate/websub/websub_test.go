@@ -431,6 +431,9 @@ func TestDenied(t *testing.T) {
 		t.Fatalf("state after the retry %+v", st)
 	}
 	// Denied later, at the verified subscription's callback.
+	for len(r.sub.Notified()) > 0 {
+		<-r.sub.Notified()
+	}
 	st = r.state("news")
 	code, _ := r.get(path(st.Callback), url.Values{"hub.mode": {"denied"}, "hub.topic": {topic}, "hub.reason": {"policy\nchanged"}})
 	if code != 200 {
