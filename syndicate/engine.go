@@ -1,7 +1,6 @@
 package syndicate
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -1309,46 +1308,6 @@ func uniqueItems(items []Item) []Item {
 		out = append(out, it)
 	}
 	return out
-}
-
-// newest returns the n newest items: by date where known, otherwise by
-// document order (feeds list newest first).
-func newest(items []Item, n int) []Item {
-	if n <= 0 {
-		return nil
-	}
-	idx := make([]int, len(items))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		da, db := items[a].Date(), items[b].Date()
-		if !da.IsZero() && !db.IsZero() {
-			return db.Compare(da)
-		}
-		return cmp.Compare(a, b)
-	})
-	if n > len(idx) {
-		n = len(idx)
-	}
-	out := make([]Item, 0, n)
-	for _, i := range idx[:n] {
-		out = append(out, items[i])
-	}
-	return out
-}
-
-// sortOldestFirst orders items for posting: oldest first; items without a
-// date keep the reverse of document order.
-func sortOldestFirst(items []Item) {
-	slices.Reverse(items)
-	slices.SortStableFunc(items, func(a, b Item) int {
-		da, db := a.Date(), b.Date()
-		if da.IsZero() || db.IsZero() {
-			return 0
-		}
-		return da.Compare(db)
-	})
 }
 
 // storeBackoff is the wait after consecutive store failures: doubling

@@ -279,6 +279,28 @@ func TestNewItemsPostedOldestFirst(t *testing.T) {
 	equal(t, "posts", h.pubs["tg"].titles(), []string{"x", "y", "z"})
 }
 
+// TestUndatedItemsKeepTheirPlace: a feed listing old (5 h ago), an
+// undated item and new (1 h ago) is posted in that order, and a backfill
+// of one takes the newest, not the oldest.
+func TestUndatedItemsKeepTheirPlace(t *testing.T) {
+	undated := func(key string) syndicate.Item {
+		it := item(key, 0)
+		it.Published = time.Time{}
+		return it
+	}
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
+	h.src.set("en")
+	h.once()
+	h.src.set("en", item("old", 5), undated("undated"), item("new", 1))
+	h.once()
+	equal(t, "posts", h.pubs["tg"].titles(), []string{"old", "undated", "new"})
+
+	b := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}, Backfill: 1})
+	b.src.set("en", item("old", 5), undated("undated"), item("new", 1))
+	b.once()
+	equal(t, "backfill of one", b.pubs["tg"].titles(), []string{"new"})
+}
+
 func TestMaxAgeSkipsOldItems(t *testing.T) {
 	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
 	h.src.set("en", item("a", 1))
