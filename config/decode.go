@@ -35,6 +35,8 @@ type decoder struct {
 	// onKey, when set, sees every struct key decoded (tests use it to prove
 	// the examples cover the schema).
 	onKey func(t reflect.Type, key string)
+	// secrets records where secrets come from.
+	secrets *SecretSources
 }
 
 // field is one decodable struct field.
@@ -288,6 +290,9 @@ func (d *decoder) decodeSecret(n *yaml.Node, v reflect.Value, path string, null 
 		d.wrongType(n, path, "a string")
 		return
 	}
+	if n.Value != "" && !strings.Contains(n.Value, "${") {
+		d.secrets.Inline = append(d.secrets.Inline, path)
+	}
 	v.Set(reflect.ValueOf(NewSecret(d.expand(n, path, n.Value))))
 }
 
@@ -314,6 +319,7 @@ func (d *decoder) secretFile(n *yaml.Node, v reflect.Value, path string) {
 		d.fail(n, path, "cannot read the secret: %v", err)
 		return
 	}
+	d.secrets.Files = append(d.secrets.Files, name)
 	v.Set(reflect.ValueOf(NewSecret(strings.TrimRight(string(data), "\r\n"))))
 }
 

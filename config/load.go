@@ -83,6 +83,7 @@ func parse(name string, data []byte, opts LoadOptions, onKey func(reflect.Type, 
 		budget:   10*len(data) + 10000,
 		onKey:    onKey,
 	}
+	d.secrets = &cfg.Secrets
 	if root != nil {
 		d.decode(root, reflect.ValueOf(cfg).Elem(), "", false)
 	} else {

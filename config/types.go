@@ -21,6 +21,18 @@ type Config struct {
 
 	// Path is the file the config was loaded from (not a YAML key).
 	Path string `yaml:"-"`
+	// Secrets says where the secrets came from (not a YAML key), so that
+	// files other users can read are warned about.
+	Secrets SecretSources `yaml:"-"`
+}
+
+// SecretSources are the places secrets were read from.
+type SecretSources struct {
+	// Inline lists the keys whose secret is written in the config file
+	// itself (not a "${VAR}" reference nor a "_file").
+	Inline []string
+	// Files are the files "_file" keys read secrets from.
+	Files []string
 }
 
 // Store chooses where state is kept: Embedded (the default) or Redis, never
@@ -356,7 +368,9 @@ type Worker struct {
 	// take it over (default 2m, at least 3s).
 	Lease Duration `yaml:"lease"`
 	// Listen is the address of the HTTP server for /metrics (Prometheus),
-	// /healthz and /readyz, e.g. ":9090"; empty turns it off.
+	// /healthz and /readyz, e.g. "127.0.0.1:9090"; without a host
+	// (":9090") it binds loopback, "0.0.0.0:9090" serves other machines;
+	// empty turns it off.
 	Listen string `yaml:"listen"`
 }
 

@@ -140,6 +140,9 @@ func cmdValidate(args []string, env env, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	for _, f := range readableSecrets(cfg) {
+		fmt.Fprintf(stderr, "warning: %s holds secrets and other users can read it: chmod 600 it\n", f)
+	}
 	dests := len(cfg.Telegram.Channels) + len(cfg.Mastodon.Accounts)
 	fmt.Fprintf(stdout, "%s: OK (%d feeds, %d destinations, %d routes)\n", *path, len(cfg.Feeds), dests, len(cfg.Routes))
 	return nil
@@ -221,7 +224,7 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 // path of push.public_url) when push is on, until the returned function is
 // called.
 func serveOps(ctx context.Context, addr string, a *app, logger *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", opsAddress(addr))
 	if err != nil {
 		return nil, fmt.Errorf("worker.listen %s: %w", addr, err)
 	}
@@ -235,7 +238,19 @@ func serveOps(ctx context.Context, addr string, a *app, logger *slog.Logger) (fu
 		mux.Handle("/", handler)
 		handler = mux
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	// Nothing served here reads more than a WebSub notification.
+	maxBody := int64(64 << 10)
+	if a.push != nil {
+		maxBody = max(maxBody, int64(a.cfg.Push.MaxBody)+1)
+	}
+	srv := &http.Server{
+		Handler:           http.MaxBytesHandler(handler, maxBody),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("metrics server stopped", "error", err)
@@ -247,4 +262,15 @@ func serveOps(ctx context.Context, addr string, a *app, logger *slog.Logger) (fu
 		defer cancel()
 		srv.Shutdown(sctx)
 	}, nil
+}
+
+// opsAddress binds an address without a host (":9090") to loopback: the
+// worker's endpoints reach other machines only when worker.listen names
+// an address to serve them on, such as "0.0.0.0:9090".
+func opsAddress(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "" {
+		return addr
+	}
+	return net.JoinHostPort("127.0.0.1", port)
 }

@@ -75,6 +75,11 @@ func (a *app) Close() error {
 
 func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error) {
 	a := &app{cfg: cfg, dests: map[string]destination{}}
+	if o.logger != nil {
+		for _, f := range readableSecrets(cfg) {
+			o.logger.Warn("a file holding secrets can be read by other users: chmod 600 it", "file", f)
+		}
+	}
 	st, rdb, err := openStore(ctx, cfg.Store, o)
 	if err != nil {
 		return nil, err

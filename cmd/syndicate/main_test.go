@@ -384,9 +384,11 @@ func TestRunServesMetricsAndHealth(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
 	cfg := filepath.Join(dir, "config.yaml")
+	// No host: loopback only.
 	writeFile(t, cfg, minimalConfig(site.FeedURL("en"), md.URL(), tg.URL(), filepath.Join(dir, "state.db"))+
-		"worker:\n  start_spread: 0s\n  listen: \""+addr+"\"\n")
+		"worker:\n  start_spread: 0s\n  listen: \":"+port+"\"\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() { done <- runCmd(t, ctx, platformVars, "run", "--config", cfg) }()
@@ -424,5 +426,42 @@ func TestRunServesMetricsAndHealth(t *testing.T) {
 	}
 	if code, body := get("/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d %s", code, body)
+	}
+	// Not served on the machine's other addresses.
+	if ips := nonLoopbackIPs(t); len(ips) > 0 {
+		if c, err := net.DialTimeout("tcp", net.JoinHostPort(ips[0], port), time.Second); err == nil {
+			c.Close()
+			t.Errorf("listen \":%s\" is reachable at %s", port, ips[0])
+		}
+	}
+}
+
+// nonLoopbackIPs lists this machine's addresses other than loopback.
+func nonLoopbackIPs(t *testing.T) []string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			out = append(out, n.IP.String())
+		}
+	}
+	return out
+}
+
+func TestOpsAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		":9090":          "127.0.0.1:9090",
+		"0.0.0.0:9090":   "0.0.0.0:9090",
+		"[::]:9090":      "[::]:9090",
+		"10.0.0.5:9090":  "10.0.0.5:9090",
+		"localhost:9090": "localhost:9090",
+	} {
+		if got := opsAddress(in); got != want {
+			t.Errorf("opsAddress(%q) = %q; want %q", in, got, want)
+		}
 	}
 }
