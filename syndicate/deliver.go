@@ -116,7 +116,17 @@ func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
 	log := e.log.With("destination", dest, "item", job.ArticleKey, "kind", job.Kind)
 	start := e.clock.Now()
 	hb := e.heartbeat(ctx, job)
-	rec, perr := d.Publisher.Publish(ctx, job)
+	var rec Receipt
+	perr := safely("publishing "+job.ArticleKey+" to "+dest, func() (err error) {
+		rec, err = d.Publisher.Publish(ctx, job)
+		return err
+	})
+	if pe := (*PanicError)(nil); errors.As(perr, &pe) {
+		// Rendering or sending this item trips a bug: park it with the
+		// reason rather than crash the worker or retry it forever.
+		log.Error("publishing panicked; the item is parked", "error", perr, "stack", string(pe.Stack))
+		perr = &DeliveryError{Kind: ErrPermanentItem, Err: perr}
+	}
 	leaseUntil := hb.stop()
 	now = e.clock.Now()
 	if perr == nil {

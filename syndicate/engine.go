@@ -664,13 +664,15 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 		return st.NextPoll, nil
 	}
 	start := now
-	res, ferr := e.source.Fetch(ctx, f.FeedSpec, st)
+	var res FetchResult
+	ferr := safely("fetching feed "+f.ID, func() (err error) {
+		res, err = e.source.Fetch(ctx, f.FeedSpec, st)
+		return err
+	})
 	now = e.clock.Now()
 	st.LastAttempt = now
-	if ferr != nil {
-		if ctx.Err() != nil {
-			return end(st, nil)
-		}
+	// failed records a poll that failed and when to try again.
+	failed := func(ferr error) (time.Time, error) {
 		st.Failures++
 		st.LastError = ferr.Error()
 		wait := pollBackoff(f.PollInterval, st.Failures)
@@ -679,9 +681,20 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 			wait = fe.RetryAfter
 		}
 		st.NextPoll = now.Add(wait)
-		log.Warn("feed poll failed", "error", ferr, "failures", st.Failures, "next_poll", st.NextPoll)
+		var pe *PanicError
+		if errors.As(ferr, &pe) {
+			log.Error("feed poll panicked; the feed waits for its next poll", "error", ferr, "stack", string(pe.Stack), "failures", st.Failures, "next_poll", st.NextPoll)
+		} else {
+			log.Warn("feed poll failed", "error", ferr, "failures", st.Failures, "next_poll", st.NextPoll)
+		}
 		e.metrics.FeedPolled(f.ID, "error", now.Sub(start))
 		return end(st, nil)
+	}
+	if ferr != nil {
+		if ctx.Err() != nil {
+			return end(st, nil)
+		}
+		return failed(ferr)
 	}
 	if res.MovedTo != "" {
 		log.Warn("feed moved permanently; update its url in the config", "from", f.URL, "to", res.MovedTo)
@@ -694,8 +707,20 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 		log.Debug("feed not modified")
 		return end(st, nil)
 	}
+	var (
+		jobs []Delivery
+		seen map[string]string
+	)
+	err = safely("reading feed "+f.ID, func() (err error) {
+		jobs, seen, err = e.plan(ctx, f, st, res, now)
+		return err
+	})
+	if pe := (*PanicError)(nil); errors.As(err, &pe) {
+		// A document that trips a bug fails like a broken feed, with
+		// backoff, rather than being tried again every tick.
+		return failed(err)
+	}
 	e.metrics.FeedPolled(f.ID, "ok", now.Sub(start))
-	jobs, seen, err := e.plan(ctx, f, st, res, now)
 	if err != nil {
 		e.releaseAfterFailure(ctx, f.ID)
 		return now.Add(e.tick), err

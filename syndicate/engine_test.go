@@ -75,6 +75,9 @@ func (s *fakeSource) Fetch(_ context.Context, spec syndicate.FeedSpec, _ syndica
 	defer s.mu.Unlock()
 	s.fetches[spec.ID]++
 	if err := s.fail[spec.ID]; err != nil {
+		if errors.Is(err, errPanic) {
+			panic("parse: nil map entry")
+		}
 		return syndicate.FetchResult{}, err
 	}
 	return syndicate.FetchResult{Items: slices.Clone(s.items[spec.ID]), Hubs: slices.Clone(s.hubs[spec.ID])}, nil
@@ -97,6 +100,9 @@ func (s *fakeSource) total() int {
 }
 
 // recorder is a publisher that records what it posts and fails on demand.
+// errPanic in a recorder's errs makes that call panic.
+var errPanic = errors.New("panic")
+
 type recorder struct {
 	mu     sync.Mutex
 	posts  []syndicate.Delivery
@@ -111,6 +117,9 @@ func (r *recorder) Publish(_ context.Context, job syndicate.Delivery) (syndicate
 	if len(r.errs) > 0 {
 		err := r.errs[0]
 		r.errs = r.errs[1:]
+		if errors.Is(err, errPanic) {
+			panic("render: index out of range [7] with length 3")
+		}
 		if err != nil {
 			return syndicate.Receipt{}, err
 		}
@@ -672,5 +681,36 @@ func TestPostRecordedAfterStoreOutage(t *testing.T) {
 	}
 	if flaky.failFinish != 0 {
 		t.Errorf("Finish was not retried: %d failures left", flaky.failFinish)
+	}
+}
+
+// TestPanicsCostOneItemOrPoll: a publisher that panics on an item parks
+// that item with the reason and the next one is posted; a feed whose
+// reading panics fails with backoff while the other feeds go on.
+func TestPanicsCostOneItemOrPoll(t *testing.T) {
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en", "fa"}, To: []string{"tg"}})
+	h.src.set("en")
+	h.src.set("fa")
+	h.once()
+	h.pubs["tg"].errs = []error{errPanic}
+	h.src.set("en", item("b", 0), item("a", 1))
+	h.once()
+	equal(t, "posts", h.pubs["tg"].titles(), []string{"b"})
+	recs := h.records("tg")
+	if recs[0].Status != syndicate.StatusParked || !strings.Contains(recs[0].LastError, "panic publishing") {
+		t.Errorf("record of the item that panicked = %+v; want parked with the panic", recs[0])
+	}
+
+	h.src.fail["fa"] = errPanic
+	h.clock.Advance(time.Hour)
+	h.src.set("en", item("c", 0), item("b", 1), item("a", 2))
+	h.once()
+	equal(t, "posts after a feed panicked", h.pubs["tg"].titles(), []string{"b", "c"})
+	st, err := h.store.LoadFeed(context.Background(), "fa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Failures != 1 || !strings.Contains(st.LastError, "panic fetching feed fa") || !st.NextPoll.After(h.clock.Now()) {
+		t.Errorf("state of the feed that panicked = %+v; want one failure with the panic and a later poll", st)
 	}
 }
