@@ -11,3 +11,7 @@ func IsLanguage(s string) bool { return languagePattern.MatchString(s) }
 // ParseDuration reads a duration as the config does ("90s", "10m", "7d"),
 // so that flags take the same durations as the file.
 func ParseDuration(s string) (Duration, error) { return parseDuration(s) }
+
+// DefaultUserAgent is the user agent sent when network.user_agent is not
+// set, for commands that fetch without a config.
+func DefaultUserAgent(version string) string { return userAgent(version) }

@@ -200,7 +200,7 @@ type Checked struct {
 
 // Progress is told of each check as it ends (from several goroutines, one
 // at a time).
-type Progress func(rawURL string, err error)
+type Progress func(rawURL string, c Checked)
 
 // CheckAll checks the URLs, at most concurrency at once, and returns the
 // outcomes in the order of urls.
@@ -219,7 +219,7 @@ func CheckAll(ctx context.Context, src syndicate.Source, urls []string, concurre
 			out[i] = Checked{Feed: f, Err: err}
 			if progress != nil {
 				mu.Lock()
-				progress(u, err)
+				progress(u, out[i])
 				mu.Unlock()
 			}
 		}()
