@@ -83,10 +83,17 @@ func str(s string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
 }
 
+// flow is a list on one line ("[a, b]") while it is short, one item a
+// line otherwise, so that a route from a big import stays readable.
 func flow(ss []string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	width := 0
 	for _, s := range ss {
 		n.Content = append(n.Content, str(s))
+		width += len(s) + 2
+	}
+	if width > 60 {
+		n.Style = 0
 	}
 	return n
 }
