@@ -74,7 +74,8 @@ func Candidates(p Page, pageURL *url.URL) []Candidate {
 	for _, l := range p.Feeds {
 		add(Candidate{URL: l.URL, Via: ViaLink, Title: l.Title, Language: l.Language})
 	}
-	if u := wordpressFeed(editionRoot(pageURL, p.Lang)); u != "" {
+	section, inEdition := editionRoot(pageURL, p.Lang)
+	if u := wordpressFeed(section); u != "" {
 		add(Candidate{URL: u, Via: ViaSection})
 	}
 	root := &url.URL{Scheme: pageURL.Scheme, Host: pageURL.Host, Path: "/feed/"}
@@ -87,7 +88,13 @@ func Candidates(p Page, pageURL *url.URL) []Candidate {
 		if err != nil {
 			continue
 		}
-		if f := wordpressFeed(editionRoot(u, e.Language)); f != "" {
+		root, ok := editionRoot(u, e.Language)
+		if !ok && inEdition {
+			// A site whose editions are directories named by language
+			// keeps its main edition at the root.
+			root = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}
+		}
+		if f := wordpressFeed(root); f != "" {
 			add(Candidate{URL: f, Via: ViaEdition, Language: e.Language})
 		}
 	}
@@ -119,17 +126,17 @@ func wordpressFeed(page *url.URL) string {
 	return u.String()
 }
 
-// editionRoot is the front page of the edition a page belongs to when its
-// path starts with the edition's language ("/ar/some-post/" in Arabic is
-// in the edition "/ar/"), as multilingual WordPress sites lay editions
-// out; otherwise the page itself.
-func editionRoot(page *url.URL, lang string) *url.URL {
+// editionRoot is the front page of the edition a page belongs to, and
+// true, when its path starts with the edition's language ("/ar/some-post/"
+// in Arabic is in the edition "/ar/"), as multilingual WordPress sites lay
+// editions out; otherwise the page itself and false.
+func editionRoot(page *url.URL, lang string) (*url.URL, bool) {
 	first, _, _ := strings.Cut(strings.TrimPrefix(page.Path, "/"), "/")
 	primary, _, _ := strings.Cut(lang, "-")
-	if first != "" && (strings.EqualFold(first, lang) || strings.EqualFold(first, primary)) {
-		return &url.URL{Scheme: page.Scheme, Host: page.Host, Path: "/" + first + "/"}
+	if first != "" && lang != "" && (strings.EqualFold(first, lang) || strings.EqualFold(first, primary)) {
+		return &url.URL{Scheme: page.Scheme, Host: page.Host, Path: "/" + first + "/"}, true
 	}
-	return page
+	return page, false
 }
 
 func isCommentFeed(raw string) bool {
