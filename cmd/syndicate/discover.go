@@ -16,8 +16,8 @@ import (
 	"github.com/syndicate-bot/syndicate/syndicate/guard"
 )
 
-// checkConcurrency is how many feeds are checked at once: a few, to be
-// polite to one site, and many OPML lists spread over hosts anyway.
+// checkConcurrency is how many feeds are checked at once: a few, since
+// discover's candidates are all on one site and an import's often are.
 const checkConcurrency = 4
 
 // fetcher is the guarded client and feed source of the commands that

@@ -35,6 +35,9 @@ func TestParse(t *testing.T) {
 			{XMLURL: "http://cafe.example/index.xml", HTMLURL: "http://cafe.example/", Title: "Café news", Line: 5},
 			{XMLURL: "http://scripting.example/rss.xml", Title: "Scripting News", Line: 6},
 		}},
+		{"bom.opml", []Outline{
+			{XMLURL: "https://bom.example/feed/", Title: "With a byte order mark", Line: 3},
+		}},
 		{"latin1.opml", []Outline{
 			{XMLURL: "http://latin1.example/feed", Title: "Café", Line: 3},
 		}},
