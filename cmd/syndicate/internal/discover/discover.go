@@ -88,13 +88,13 @@ func Candidates(p Page, pageURL *url.URL) []Candidate {
 		if err != nil {
 			continue
 		}
-		root, ok := editionRoot(u, e.Language)
+		front, ok := editionRoot(u, e.Language)
 		if !ok && inEdition {
 			// A site whose editions are directories named by language
 			// keeps its main edition at the root.
-			root = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}
+			front = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}
 		}
-		if f := wordpressFeed(root); f != "" {
+		if f := wordpressFeed(front); f != "" {
 			add(Candidate{URL: f, Via: ViaEdition, Language: e.Language})
 		}
 	}
