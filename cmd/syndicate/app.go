@@ -38,6 +38,11 @@ Usage:
   syndicate status --config FILE         show feeds, destinations, parked deliveries
   syndicate retry --config FILE [--destination ID] [ARTICLE...]
                                          queue parked deliveries again, lift pauses
+  syndicate prime --config FILE --feed ID|--all
+                                         record feeds' current items as seen, posting none
+  syndicate discover URL [--json]        find a site's feeds and print them as config entries
+  syndicate import-opml FILE [--to DEST] [--interval D]
+                                         turn an OPML subscription list into config entries
   syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
   syndicate bench NAME [flags]           measure what the worker costs (poll, idle, push, deliver)
   syndicate --version                    print the version
@@ -74,6 +79,12 @@ func run(ctx context.Context, args []string, env env, stdout, stderr io.Writer) 
 		err = cmdRetry(ctx, rest, env, stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, rest, env, stdout, stderr)
+	case "prime":
+		err = cmdPrime(ctx, rest, env, stdout, stderr)
+	case "discover":
+		err = cmdDiscover(ctx, rest, env, stdout, stderr)
+	case "import-opml":
+		err = cmdImportOPML(ctx, rest, env, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "syndicate: unknown command %q\n\n%s", cmd, usage)
 		return 2

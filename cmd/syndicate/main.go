@@ -6,6 +6,9 @@
 //	syndicate run --config FILE [--once]
 //	syndicate validate --config FILE
 //	syndicate preview --config FILE
+//	syndicate prime --config FILE --feed ID [--feed ID…|--all]
+//	syndicate discover URL [--json]
+//	syndicate import-opml FILE [--to DEST[,DEST]] [--interval D]
 //	syndicate demo [--state-dir DIR] [--reset]
 //	syndicate --version
 package main
