@@ -28,6 +28,8 @@ type params struct {
 	attached map[string]bool
 	// fetched holds the photo URLs fetched for the request (FetchURLs).
 	fetched map[string]fetched
+	// token is the bot's token, which the messages it sends remember.
+	token string
 }
 
 func (p params) isAttachment(name string) bool { return p.attached[name] }
