@@ -185,3 +185,21 @@ func postAs(t *testing.T, s *Server, tok, method string, body map[string]any) re
 	}
 	return decode(t, resp)
 }
+
+func TestEmptyMultipartIsNoParameters(t *testing.T) {
+	s := newServer(t, Options{Tokens: []string{token}})
+	resp, err := http.Post(s.URL()+"/bot"+token+"/getMe", "multipart/form-data; boundary=x", bytes.NewReader(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := decode(t, resp); !r.OK {
+		t.Fatalf("getMe with an empty multipart body: %+v", r)
+	}
+	resp, err = http.Post(s.URL()+"/bot"+token+"/sendMessage", "multipart/form-data; boundary=x", bytes.NewReader(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := decode(t, resp); r.Description != "Bad Request: chat_id is empty" {
+		t.Fatalf("sendMessage without parameters: %+v", r)
+	}
+}

@@ -1,6 +1,7 @@
 package telegramfake
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,6 +74,16 @@ func readParams(r *http.Request) (params, error) {
 			}
 		}
 	case "multipart/form-data":
+		// A call without parameters may come as an empty body (go-telegram/bot
+		// sends getMe so, and Telegram answers it).
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return p, fmt.Errorf("Bad Request: can't read request body")
+		}
+		if len(body) == 0 {
+			break
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		if err := r.ParseMultipartForm(maxRequest); err != nil {
 			return p, fmt.Errorf("Bad Request: can't parse multipart body")
 		}
