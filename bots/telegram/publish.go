@@ -53,6 +53,8 @@ type Bot struct {
 	rate    Rate
 	log     *slog.Logger
 	clock   Clock
+	// me is the bot's own user, for the pre-flight checks.
+	me identity
 }
 
 // NewBot prepares a bot without contacting Telegram.

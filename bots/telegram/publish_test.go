@@ -193,7 +193,8 @@ func TestPublishPhotoPost(t *testing.T) {
 }
 
 func TestPublishOptions(t *testing.T) {
-	e := newEnv(t, envOptions{format: Format{Silent: true, ProtectContent: true, Image: ImagePreview}, topic: 7})
+	forum := telegramfake.Options{Chats: []telegramfake.Chat{{ID: testChatID, Username: "news_en", Type: "supergroup", IsForum: true, Topics: []int64{7}}}}
+	e := newEnv(t, envOptions{format: Format{Silent: true, ProtectContent: true, Image: ImagePreview}, topic: 7, fake: forum})
 	if _, err := e.ch.Publish(context.Background(), job(loadItem(t, "en-news"))); err != nil {
 		t.Fatal(err)
 	}

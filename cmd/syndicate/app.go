@@ -35,7 +35,9 @@ Usage:
   syndicate run --config FILE [--once]   run the worker (until SIGINT/SIGTERM)
   syndicate validate --config FILE       check a config file and report every problem
   syndicate preview --config FILE        show what would be posted, without posting
-  syndicate status --config FILE         show feeds, destinations, parked deliveries
+  syndicate status --config FILE [--json]
+                                         show feeds, destinations, parked deliveries
+  syndicate check --config FILE [--json] verify every destination and feed live, posting nothing
   syndicate retry --config FILE [--destination ID] [ARTICLE...]
                                          queue parked deliveries again, lift pauses
   syndicate prime --config FILE --feed ID|--all
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, env env, stdout, stderr io.Writer) 
 		err = cmdDemo(ctx, rest, env, stdout, stderr)
 	case "status":
 		err = cmdStatus(ctx, rest, env, stdout, stderr)
+	case "check":
+		err = cmdCheck(ctx, rest, env, stdout, stderr)
 	case "retry":
 		err = cmdRetry(ctx, rest, env, stdout, stderr)
 	case "bench":

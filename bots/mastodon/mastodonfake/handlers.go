@@ -31,6 +31,8 @@ func (s *Server) handle(req *request, endpoint string, now time.Time) answer {
 		return answer{status: 200, body: s.instance(false)}
 	case "GET /api/v1/accounts/verify_credentials":
 		return answer{status: 200, body: s.accountJSON(req.account)}
+	case "GET /api/v1/apps/verify_credentials":
+		return s.appCredentials(req.token)
 	case "POST /api/v2/media":
 		return s.upload(req, false)
 	case "POST /api/v1/media":

@@ -109,6 +109,14 @@ type Options struct {
 	// Tokens maps access tokens to account user names (default
 	// {"test-token": "bot"}).
 	Tokens map[string]string
+	// Scopes maps access tokens to their scopes, space separated as
+	// Mastodon stores them ("read write:statuses"); a token not named has
+	// "read write push". A request outside its token's scopes is refused
+	// with 403 as Mastodon does.
+	Scopes map[string]string
+	// NoAppScopes leaves scopes out of GET /api/v1/apps/verify_credentials,
+	// as servers before Mastodon 4.3 do.
+	NoAppScopes bool
 	// NoV2Instance makes GET /api/v2/instance answer 404 (Mastodon before
 	// 4.0, older Pleroma and Akkoma).
 	NoV2Instance bool
@@ -415,6 +423,7 @@ type request struct {
 	form    url.Values
 	files   map[string]*multipart.FileHeader
 	account string
+	token   string
 	rec     *Request
 }
 
@@ -520,6 +529,10 @@ func (s *Server) serve(req *request, now time.Time) answer {
 			return errorAnswer(http.StatusUnauthorized, "The access token is invalid")
 		}
 		req.account = acct
+		if a, refused := s.outOfScope(token, endpoint); refused {
+			return a
+		}
+		req.token = token
 	}
 	if !s.pleromaLike() || req.rec.IdempotencyKey == "" || !oneOf(req.Method, http.MethodPost, http.MethodPut, http.MethodPatch) {
 		return s.act(req, endpoint, now)

@@ -21,6 +21,7 @@ var usedOperations = [][2]string{
 	{"GET", "/api/v1/instance"},
 	{"GET", "/api/v2/instance"},
 	{"GET", "/api/v1/accounts/verify_credentials"},
+	{"GET", "/api/v1/apps/verify_credentials"},
 	{"GET", "/api/v1/accounts/{id}/statuses"},
 	{"POST", "/api/v1/statuses"},
 	{"GET", "/api/v1/statuses/{id}"},

@@ -87,6 +87,8 @@ type Message struct {
 	Edits int `json:"-"`
 	// ParseMode is the parse mode the text or caption was sent with.
 	ParseMode string `json:"-"`
+	// sender is the token of the bot that sent the message.
+	sender string
 }
 
 // sendMethods put a message into a chat and count against its flood limit.
@@ -104,8 +106,9 @@ func (s *Server) handle(method, token string, p params) answer {
 		if !ok {
 			return a
 		}
-		id, _ := strconv.ParseInt(strings.SplitN(token, ":", 2)[0], 10, 64)
-		return answer{result: map[string]any{"id": id, "is_bot": true, "first_name": "Fake", "username": "fake_bot"}}
+		return answer{result: botUser(token)}
+	case "getChat", "getChatMember":
+		return s.readChat(method, token, p)
 	}
 	if !sendMethods[method] {
 		return answer{result: true}
@@ -119,11 +122,12 @@ func (s *Server) handle(method, token string, p params) answer {
 	if c.migratedTo != 0 {
 		return answer{code: http.StatusBadRequest, description: MigratedText, migrateTo: c.migratedTo}
 	}
-	if c.kicked[token] {
-		return fail(http.StatusForbidden, KickedText)
+	if a, ok := c.access(token, true); !ok {
+		return a
 	}
-	if len(c.Members) > 0 && !containsString(c.Members, token) {
-		return fail(http.StatusForbidden, NotMemberText)
+	p.token = token
+	if a, ok := s.mayWrite(c, method, p); !ok {
+		return a
 	}
 	if a, ok := s.floodCheck(token, c.ID, true); !ok {
 		return a
@@ -186,9 +190,11 @@ func (s *Server) newMessage(c *chatState, p params) *Message {
 		sc := m.Chat
 		m.SenderChat = &sc
 	}
-	if t, err := strconv.ParseInt(p.values["message_thread_id"], 10, 64); err == nil {
+	// Outside forums Telegram ignores the thread (see chatState.topic).
+	if t, err := strconv.ParseInt(p.values["message_thread_id"], 10, 64); err == nil && c.IsForum {
 		m.MessageThreadID = t
 	}
+	m.sender = p.token
 	c.nextID++
 	return m
 }

@@ -1,6 +1,7 @@
 package telegramfake
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,6 +29,8 @@ type params struct {
 	attached map[string]bool
 	// fetched holds the photo URLs fetched for the request (FetchURLs).
 	fetched map[string]fetched
+	// token is the bot's token, which the messages it sends remember.
+	token string
 }
 
 func (p params) isAttachment(name string) bool { return p.attached[name] }
@@ -71,6 +74,16 @@ func readParams(r *http.Request) (params, error) {
 			}
 		}
 	case "multipart/form-data":
+		// A call without parameters may come as an empty body (go-telegram/bot
+		// sends getMe so, and Telegram answers it).
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return p, fmt.Errorf("Bad Request: can't read request body")
+		}
+		if len(body) == 0 {
+			break
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		if err := r.ParseMultipartForm(maxRequest); err != nil {
 			return p, fmt.Errorf("Bad Request: can't parse multipart body")
 		}

@@ -43,6 +43,17 @@ type Chat struct {
 	// Members are the tokens of the bots that may post; empty means every
 	// valid token.
 	Members []string
+	// Rights give a bot (by token) its membership and rights in the chat;
+	// a bot without an entry is an administrator that may post and edit in
+	// a channel, and a member in a group.
+	Rights map[string]Member
+	// Permissions are what members of a group or supergroup may send
+	// (nil: everything).
+	Permissions *Permissions
+	// IsForum makes a supergroup a forum; Topics are its topics' ids
+	// (message_thread_id) besides General's.
+	IsForum bool
+	Topics  []int64
 }
 
 // Options configure a fake server.
