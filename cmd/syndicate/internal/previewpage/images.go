@@ -62,6 +62,9 @@ func fetchAll(ctx context.Context, d Downloader, urls []string) map[string]pictu
 
 func fetch(ctx context.Context, d Downloader, u string) picture {
 	byURL := picture{src: linkURL(u)}
+	if byURL.src == "" {
+		return picture{note: "not shown: not an http(s) URL"}
+	}
 	if d == nil {
 		return byURL
 	}

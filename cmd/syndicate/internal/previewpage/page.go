@@ -248,7 +248,7 @@ type mdView struct {
 	Limit      int
 }
 
-func image(pics map[string]picture, u, alt string) imageView {
+func imageOf(pics map[string]picture, u, alt string) imageView {
 	p, ok := pics[u]
 	if !ok {
 		p = picture{src: linkURL(u)}
@@ -278,10 +278,10 @@ func telegramView(p telegram.Post, it syndicate.Item, pics map[string]picture) *
 	v.Length = len([]rune(v.plain))
 	switch p.Method {
 	case telegram.MethodPhoto:
-		v.Photos = []imageView{image(pics, p.Photo, altOf(it, p.Photo))}
+		v.Photos = []imageView{imageOf(pics, p.Photo, altOf(it, p.Photo))}
 	case telegram.MethodAlbum:
 		for _, u := range p.Album {
-			v.Photos = append(v.Photos, image(pics, u, altOf(it, u)))
+			v.Photos = append(v.Photos, imageOf(pics, u, altOf(it, u)))
 		}
 	default:
 		v.Preview = linkPreview(p, it, v.plain, pics)
@@ -327,7 +327,7 @@ func linkPreview(p telegram.Post, it syndicate.Item, plain string, pics map[stri
 	}
 	v := &linkPreviewView{Host: hostOf(target), URL: target, Above: above}
 	if target == p.Photo && target != "" {
-		im := image(pics, target, altOf(it, target))
+		im := imageOf(pics, target, altOf(it, target))
 		v.Image = &im
 	} else if target == it.Link {
 		v.Title = script.Clean(it.Title, false)
@@ -355,7 +355,7 @@ func mastodonView(s mastodon.Status, server string, pics map[string]picture) *md
 		Language: s.Language, Visibility: s.Visibility, Length: s.Length, Limit: s.Limit,
 	}
 	for _, m := range s.Media {
-		v.Media = append(v.Media, image(pics, m.URL, m.Alt))
+		v.Media = append(v.Media, imageOf(pics, m.URL, m.Alt))
 	}
 	return v
 }
