@@ -134,7 +134,7 @@ func goldenPage(t *testing.T) (Page, images) {
 	}}
 	blue := tinyPNG(t, color.RGBA{B: 255, A: 255})
 	imgs := images{
-		"https://news.example/strike.png": {data: blue, ct: "image/png"},
+		"https://news.example/strike.png":  {data: blue, ct: "image/png"},
 		"https://news.example/rally-1.png": {data: blue, ct: "image/png"},
 		// A server that names the wrong type: the bytes decide.
 		"https://news.example/rally-2.png": {data: tinyPNG(t, color.RGBA{R: 255, A: 255}), ct: "application/octet-stream"},
