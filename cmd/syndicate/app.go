@@ -34,11 +34,13 @@ channels and Mastodon accounts, exactly once each.
 Usage:
   syndicate run --config FILE [--once]   run the worker (until SIGINT/SIGTERM)
   syndicate validate --config FILE       check a config file and report every problem
-  syndicate preview --config FILE        show what would be posted, without posting
+  syndicate preview --config FILE [--html OUT.html]
+                                         show what would be posted, without posting
   syndicate status --config FILE         show feeds, destinations, parked deliveries
   syndicate retry --config FILE [--destination ID] [ARTICLE...]
                                          queue parked deliveries again, lift pauses
-  syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
+  syndicate demo [--state-dir DIR] [--html OUT.html]
+                                         run the pipeline on a bundled sample site
   syndicate bench NAME [flags]           measure what the worker costs (poll, idle, push, deliver)
   syndicate --version                    print the version
 

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 
 	"golang.org/x/text/unicode/bidi"
 
@@ -275,7 +276,10 @@ func altOf(it syndicate.Item, u string) string {
 func telegramView(p telegram.Post, it syndicate.Item, pics map[string]picture) *tgView {
 	v := &tgView{Silent: p.Silent, Protect: p.Protect, Notes: p.Notes, Limit: p.Limit, Method: string(p.Method)}
 	v.Text, v.plain = telegramHTML(p.Text)
-	v.Length = len([]rune(v.plain))
+	// Counted as the text preview counts it against the limit.
+	for _, r := range v.plain {
+		v.Length += utf16.RuneLen(r)
+	}
 	switch p.Method {
 	case telegram.MethodPhoto:
 		v.Photos = []imageView{imageOf(pics, p.Photo, altOf(it, p.Photo))}
