@@ -107,17 +107,17 @@ func cmdDemo(ctx context.Context, args []string, env env, stdout, stderr io.Writ
 			total += printPosts(stdout, a.dests[id], fresh[id])
 		}
 	}
-	if *htmlOut != "" {
-		if _, err := writePreviewHTML(ctx, *htmlOut, "syndicate demo", a, fresh); err != nil {
-			return err
-		}
-		defer fmt.Fprintf(stdout, "The posts as their readers see them: %s\n", *htmlOut)
-	}
 	if total == 0 {
 		fmt.Fprintf(stdout, "\nNothing new to post: the %d posts of the sample site were already delivered by an earlier run.\nRun with --reset to start over.\n", already)
-		return nil
+	} else {
+		fmt.Fprintf(stdout, "\n%d post(s) delivered. Run the demo again: nothing is posted twice.\n", total)
 	}
-	fmt.Fprintf(stdout, "\n%d post(s) delivered. Run the demo again: nothing is posted twice.\n", total)
+	if *htmlOut != "" {
+		if err := writePreviewHTML(ctx, *htmlOut, "syndicate demo", a, fresh); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "The posts as their readers see them: %s\n", *htmlOut)
+	}
 	return nil
 }
 

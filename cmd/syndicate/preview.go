@@ -47,7 +47,7 @@ func cmdPreview(ctx context.Context, args []string, env env, stdout, stderr io.W
 	}
 	fmt.Fprintf(stdout, "\n%d post(s) would be sent.\n", total)
 	if *htmlOut != "" {
-		if _, err := writePreviewHTML(ctx, *htmlOut, "syndicate preview", a, byDest); err != nil {
+		if err := writePreviewHTML(ctx, *htmlOut, "syndicate preview", a, byDest); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "The posts as their readers would see them: %s\n", *htmlOut)

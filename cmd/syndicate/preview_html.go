@@ -29,24 +29,22 @@ type mastodonRenderer interface {
 // writePreviewHTML writes the posts of every destination, in config order,
 // as a page that shows them as their readers would see them. The images are
 // downloaded as the bots download them, under the media limits.
-func writePreviewHTML(ctx context.Context, path, title string, a *app, byDest map[string][]syndicate.Delivery) (int, error) {
+func writePreviewHTML(ctx context.Context, path, title string, a *app, byDest map[string][]syndicate.Delivery) error {
 	page := previewpage.Page{Title: title}
-	total := 0
 	for _, id := range a.destinationIDs() {
 		d, err := pageDestination(a, id, byDest[id])
 		if err != nil {
-			return 0, err
+			return err
 		}
-		total += len(d.Posts)
 		page.Destinations = append(page.Destinations, d)
 	}
 	media := guard.New(limitsOptions(a.cfg.Network.Media, a.cfg.Network.UserAgent))
 	if err := writeFileAtomic(path, func(f *os.File) error {
 		return previewpage.Write(ctx, f, page, previewpage.Options{Images: downloader{c: media}})
 	}); err != nil {
-		return 0, fmt.Errorf("html preview: %w", err)
+		return fmt.Errorf("html preview: %w", err)
 	}
-	return total, nil
+	return nil
 }
 
 // pageDestination renders one destination's jobs with its publisher.

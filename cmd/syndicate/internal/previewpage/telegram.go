@@ -15,7 +15,7 @@ type element struct{ open, close string }
 // telegramElement maps a tag of Telegram's HTML mode (Bot API "HTML style":
 // b/strong, i/em, u/ins, s/strike/del, tg-spoiler or span.tg-spoiler, a
 // href, code, pre, blockquote [expandable], tg-emoji, tg-time) to page
-// markup; any other tag shows only its text, as it carries no entity.
+// markup, and any other tag to none, since it makes no entity.
 func telegramElement(tok html.Token) element {
 	attr := func(name string) (string, bool) {
 		for _, a := range tok.Attr {
@@ -80,9 +80,9 @@ func linkable(raw string) bool {
 }
 
 // telegramHTML turns a message text in Telegram's HTML mode into page HTML
-// that shows its entities as Telegram clients do, and returns the visible
-// text too. Every piece of text is escaped again and every tag rewritten,
-// so nothing a feed put in the text can act on the page.
+// showing its entities as clients do (with the visible text), escaping
+// every text again and rewriting every tag so that nothing a feed put in
+// the text can act on the page.
 func telegramHTML(s string) (template.HTML, string) {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var (
