@@ -268,6 +268,12 @@ func TestPreviewHTMLInBrowser(t *testing.T) {
 					t.Errorf("%s: image %s has no ALT badge", dest, u)
 				}
 			}
+			if chat, ok := strings.CutPrefix(dest, "telegram-"); ok {
+				names := elements(a, func(n *html.Node) bool { return classed(n, "tg-channel-name") })
+				if len(names) != 1 || textContent(names[0]) != "@freedomvoice_"+chat {
+					t.Errorf("%s %s: the bubble does not name the channel @freedomvoice_%s", dest, p.link, chat)
+				}
+			}
 			dirs[dest+" "+p.link] = attrOf(a, "dir")
 			got = append(got, p)
 		}

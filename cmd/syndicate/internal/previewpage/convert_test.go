@@ -107,6 +107,7 @@ func TestMastodonLinksAgreeWithServer(t *testing.T) {
 		"\u200f#حقوق_زنان #نامه\u200cها_و_بیانیه\u200cها",
 		"▶ https://www.youtube.com/watch?v=dQw4w9WgXcQ\n📄 PDF https://example.org/a.pdf",
 		"See (https://example.org/x), and https://example.org/y. #tag1 #1 x#y",
+		"http://#0 https://localhost/x http://a.example:8080/p?q=1&r=2",
 	} {
 		h := string(mastodonHTML(text, "https://s.example"))
 		var hrefs, tags []string

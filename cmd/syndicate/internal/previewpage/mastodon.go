@@ -53,6 +53,9 @@ func writeLinked(b *strings.Builder, line, server string) {
 				continue
 			}
 		}
+		if !linkedByServer(line[start:end]) {
+			continue
+		}
 		writeTags(b, line[last:start], server)
 		writeURL(b, line[start:end])
 		last = end
@@ -75,11 +78,14 @@ func trimURL(u string) string {
 	}
 }
 
+// linkedByServer reports whether Mastodon links a URL it found: one with a
+// host name of at least two labels.
+func linkedByServer(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && linkable(u) && strings.Contains(strings.Trim(p.Hostname(), "."), ".")
+}
+
 func writeURL(b *strings.Builder, u string) {
-	if _, err := url.Parse(u); err != nil {
-		b.WriteString(html.EscapeString(u))
-		return
-	}
 	prefix := ""
 	lower := strings.ToLower(u)
 	for _, p := range []string{"https://www.", "http://www.", "https://", "http://"} {
