@@ -168,6 +168,16 @@ func (a *Account) EditWindow() time.Duration { return a.opts.Format.EditWindow }
 // Preview implements syndicate.Publisher: the status as it would be posted,
 // with the server's limits when they were read already, else the defaults.
 func (a *Account) Preview(item syndicate.Item) (string, error) {
+	st, err := a.Render(item)
+	if err != nil {
+		return "", err
+	}
+	return st.Preview(), nil
+}
+
+// Render is the status Preview shows for item, so that a preview can show
+// it as the account's followers would see it.
+func (a *Account) Render(item syndicate.Item) (Status, error) {
 	a.mu.Lock()
 	lim := a.server.limits
 	if !a.limitsUntil.IsZero() {
@@ -176,11 +186,7 @@ func (a *Account) Preview(item syndicate.Item) (string, error) {
 		lim = DefaultLimits()
 	}
 	a.mu.Unlock()
-	st, err := Render(item, a.opts.Format, lim)
-	if err != nil {
-		return "", err
-	}
-	return st.Preview(), nil
+	return Render(item, a.opts.Format, lim)
 }
 
 // observeRate holds back what the server says is spent. The limiter keeps

@@ -179,11 +179,17 @@ func (c *Channel) EditWindow() time.Duration {
 
 // Preview renders the item as Publish would send it.
 func (c *Channel) Preview(item syndicate.Item) (string, error) {
-	p, err := Render(item, c.opts.Format)
+	p, err := c.Render(item)
 	if err != nil {
 		return "", err
 	}
 	return p.Preview(), nil
+}
+
+// Render is the post Publish would send for item, so that a preview can
+// show it as the channel's readers would see it.
+func (c *Channel) Render(item syndicate.Item) (Post, error) {
+	return Render(item, c.opts.Format)
 }
 
 func (c *Channel) currentChat() (string, bool) {

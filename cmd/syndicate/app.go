@@ -34,7 +34,8 @@ channels and Mastodon accounts, exactly once each.
 Usage:
   syndicate run --config FILE [--once]   run the worker (until SIGINT/SIGTERM)
   syndicate validate --config FILE       check a config file and report every problem
-  syndicate preview --config FILE        show what would be posted, without posting
+  syndicate preview --config FILE [--html OUT.html]
+                                         show what would be posted, without posting
   syndicate status --config FILE [--json]
                                          show feeds, destinations, parked deliveries
   syndicate check --config FILE [--json] verify every destination and feed live, posting nothing
@@ -45,7 +46,8 @@ Usage:
   syndicate discover URL [--json]        find a site's feeds and print them as config entries
   syndicate import-opml FILE [--to DEST] [--interval D]
                                          turn an OPML subscription list into config entries
-  syndicate demo [--state-dir DIR]       run the pipeline on a bundled sample site
+  syndicate demo [--state-dir DIR] [--html OUT.html]
+                                         run the pipeline on a bundled sample site
   syndicate bench NAME [flags]           measure what the worker costs (poll, idle, push, deliver)
   syndicate --version                    print the version
 

@@ -30,6 +30,7 @@ func cmdDemo(ctx context.Context, args []string, env env, stdout, stderr io.Writ
 	verbose := fs.Bool("verbose", false, "log what the pipeline does")
 	serve := fs.Bool("serve-site", false, "only serve the sample site, until interrupted, to point a real config at its feeds")
 	declare := fs.String("declare-language", "", "make every edition's feed declare `TAG` (as editions sharing one WordPress install do)")
+	htmlOut := fs.String("html", "", "also write the posts of this run as their readers would see them to `OUT.html`, a self-contained page")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -88,29 +89,35 @@ func cmdDemo(ctx context.Context, args []string, env env, stdout, stderr io.Writ
 		return err
 	}
 	total, already := 0, 0
+	fresh := map[string][]syndicate.Delivery{}
 	for _, id := range a.destinationIDs() {
 		recs, err := a.store.List(ctx, id, 0)
 		if err != nil {
 			return err
 		}
-		var fresh []syndicate.Delivery
 		for _, r := range recs {
 			switch {
 			case r.Status == syndicate.StatusSent && !r.SentAt.Before(start):
-				fresh = append(fresh, r)
+				fresh[id] = append(fresh[id], r)
 			case r.Status == syndicate.StatusSent:
 				already++
 			}
 		}
-		if len(fresh) > 0 {
-			total += printPosts(stdout, a.dests[id], fresh)
+		if len(fresh[id]) > 0 {
+			total += printPosts(stdout, a.dests[id], fresh[id])
 		}
 	}
 	if total == 0 {
 		fmt.Fprintf(stdout, "\nNothing new to post: the %d posts of the sample site were already delivered by an earlier run.\nRun with --reset to start over.\n", already)
-		return nil
+	} else {
+		fmt.Fprintf(stdout, "\n%d post(s) delivered. Run the demo again: nothing is posted twice.\n", total)
 	}
-	fmt.Fprintf(stdout, "\n%d post(s) delivered. Run the demo again: nothing is posted twice.\n", total)
+	if *htmlOut != "" {
+		if err := writePreviewHTML(ctx, *htmlOut, "syndicate demo", a, fresh); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "The posts as their readers see them: %s\n", *htmlOut)
+	}
 	return nil
 }
 

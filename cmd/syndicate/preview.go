@@ -13,6 +13,7 @@ import (
 func cmdPreview(ctx context.Context, args []string, env env, stdout, stderr io.Writer) error {
 	fs := newFlags("preview", "Fetch the feeds and show, destination by destination, exactly what would be posted.\nNothing is posted and no state changes.", stderr)
 	path := fs.String("config", "", "config `FILE` (YAML)")
+	htmlOut := fs.String("html", "", "also write the posts as their readers would see them to `OUT.html`, a self-contained page")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,6 +46,12 @@ func cmdPreview(ctx context.Context, args []string, env env, stdout, stderr io.W
 		total += printPosts(stdout, a.dests[id], byDest[id])
 	}
 	fmt.Fprintf(stdout, "\n%d post(s) would be sent.\n", total)
+	if *htmlOut != "" {
+		if err := writePreviewHTML(ctx, *htmlOut, "syndicate preview", a, byDest); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "The posts as their readers would see them: %s\n", *htmlOut)
+	}
 	return nil
 }
 
