@@ -446,7 +446,8 @@ func (e *Engine) Once(ctx context.Context) (waiting int, err error) {
 	return waiting, ctx.Err()
 }
 
-// restore hands remembered destination facts to publishers and lifts
+// restore takes back the claims an earlier process under this worker's
+// name left (see Store.ReleaseClaims), hands remembered destination facts to publishers and lifts
 // pauses left from an earlier run: an operator restarts after fixing the
 // cause, so the destination is tried again. It is done once, on the first
 // call that reaches the store.
@@ -455,6 +456,15 @@ func (e *Engine) restore(ctx context.Context) error {
 	defer e.restoreMu.Unlock()
 	if e.restored {
 		return nil
+	}
+	// Claims this worker's name still holds were made by an earlier
+	// process under the same name, now gone.
+	released, err := e.store.ReleaseClaims(ctx, e.owner)
+	if err != nil {
+		return fmt.Errorf("release claims of %s: %w", e.owner, err)
+	}
+	if released > 0 {
+		e.log.Info("claims of an earlier run under this worker id released", "worker", e.owner, "claims", released)
 	}
 	for _, id := range e.order {
 		st, err := e.store.LoadDestination(ctx, id)
