@@ -75,18 +75,22 @@ func (e *Engine) stopped() bool {
 	}
 }
 
-// drain delivers the due jobs of one destination until none is due.
-func (e *Engine) drain(ctx context.Context, dest string) {
+// drain delivers the due jobs of one destination until none is due; it
+// reports whether it attempted any.
+func (e *Engine) drain(ctx context.Context, dest string) bool {
+	attempted := false
 	for ctx.Err() == nil {
 		worked, err := e.DeliverNext(ctx, dest)
 		if err != nil {
 			e.log.Error("delivery step failed", "destination", dest, "error", err)
-			return
+			return attempted
 		}
 		if !worked {
-			return
+			return attempted
 		}
+		attempted = true
 	}
+	return attempted
 }
 
 // DeliverNext claims and performs the oldest due job of a destination. It

@@ -420,30 +420,11 @@ func (e *Engine) pushed(ctx context.Context, feedID string) {
 // returns. It reports how many deliveries are left waiting (backoff or
 // rate limits) for a later run.
 func (e *Engine) Once(ctx context.Context) (waiting int, err error) {
-	if err := e.restore(ctx); err != nil {
-		return 0, err
+	left, err := e.Cycle(ctx, 0)
+	for _, w := range left {
+		waiting += w.Jobs
 	}
-	if err := e.PollDue(ctx, true); err != nil {
-		return 0, err
-	}
-	var wg sync.WaitGroup
-	for _, id := range e.order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.drain(ctx, id)
-		}()
-	}
-	wg.Wait()
-	e.prune(ctx)
-	for _, id := range e.order {
-		left, err := e.store.List(ctx, id, 0, StatusQueued, StatusSending)
-		if err != nil {
-			return 0, fmt.Errorf("list %s: %w", id, err)
-		}
-		waiting += len(left)
-	}
-	return waiting, ctx.Err()
+	return waiting, err
 }
 
 // restore takes back the claims an earlier process under this worker's

@@ -32,7 +32,8 @@ const usage = `syndicate posts new articles from RSS, Atom and JSON feeds to Tel
 channels and Mastodon accounts, exactly once each.
 
 Usage:
-  syndicate run --config FILE [--once]   run the worker (until SIGINT/SIGTERM)
+  syndicate run --config FILE [--once [--wait D]]
+                                         run the worker (until SIGINT/SIGTERM), or one cycle
   syndicate validate --config FILE       check a config file and report every problem
   syndicate preview --config FILE        show what would be posted, without posting
   syndicate status --config FILE         show feeds, destinations, parked deliveries
@@ -149,7 +150,11 @@ func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Write
 	fs := newFlags("run", "Run the worker: poll the feeds and post new items until SIGINT or SIGTERM.", stderr)
 	path := fs.String("config", "", "config `FILE` (YAML)")
 	once := fs.Bool("once", false, "poll every feed once, deliver everything due, wait for deliveries, then exit")
+	wait := fs.Duration("wait", defaultOnceWait, "with --once: keep delivering while a retry or rate-limit hold comes due within `D` of the end of the first pass (0: exit after it)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkWaitFlag(fs, *once, *wait); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*path, env)
@@ -163,14 +168,7 @@ func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Write
 	}
 	defer a.Close()
 	if *once {
-		waiting, err := a.engine.Once(ctx)
-		if err != nil {
-			return err
-		}
-		if waiting > 0 {
-			logger.Info("cycle done; some deliveries wait for a retry", "waiting", waiting)
-		}
-		return nil
+		return runOnce(ctx, a.engine, *wait, stdout, logger)
 	}
 	if l := cfg.Worker.Listen; l != "" {
 		stopServing, err := serveOps(ctx, l, a, logger)
