@@ -89,7 +89,7 @@ func TestCycleWaitsForRetriesDueWithinWait(t *testing.T) {
 			clock := &sleeperClock{now: t0}
 			e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
 				Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-				Clock: clock, Owner: "test", Lease: 24 * time.Hour})
+				Clock:        clock, Owner: "test", Lease: 24 * time.Hour})
 			if err != nil {
 				t.Fatal(err)
 			}
