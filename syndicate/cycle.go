@@ -34,7 +34,7 @@ func (e *Engine) Cycle(ctx context.Context, wait time.Duration) ([]Waiting, erro
 	if err := e.PollDue(ctx, true); err != nil {
 		return nil, err
 	}
-	ids := e.order
+	ids := e.topology().order
 	eachDestination(ids, func(id string) { e.drain(ctx, id) })
 	if wait > 0 {
 		until := e.clock.Now().Add(wait)
