@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 // env is the process environment, injected so tests control it.
 type env struct {
 	lookup func(string) (string, bool)
+	// hangup delivers SIGHUP, on which run re-reads its config (nil: never).
+	hangup <-chan os.Signal
 }
 
 func (e env) get(k string) string {
@@ -33,7 +36,8 @@ channels and Mastodon accounts, exactly once each.
 
 Usage:
   syndicate run --config FILE [--once [--wait D]]
-                                         run the worker (until SIGINT/SIGTERM), or one cycle
+                                         run the worker (until SIGINT/SIGTERM; SIGHUP
+                                         reloads the config), or one cycle
   syndicate validate --config FILE       check a config file and report every problem
   syndicate preview --config FILE        show what would be posted, without posting
   syndicate status --config FILE         show feeds, destinations, parked deliveries
@@ -181,11 +185,19 @@ func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Write
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- a.engine.Run(runCtx) }()
-	select {
-	case err := <-done:
-		cancel()
-		return err
-	case <-ctx.Done():
+wait:
+	for {
+		select {
+		case err := <-done:
+			cancel()
+			return err
+		case <-env.hangup:
+			logger.Info("SIGHUP: reloading the config", "file", *path)
+			// A refused reload is logged and changes nothing.
+			_ = reloadConfig(ctx, a, *path, env, logger)
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	logger.Info("shutting down: finishing in-flight posts", "timeout", cfg.Worker.ShutdownTimeout.D())
 	cancelAfter := time.AfterFunc(cfg.Worker.ShutdownTimeout.D(), cancel)
