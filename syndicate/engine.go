@@ -226,7 +226,7 @@ func New(o Options) (*Engine, error) {
 		stopping: make(chan struct{}), sched: newSchedule(),
 		polling: map[string]bool{}, again: map[string]bool{}, pushStatus: map[string]pushStatus{},
 		retryAt: map[string]time.Time{},
-		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
+		clock:   o.Clock, log: o.Logger, metrics: o.Metrics,
 		owner: o.Owner, lease: o.Lease, conc: o.FeedConcurrency, tick: o.Tick, keep: o.Retention,
 		perHost: o.PerHost, spread: o.Spread, startIn: o.StartSpread, jitter: o.Jitter, push: o.Push,
 		pushPoll: o.PushPollInterval, idleCheck: o.IdleCheck,
