@@ -117,17 +117,22 @@ func (a *app) rebuildDestinations(cfg *config.Config) ([]destination, error) {
 func sameDestination(old, next *config.Config, id string) bool {
 	_, oldCh, oldAcc := old.Destination(id)
 	_, ch, acc := next.Destination(id)
+	// The delivery policy is the engine's, not the publisher's.
 	switch {
 	case oldCh != nil && ch != nil:
-		return reflect.DeepEqual(oldCh, ch) && reflect.DeepEqual(old.Bot(ch.Bot), next.Bot(ch.Bot))
+		a, b := *oldCh, *ch
+		a.Delivery, b.Delivery = nil, nil
+		return reflect.DeepEqual(a, b) && reflect.DeepEqual(old.Bot(ch.Bot), next.Bot(ch.Bot))
 	case oldAcc != nil && acc != nil:
-		if !reflect.DeepEqual(oldAcc, acc) || old.Network.UserAgent != next.Network.UserAgent {
+		a, b := *oldAcc, *acc
+		a.Delivery, b.Delivery = nil, nil
+		if !reflect.DeepEqual(a, b) || old.Network.UserAgent != next.Network.UserAgent {
 			return false
 		}
 		if link := acc.Format.TelegramChannel; link != "" {
-			_, a, _ := old.Destination(link)
-			_, b, _ := next.Destination(link)
-			return a != nil && b != nil && a.Chat == b.Chat
+			_, was, _ := old.Destination(link)
+			_, is, _ := next.Destination(link)
+			return was != nil && is != nil && was.Chat == is.Chat
 		}
 		return true
 	}

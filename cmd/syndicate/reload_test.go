@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/syndicate-bot/syndicate/bots/mastodon/mastodonfake"
 	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
 	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/demosite"
+	"github.com/syndicate-bot/syndicate/config"
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/store/boltstore"
 )
@@ -230,5 +232,65 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	if len(queued) != 1 {
 		t.Errorf("tg-fa has %d queued jobs after it was removed, want its backfilled article (the feed has one)", len(queued))
+	}
+}
+
+// TestReloadKeepsUnchangedPublishers: a reload builds publishers only for
+// the destinations whose settings changed, so that the others keep their
+// pacing and what they learnt.
+func TestReloadKeepsUnchangedPublishers(t *testing.T) {
+	dir := t.TempDir()
+	text := minimalConfig("https://example.org/feed/", "https://mastodon.example", "https://api.telegram.org", filepath.Join(dir, "state.db"))
+	vars := map[string]string{"OTHER_TOKEN": "654321:GHIJKL"}
+	for k, v := range platformVars {
+		vars[k] = v
+	}
+	load := func(t *testing.T, text string) *config.Config {
+		t.Helper()
+		path := filepath.Join(dir, "config.yaml")
+		writeFile(t, path, text)
+		cfg, err := loadConfig(path, env{lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	a, err := build(context.Background(), load(t, text), buildOptions{logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	tests := []struct {
+		name   string
+		text   string
+		keepTg bool
+		keepMd bool
+	}{
+		{"nothing changed", text, true, true},
+		{"a channel's pace changed", strings.Replace(text, "per_minute: 600", "per_minute: 20", 1), false, true},
+		{"the bot's token changed", strings.Replace(text, "${TELEGRAM_TOKEN}", "${OTHER_TOKEN}", 1), false, true},
+		{"the account's server changed", strings.Replace(text, "https://mastodon.example", "https://social.example", 1), true, false},
+		{"a delivery policy changed", text + "delivery:\n  max_attempts: 3\n", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := a.dests
+			cfg := a.cfg
+			defer func() { a.dests, a.cfg = before, cfg }()
+			dests, err := a.rebuildDestinations(load(t, tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range dests {
+				kept := d.Publisher == before[d.ID].Publisher
+				want := map[string]bool{"tg-en": tt.keepTg, "md-en": tt.keepMd}[d.ID]
+				if kept != want {
+					t.Errorf("%s: publisher kept %v, want %v", d.ID, kept, want)
+				}
+				if wantAttempts := policy(load(t, tt.text).DeliveryPolicy(d.ID)).MaxAttempts; d.Policy.MaxAttempts != wantAttempts {
+					t.Errorf("%s: policy max attempts %d, want the new config's %d", d.ID, d.Policy.MaxAttempts, wantAttempts)
+				}
+			}
+		})
 	}
 }
