@@ -117,3 +117,40 @@ func TestReconfigureWhileRunning(t *testing.T) {
 		t.Errorf("a removed feed was fetched %d times", n)
 	}
 }
+
+// unsubscribingPusher is a fakePusher that records unsubscriptions.
+type unsubscribingPusher struct {
+	*fakePusher
+	unsubscribed []string
+}
+
+func (p *unsubscribingPusher) Unsubscribe(_ context.Context, feedID string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.unsubscribed = append(p.unsubscribed, feedID)
+	return nil
+}
+
+// TestReconfigureEndsPushOfRemovedFeeds: a feed that leaves the
+// configuration is unsubscribed at its hub; the feeds that stay are not.
+func TestReconfigureEndsPushOfRemovedFeeds(t *testing.T) {
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en", "fa"}, To: []string{"tg"}})
+	p := &unsubscribingPusher{fakePusher: &fakePusher{calls: map[string]int{}, hubs: map[string][]string{}, notified: make(chan string)}}
+	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes, Push: p,
+		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}}, Clock: h.clock, Owner: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := e.Reconfigure(context.Background(), syndicate.Config{
+		Feeds:        h.feeds[:1],
+		Routes:       []syndicate.Route{{Feeds: []string{"en"}, To: []string{"tg"}}},
+		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "feeds removed", ch.FeedsRemoved, []string{"fa"})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	equal(t, "unsubscribed", p.unsubscribed, []string{"fa"})
+}
