@@ -13,9 +13,14 @@ import (
 // sleeps until a job is queued for the destination, a job it held back
 // or a block comes due, or the idle check; an idle destination costs
 // no store access in between.
-func (e *Engine) deliverLoop(ctx context.Context, dest string) {
+func (e *Engine) deliverLoop(ctx context.Context, dest string, quit <-chan struct{}) {
 	failures := 0
-	for ctx.Err() == nil && !e.stopped() {
+	wake := e.topology().wakes[dest]
+	for ctx.Err() == nil && !e.stopped() && !closed(quit) {
+		if e.dest(dest) == nil {
+			// Removed by Reconfigure, which is stopping this loop.
+			return
+		}
 		worked, err := e.DeliverNext(ctx, dest)
 		var wait time.Duration
 		switch {
@@ -33,9 +38,20 @@ func (e *Engine) deliverLoop(ctx context.Context, dest string) {
 		select {
 		case <-ctx.Done():
 		case <-e.stopping:
-		case <-e.wakes[dest]:
+		case <-quit:
+		case <-wake:
 		case <-e.clock.After(wait):
 		}
+	}
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -75,24 +91,28 @@ func (e *Engine) stopped() bool {
 	}
 }
 
-// drain delivers the due jobs of one destination until none is due.
-func (e *Engine) drain(ctx context.Context, dest string) {
+// drain delivers the due jobs of one destination until none is due; it
+// reports whether it attempted any.
+func (e *Engine) drain(ctx context.Context, dest string) bool {
+	attempted := false
 	for ctx.Err() == nil {
 		worked, err := e.DeliverNext(ctx, dest)
 		if err != nil {
 			e.log.Error("delivery step failed", "destination", dest, "error", err)
-			return
+			return attempted
 		}
 		if !worked {
-			return
+			return attempted
 		}
+		attempted = true
 	}
+	return attempted
 }
 
 // DeliverNext claims and performs the oldest due job of a destination. It
 // reports whether there was one; the error is only a store failure.
 func (e *Engine) DeliverNext(ctx context.Context, dest string) (bool, error) {
-	d := e.dests[dest]
+	d := e.dest(dest)
 	if d == nil {
 		return false, fmt.Errorf("unknown destination %q", dest)
 	}

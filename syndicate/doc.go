@@ -73,5 +73,17 @@
 //
 // Several replicas may share one store: feed polls are serialised by the
 // poll lease, jobs by their claim, and the embedded store gives the same
-// guarantees to a single process.
+// guarantees to a single process. A claim whose owner is known to be gone
+// is released rather than left to run out (ReleaseClaims: the embedded
+// store on open, since its file lock proves the last process ended; a
+// worker restarting under its own name at start); the job stays sending
+// and is taken over as after an expired lease, so the duplicate window
+// above is the same.
+//
+// # Running
+//
+// Run polls and delivers until stopped; Cycle does one round for a run
+// from cron, waiting a bounded time for retries that come due soon;
+// Reconfigure swaps feeds, routes and destinations while Run runs,
+// keeping every queued job in the store.
 package syndicate

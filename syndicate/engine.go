@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -163,10 +163,6 @@ type Engine struct {
 	pages   PageImager
 	langs   LanguageIdentifier
 	images  ImageChecker
-	feeds   []Feed
-	routes  []Route
-	dests   map[string]*Destination
-	order   []string
 	clock   Clock
 	log     *slog.Logger
 	metrics Metrics
@@ -185,11 +181,12 @@ type Engine struct {
 	pushPoll  time.Duration
 	idleCheck time.Duration
 
-	// feedIndex finds a feed by id; routesOf lists the routes (indexes
-	// into routes) that carry a feed, so that a poll never walks the
-	// routes of other feeds (one route per feed is common).
-	feedIndex map[string]int
-	routesOf  map[string][]int
+	// topo holds the feeds, routes and destinations in force; reconfMu
+	// serialises Reconfigure, and senders runs a delivery loop per
+	// destination while Run runs.
+	topo     atomic.Pointer[topology]
+	reconfMu sync.Mutex
+	senders  senders
 	// sched holds each feed's next poll time as this worker last saw it
 	// in the store, so that a feed that is not due costs neither a lease
 	// nor a store read. Another replica may have moved the time later; the
@@ -209,9 +206,6 @@ type Engine struct {
 	pushMu     sync.Mutex
 	pushStatus map[string]pushStatus
 
-	// wakes has a channel per destination that is signalled when a job is
-	// queued for it, so that an idle destination costs nothing.
-	wakes map[string]chan struct{}
 	// retryAt is, per destination, the earliest time a job this worker
 	// held back becomes due again.
 	retryMu sync.Mutex
@@ -231,12 +225,10 @@ type Engine struct {
 func New(o Options) (*Engine, error) {
 	e := &Engine{
 		store: o.Store, source: o.Source, pages: o.Pages, langs: o.Languages, images: o.Images,
-		feeds: o.Feeds, routes: o.Routes,
-		dests: map[string]*Destination{}, stopping: make(chan struct{}),
-		feedIndex: map[string]int{}, routesOf: map[string][]int{}, sched: newSchedule(),
+		stopping: make(chan struct{}), sched: newSchedule(),
 		polling: map[string]bool{}, again: map[string]bool{}, pushStatus: map[string]pushStatus{},
-		wakes: map[string]chan struct{}{}, retryAt: map[string]time.Time{},
-		clock: o.Clock, log: o.Logger, metrics: o.Metrics,
+		retryAt: map[string]time.Time{},
+		clock:   o.Clock, log: o.Logger, metrics: o.Metrics,
 		owner: o.Owner, lease: o.Lease, conc: o.FeedConcurrency, tick: o.Tick, keep: o.Retention,
 		perHost: o.PerHost, spread: o.Spread, startIn: o.StartSpread, jitter: o.Jitter, push: o.Push,
 		pushPoll: o.PushPollInterval, idleCheck: o.IdleCheck,
@@ -244,14 +236,11 @@ func New(o Options) (*Engine, error) {
 	if e.store == nil || e.source == nil {
 		return nil, errors.New("engine needs a store and a source")
 	}
-	e.feeds = slices.Clone(e.feeds)
-	for i := range e.feeds {
-		e.feeds[i].host = hostOf(e.feeds[i].URL)
-		if _, dup := e.feedIndex[e.feeds[i].ID]; dup {
-			return nil, fmt.Errorf("feed %q listed twice", e.feeds[i].ID)
-		}
-		e.feedIndex[e.feeds[i].ID] = i
+	t, err := newTopology(o.Feeds, o.Routes, o.Destinations, nil)
+	if err != nil {
+		return nil, err
 	}
+	e.topo.Store(t)
 	if e.clock == nil {
 		e.clock = SystemClock
 	}
@@ -281,37 +270,6 @@ func New(o Options) (*Engine, error) {
 	}
 	if e.idleCheck <= 0 {
 		e.idleCheck = e.lease
-	}
-	for i := range o.Destinations {
-		d := o.Destinations[i]
-		if d.Policy.MaxAttempts <= 0 {
-			d.Policy.MaxAttempts = 10
-		}
-		if d.Policy.MaxAge <= 0 {
-			d.Policy.MaxAge = 24 * time.Hour
-		}
-		e.dests[d.ID] = &d
-		e.order = append(e.order, d.ID)
-		e.wakes[d.ID] = make(chan struct{}, 1)
-	}
-	feeds := map[string]bool{}
-	for _, f := range e.feeds {
-		feeds[f.ID] = true
-	}
-	for i, r := range e.routes {
-		for _, f := range r.Feeds {
-			if !feeds[f] {
-				return nil, fmt.Errorf("route %d: unknown feed %q", i, f)
-			}
-			if !slices.Contains(e.routesOf[f], i) {
-				e.routesOf[f] = append(e.routesOf[f], i)
-			}
-		}
-		for _, d := range r.To {
-			if e.dests[d] == nil {
-				return nil, fmt.Errorf("route %d: unknown destination %q", i, d)
-			}
-		}
 	}
 	return e, nil
 }
@@ -343,13 +301,13 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 	var wg sync.WaitGroup
-	for _, id := range e.order {
+	e.senders.start(e.topology().order, func(id string, quit <-chan struct{}) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.deliverLoop(ctx, id)
+			e.deliverLoop(ctx, id, quit)
 		}()
-	}
+	})
 	var notified <-chan string
 	if e.push != nil {
 		notified = e.push.Notified()
@@ -390,6 +348,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-e.clock.After(wait):
 			continue
 		}
+		e.senders.end()
 		wg.Wait()
 		return nil
 	}
@@ -428,33 +387,15 @@ func (e *Engine) pushed(ctx context.Context, feedID string) {
 // returns. It reports how many deliveries are left waiting (backoff or
 // rate limits) for a later run.
 func (e *Engine) Once(ctx context.Context) (waiting int, err error) {
-	if err := e.restore(ctx); err != nil {
-		return 0, err
+	left, err := e.Cycle(ctx, 0)
+	for _, w := range left {
+		waiting += w.Jobs
 	}
-	if err := e.PollDue(ctx, true); err != nil {
-		return 0, err
-	}
-	var wg sync.WaitGroup
-	for _, id := range e.order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.drain(ctx, id)
-		}()
-	}
-	wg.Wait()
-	e.prune(ctx)
-	for _, id := range e.order {
-		left, err := e.store.List(ctx, id, 0, StatusQueued, StatusSending)
-		if err != nil {
-			return 0, fmt.Errorf("list %s: %w", id, err)
-		}
-		waiting += len(left)
-	}
-	return waiting, ctx.Err()
+	return waiting, err
 }
 
-// restore hands remembered destination facts to publishers and lifts
+// restore takes back the claims an earlier process under this worker's
+// name left (see Store.ReleaseClaims), hands remembered destination facts to publishers and lifts
 // pauses left from an earlier run: an operator restarts after fixing the
 // cause, so the destination is tried again. It is done once, on the first
 // call that reaches the store.
@@ -464,23 +405,42 @@ func (e *Engine) restore(ctx context.Context) error {
 	if e.restored {
 		return nil
 	}
-	for _, id := range e.order {
-		st, err := e.store.LoadDestination(ctx, id)
-		if err != nil {
-			return fmt.Errorf("load destination %s: %w", id, err)
-		}
-		if r, ok := e.dests[id].Publisher.(Restorer); ok && len(st.Values) > 0 {
-			r.Restore(st.Values)
-		}
-		if st.PausedReason != "" {
-			e.log.Warn("destination was paused; trying it again", "destination", id, "reason", st.PausedReason)
-			st.PausedReason, st.PausedAt = "", time.Time{}
-			if err := e.store.SaveDestination(ctx, id, st); err != nil {
-				return fmt.Errorf("save destination %s: %w", id, err)
-			}
+	// Claims this worker's name still holds were made by an earlier
+	// process under the same name, now gone.
+	released, err := e.store.ReleaseClaims(ctx, e.owner)
+	if err != nil {
+		return fmt.Errorf("release claims of %s: %w", e.owner, err)
+	}
+	if released > 0 {
+		e.log.Info("claims of an earlier run under this worker id released", "worker", e.owner, "claims", released)
+	}
+	t := e.topology()
+	for _, id := range t.order {
+		if err := e.restoreDestination(ctx, t.dests[id]); err != nil {
+			return err
 		}
 	}
 	e.restored = true
+	return nil
+}
+
+// restoreDestination hands a destination's remembered facts to its
+// publisher and lifts its pause.
+func (e *Engine) restoreDestination(ctx context.Context, d *Destination) error {
+	st, err := e.store.LoadDestination(ctx, d.ID)
+	if err != nil {
+		return fmt.Errorf("load destination %s: %w", d.ID, err)
+	}
+	if r, ok := d.Publisher.(Restorer); ok && len(st.Values) > 0 {
+		r.Restore(st.Values)
+	}
+	if st.PausedReason != "" {
+		e.log.Warn("destination was paused; trying it again", "destination", d.ID, "reason", st.PausedReason)
+		st.PausedReason, st.PausedAt = "", time.Time{}
+		if err := e.store.SaveDestination(ctx, d.ID, st); err != nil {
+			return fmt.Errorf("save destination %s: %w", d.ID, err)
+		}
+	}
 	return nil
 }
 
@@ -508,7 +468,7 @@ func (e *Engine) PollDue(ctx context.Context, force bool) error {
 	now := e.clock.Now()
 	var ids []string
 	if force {
-		for _, f := range e.feeds {
+		for _, f := range e.topology().feeds {
 			ids = append(ids, f.ID)
 		}
 	} else {
@@ -520,6 +480,10 @@ func (e *Engine) PollDue(ctx context.Context, force bool) error {
 	var mu sync.Mutex
 	var firstErr error
 	pool := &pollPool{conc: e.conc, perHost: e.perHost, host: e.feedHost, poll: func(id string) {
+		if _, ok := e.feed(id); !ok {
+			// Removed by Reconfigure after it was scheduled.
+			return
+		}
 		if err := e.PollFeed(ctx, id, force); err != nil {
 			mu.Lock()
 			if firstErr == nil {
@@ -546,7 +510,8 @@ func (e *Engine) fill(ctx context.Context) error {
 	}
 	now := e.clock.Now()
 	waiting, last := 0, time.Duration(0)
-	for _, f := range e.feeds {
+	feeds := e.topology().feeds
+	for _, f := range feeds {
 		st, err := e.store.LoadFeed(ctx, f.ID)
 		if err != nil {
 			return fmt.Errorf("load feed %s: %w", f.ID, err)
@@ -563,18 +528,13 @@ func (e *Engine) fill(ctx context.Context) error {
 		}
 	}
 	e.filled = true
-	if len(e.feeds) > 0 {
-		e.log.Info("feeds scheduled", "feeds", len(e.feeds), "due_now", len(e.feeds)-waiting, "later", waiting, "all_within", last.Round(time.Second))
+	if len(feeds) > 0 {
+		e.log.Info("feeds scheduled", "feeds", len(feeds), "due_now", len(feeds)-waiting, "later", waiting, "all_within", last.Round(time.Second))
 	}
 	return nil
 }
 
-func (e *Engine) feed(id string) (Feed, bool) {
-	if i, ok := e.feedIndex[id]; ok {
-		return e.feeds[i], true
-	}
-	return Feed{}, false
-}
+func (e *Engine) feed(id string) (Feed, bool) { return e.topology().feed(id) }
 
 func (e *Engine) feedHost(id string) string {
 	if f, ok := e.feed(id); ok {
@@ -844,7 +804,7 @@ func (e *Engine) subscribe(ctx context.Context, f Feed, res FetchResult, now tim
 
 // wake tells a destination's sender that a job was queued for it.
 func (e *Engine) wake(dest string) {
-	if ch, ok := e.wakes[dest]; ok {
+	if ch, ok := e.topology().wakes[dest]; ok {
 		select {
 		case ch <- struct{}{}:
 		default:
@@ -856,7 +816,7 @@ func (e *Engine) wake(dest string) {
 // any state: preview uses it. Feeds are fetched unconditionally.
 func (e *Engine) Plan(ctx context.Context) ([]Delivery, error) {
 	var out []Delivery
-	for _, f := range e.feeds {
+	for _, f := range e.topology().feeds {
 		st, err := e.store.LoadFeed(ctx, f.ID)
 		if err != nil {
 			return nil, fmt.Errorf("load feed %s: %w", f.ID, err)
@@ -919,9 +879,11 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, res FetchResult
 	}
 	day := dayOf(now)
 	refresh := e.refreshMarks()
+	t := e.topology()
+	routes := t.routesFor(f.ID)
 	// At first sight without a backfill no item can become a job: the
 	// entries are only recorded.
-	mayPost := st.Primed || e.maxBackfill(f.ID) > 0
+	mayPost := st.Primed || maxBackfill(routes) > 0
 	seen := map[string]string{}
 	hashes := make(map[string]string, len(entries))
 	var want []int
@@ -988,8 +950,7 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, res FetchResult
 		return *it, true
 	}
 	var jobs []Delivery
-	for _, ri := range e.routesOf[f.ID] {
-		r := e.routes[ri]
+	for _, r := range routes {
 		var rf, rc []Item
 		for _, it := range fresh {
 			if m, ok := match(r, it); ok {
@@ -1010,7 +971,7 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, res FetchResult
 			for _, it := range rf {
 				jobs = append(jobs, Delivery{Destination: d, ArticleKey: it.ArticleKey(), Kind: JobPost, Item: it})
 			}
-			edits, err := e.editJobs(ctx, d, rc, now)
+			edits, err := e.editJobs(ctx, t, d, rc, now)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -1070,11 +1031,11 @@ func parseMark(v string) mark {
 	return m
 }
 
-// maxBackfill is the largest backfill of the feed's routes.
-func (e *Engine) maxBackfill(feedID string) int {
+// maxBackfill is the largest backfill of a feed's routes.
+func maxBackfill(routes []Route) int {
 	n := 0
-	for _, r := range e.routesOf[feedID] {
-		n = max(n, e.routes[r].Backfill)
+	for _, r := range routes {
+		n = max(n, r.Backfill)
 	}
 	return n
 }
@@ -1103,9 +1064,9 @@ func (e *Engine) checkLanguage(it *Item) {
 // editJobs returns edit jobs for changed items: for posts still queued (so
 // they go out with the new content) and for posts made within the
 // destination's edit window.
-func (e *Engine) editJobs(ctx context.Context, dest string, changed []Item, now time.Time) ([]Delivery, error) {
+func (e *Engine) editJobs(ctx context.Context, t *topology, dest string, changed []Item, now time.Time) ([]Delivery, error) {
 	var window time.Duration
-	if ed, ok := e.dests[dest].Publisher.(Editor); ok {
+	if ed, ok := t.dests[dest].Publisher.(Editor); ok {
 		window = ed.EditWindow()
 	}
 	var jobs []Delivery

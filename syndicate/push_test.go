@@ -131,7 +131,7 @@ func TestFeedThatStopsNamingAHub(t *testing.T) {
 	push := newFakePusher(t0.Add(24 * time.Hour))
 	e, err := syndicate.New(syndicate.Options{Store: h.store, Source: h.src, Feeds: h.feeds, Routes: h.routes,
 		Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
-		Clock: h.clock, Owner: "test", Push: push, PushPollInterval: 2 * time.Hour})
+		Clock:        h.clock, Owner: "test", Push: push, PushPollInterval: 2 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,16 @@ func (s *schedule) set(id string, due time.Time) {
 	}
 }
 
+// remove takes a feed out of the queue.
+func (s *schedule) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.at[id]; ok {
+		heap.Remove(&s.h, e.index)
+		delete(s.at, id)
+	}
+}
+
 // popDue takes the feeds due at now out of the queue, earliest first.
 func (s *schedule) popDue(now time.Time) []string {
 	s.mu.Lock()

@@ -229,6 +229,13 @@ type Store interface {
 	// (queued again for a retry, or a final state). It returns ErrNotClaimed
 	// when d.Owner no longer holds the lease.
 	Finish(ctx context.Context, d Delivery) error
+	// ReleaseClaims ends the leases of the jobs owner holds, for a worker
+	// restarted under the same name: the process that claimed them is
+	// gone, so its successor need not wait for the leases to run out.
+	// Released jobs stay sending with their owner and no lease, and are
+	// taken over as after an expired lease; queued jobs and the claims of
+	// other owners are untouched. It returns how many claims it released.
+	ReleaseClaims(ctx context.Context, owner string) (int, error)
 	// Get returns the record of an article on a destination.
 	Get(ctx context.Context, destination, articleKey string) (Delivery, bool, error)
 	// List returns the records of a destination in the given states (all

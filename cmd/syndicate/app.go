@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 // env is the process environment, injected so tests control it.
 type env struct {
 	lookup func(string) (string, bool)
+	// hangup delivers SIGHUP, on which run re-reads its config (nil: never).
+	hangup <-chan os.Signal
 }
 
 func (e env) get(k string) string {
@@ -32,7 +35,9 @@ const usage = `syndicate posts new articles from RSS, Atom and JSON feeds to Tel
 channels and Mastodon accounts, exactly once each.
 
 Usage:
-  syndicate run --config FILE [--once]   run the worker (until SIGINT/SIGTERM)
+  syndicate run --config FILE [--once [--wait D]]
+                                         run the worker (until SIGINT/SIGTERM; SIGHUP
+                                         reloads the config), or one cycle
   syndicate validate --config FILE       check a config file and report every problem
   syndicate preview --config FILE [--html OUT.html]
                                          show what would be posted, without posting
@@ -169,7 +174,11 @@ func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Write
 	fs := newFlags("run", "Run the worker: poll the feeds and post new items until SIGINT or SIGTERM.", stderr)
 	path := fs.String("config", "", "config `FILE` (YAML)")
 	once := fs.Bool("once", false, "poll every feed once, deliver everything due, wait for deliveries, then exit")
+	wait := fs.Duration("wait", defaultOnceWait, "with --once: keep delivering while a retry or rate-limit hold comes due within `D` of the end of the first pass (0: exit after it)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkWaitFlag(fs, *once, *wait); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*path, env)
@@ -183,14 +192,7 @@ func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Write
 	}
 	defer a.Close()
 	if *once {
-		waiting, err := a.engine.Once(ctx)
-		if err != nil {
-			return err
-		}
-		if waiting > 0 {
-			logger.Info("cycle done; some deliveries wait for a retry", "waiting", waiting)
-		}
-		return nil
+		return runOnce(ctx, a.engine, *wait, stdout, logger)
 	}
 	if l := cfg.Worker.Listen; l != "" {
 		stopServing, err := serveOps(ctx, l, a, logger)
@@ -203,11 +205,19 @@ func cmdRun(ctx context.Context, args []string, env env, stdout, stderr io.Write
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- a.engine.Run(runCtx) }()
-	select {
-	case err := <-done:
-		cancel()
-		return err
-	case <-ctx.Done():
+wait:
+	for {
+		select {
+		case err := <-done:
+			cancel()
+			return err
+		case <-env.hangup:
+			logger.Info("SIGHUP: reloading the config", "file", *path)
+			// A refused reload is logged and changes nothing.
+			_ = reloadConfig(ctx, a, *path, env, logger)
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	logger.Info("shutting down: finishing in-flight posts", "timeout", cfg.Worker.ShutdownTimeout.D())
 	cancelAfter := time.AfterFunc(cfg.Worker.ShutdownTimeout.D(), cancel)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syndicate-bot/syndicate/bots/telegram"
 	"github.com/syndicate-bot/syndicate/config"
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/feed"
@@ -37,6 +38,12 @@ type app struct {
 	// push serves the WebSub callbacks (nil when push is off).
 	push   *websub.Subscriber
 	closer []io.Closer
+	// media, opts and bots are what a config reload builds destinations
+	// with: the media client, the options of the build, and the Telegram
+	// bots by id.
+	media *guard.Client
+	opts  buildOptions
+	bots  map[string]*telegram.Bot
 }
 
 // destination is a built destination with what the CLI shows about it.
@@ -62,6 +69,9 @@ type buildOptions struct {
 	// limiter paces sends across replicas (set when the store is Redis;
 	// nil means each publisher paces in process).
 	limiter *ratelimit.Limiter
+	// bots holds the Telegram bots by id: those in it are used as they
+	// are, those built are added (nil: a map of the build's own).
+	bots map[string]*telegram.Bot
 }
 
 // Close releases the store and anything else the app opened.
@@ -110,21 +120,9 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		return nil, err
 	}
 
-	var feeds []syndicate.Feed
-	for i := range cfg.Feeds {
-		f := &cfg.Feeds[i]
-		if f.Disabled {
-			continue
-		}
-		feeds = append(feeds, syndicate.Feed{
-			FeedSpec: syndicate.FeedSpec{
-				ID: f.ID, URL: f.URL, Language: f.Language, DefaultLanguage: cfg.Defaults.Language,
-				PollInterval: cfg.FeedPollInterval(f),
-				PageImage:    f.PageImage != nil && *f.PageImage,
-			},
-			MaxAge: cfg.FeedMaxAge(f),
-		})
-	}
+	feeds := engineFeeds(cfg)
+	o.bots = map[string]*telegram.Bot{}
+	a.media, a.opts, a.bots = mediaClient, o, o.bots
 	dests, err := buildDestinations(cfg, st, mediaClient, o)
 	if err != nil {
 		a.Close()
@@ -176,6 +174,26 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 	}
 	a.engine = eng
 	return a, nil
+}
+
+// engineFeeds lists the enabled feeds of cfg as the engine polls them.
+func engineFeeds(cfg *config.Config) []syndicate.Feed {
+	var feeds []syndicate.Feed
+	for i := range cfg.Feeds {
+		f := &cfg.Feeds[i]
+		if f.Disabled {
+			continue
+		}
+		feeds = append(feeds, syndicate.Feed{
+			FeedSpec: syndicate.FeedSpec{
+				ID: f.ID, URL: f.URL, Language: f.Language, DefaultLanguage: cfg.Defaults.Language,
+				PollInterval: cfg.FeedPollInterval(f),
+				PageImage:    f.PageImage != nil && *f.PageImage,
+			},
+			MaxAge: cfg.FeedMaxAge(f),
+		})
+	}
+	return feeds
 }
 
 func limitsOptions(l config.Limits, ua string) guard.Options {

@@ -14,7 +14,10 @@ import (
 // Mastodon account of the config, in config order.
 func buildDestinations(cfg *config.Config, st syndicate.Store, media *guard.Client, o buildOptions) ([]destination, error) {
 	dl := downloader{c: media}
-	bots := map[string]*telegram.Bot{}
+	bots := o.bots
+	if bots == nil {
+		bots = map[string]*telegram.Bot{}
+	}
 	var out []destination
 	for i := range cfg.Telegram.Channels {
 		ch := &cfg.Telegram.Channels[i]

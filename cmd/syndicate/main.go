@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	syndicate run --config FILE [--once]
+//	syndicate run --config FILE [--once [--wait D]]
 //	syndicate validate --config FILE
 //	syndicate preview --config FILE
 //	syndicate prime --config FILE --feed ID [--feed ID…|--all]
@@ -25,7 +25,9 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], env{lookup: os.LookupEnv}, os.Stdout, os.Stderr)
+	hangup := make(chan os.Signal, 1)
+	signal.Notify(hangup, syscall.SIGHUP)
+	code := run(ctx, os.Args[1:], env{lookup: os.LookupEnv, hangup: hangup}, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -39,8 +39,9 @@ func TestCrashReplicas(t *testing.T) {
 
 	// A killed worker comes back under the same id, as a fixed worker.id
 	// (systemd, a StatefulSet, a restarted container) does: the stricter
-	// case, since leases are keyed by owner name and the new process must
-	// not inherit the dead one's claims.
+	// case, since leases are keyed by owner name: the new process takes
+	// the dead one's claims back at start and sends them again, under the
+	// same window as a takeover after the lease.
 	orphaned := map[string]bool{}
 	for k := range kills {
 		time.Sleep(500*time.Millisecond + time.Duration(rng.Int64N(int64(1500*time.Millisecond))))

@@ -115,7 +115,9 @@ var (
 )
 
 // Open opens or creates the database at path, creating its directory
-// (mode 0700) when missing.
+// (mode 0700) when missing. Opened for writing, it releases every claim
+// on a job (see ReleaseClaims), since the file lock proves that the
+// process that made them has ended.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
@@ -147,7 +149,11 @@ func Open(path string, opts Options) (*Store, error) {
 				return err
 			}
 		}
-		return nil
+		// The lock just taken proves that whoever claimed jobs before is
+		// gone: their claims are released now rather than when their
+		// leases run out, so a restart after a crash delivers at once.
+		_, err := releaseClaims(tx, "")
+		return err
 	})
 	if err != nil {
 		db.Close()
@@ -565,6 +571,73 @@ func (s *Store) Finish(ctx context.Context, d syndicate.Delivery) error {
 		return fmt.Errorf("finish %s %s: %w", d.Destination, d.ArticleKey, err)
 	}
 	return nil
+}
+
+// ReleaseClaims ends the leases of the jobs that owner holds.
+func (s *Store) ReleaseClaims(ctx context.Context, owner string) (int, error) {
+	if owner == "" {
+		return 0, errors.New("release claims: empty owner")
+	}
+	var n int
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		var err error
+		n, err = releaseClaims(tx, owner)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release claims of %s: %w", owner, err)
+	}
+	return n, nil
+}
+
+// releaseClaims makes the sending jobs of owner ("" for any owner) due at
+// once, keeping them sending: in the record the lease is cleared, and in
+// the order entry, which Claim reads, the due time becomes the earliest.
+func releaseClaims(tx *bolt.Tx, owner string) (int, error) {
+	type claimed struct {
+		order, records *bolt.Bucket
+		seq, key       []byte
+	}
+	var found []claimed
+	orders := tx.Bucket(bucketOrder)
+	err := orders.ForEachBucket(func(dest []byte) error {
+		b, err := destBuckets(tx, string(dest), false)
+		if err != nil || b.records == nil {
+			return err
+		}
+		return b.order.ForEach(func(k, v []byte) error {
+			due, key, err := parseOrderValue(v)
+			if err != nil || due == math.MinInt64 {
+				// Queued with no retry time: nothing holds it.
+				return err
+			}
+			var d syndicate.Delivery
+			if err := getJSON(b.records, []byte(key), &d); err != nil {
+				return err
+			}
+			if d.Status == syndicate.StatusSending && (owner == "" || d.Owner == owner) {
+				found = append(found, claimed{order: b.order, records: b.records, seq: bytes.Clone(k), key: []byte(key)})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range found {
+		var d syndicate.Delivery
+		if err := getJSON(c.records, c.key, &d); err != nil {
+			return 0, err
+		}
+		d.LeaseUntil = time.Time{}
+		if err := putJSON(c.records, c.key, d); err != nil {
+			return 0, err
+		}
+		if err := c.order.Put(c.seq, orderValue(time.Time{}, string(c.key))); err != nil {
+			return 0, err
+		}
+	}
+	return len(found), nil
 }
 
 // Get returns the record of an article on a destination.

@@ -574,6 +574,52 @@ func (s *Store) Finish(ctx context.Context, d syndicate.Delivery) error {
 	return nil
 }
 
+// releaseClaimsScript ends the leases of the jobs owner holds on one
+// destination. Only entries of the due index above the earliest score can
+// be claimed (queued jobs without a retry time sit at it), so it decodes
+// only those. KEYS are destKeys; ARGV: owner, the earliest score. It
+// returns how many claims it released.
+var releaseClaimsScript = redis.NewScript(`
+local jobs, due = KEYS[1], KEYS[4]
+local owner, earliest = ARGV[1], ARGV[2]
+local n = 0
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', due, '(' .. earliest, '+inf')) do
+  local cur = redis.call('HGET', jobs, key)
+  if cur then
+    local rec = cjson.decode(cur)
+    if rec.status == 'sending' and rec.owner == owner then
+      rec.lease_until = nil
+      redis.call('HSET', jobs, key, cjson.encode(rec))
+      redis.call('ZADD', due, earliest, key)
+      n = n + 1
+    end
+  end
+end
+return n
+`)
+
+// ReleaseClaims ends the leases of the jobs that owner holds, on every
+// destination with records; a feed's poll lease needs no release, since
+// its owner may take it again at any time.
+func (s *Store) ReleaseClaims(ctx context.Context, owner string) (int, error) {
+	if owner == "" {
+		return 0, errors.New("redis release claims: empty owner")
+	}
+	dests, err := s.rdb.SMembers(ctx, s.destsKey()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis release claims of %s: %w", owner, err)
+	}
+	total := 0
+	for _, d := range dests {
+		n, err := releaseClaimsScript.Run(ctx, s.rdb, s.destKeys(d), owner, minScore).Int()
+		if err != nil {
+			return total, fmt.Errorf("redis release claims of %s on %s: %w", owner, d, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
 // requeueScript puts a parked or unknown record back at the end of the
 // queue. KEYS are destKeys; ARGV: article key, enqueued-at text, due score.
 // It returns 1, or 0 when the record is missing or in another state.

@@ -27,9 +27,10 @@ type Factory struct {
 	// Reopen closes old and opens the same state again, as a restarted
 	// process would. Nil skips the durability test.
 	Reopen func(t *testing.T, old syndicate.Store) syndicate.Store
-	// LeasesEndWithProcess says the store's feed poll leases belong to the
-	// process that opened it: a store only one process can open (an
-	// embedded file) forgets them on reopen, as a restart ends every poll.
+	// LeasesEndWithProcess says the store's feed poll leases and job
+	// claims belong to the process that opened it: a store only one
+	// process can open (an embedded file) ends them on reopen, as a
+	// restart ends every poll and every send.
 	LeasesEndWithProcess bool
 }
 
@@ -59,6 +60,7 @@ func Run(t *testing.T, f Factory) {
 		{"ExtendAfterExpiry", testExtendAfterExpiry},
 		{"ExtendRefused", testExtendRefused},
 		{"ExtendRejectsBadArgs", testExtendInvalid},
+		{"ReleaseClaims", testReleaseClaims},
 		{"FinishRetry", testFinishRetry},
 		{"FinishSent", testFinishSent},
 		{"FinishParked", testFinishParked},
@@ -719,6 +721,68 @@ func testExtendAfterExpiry(t *testing.T, f Factory) {
 	if err := s.Finish(ctx, old); !errors.Is(err, syndicate.ErrNotClaimed) {
 		t.Errorf("Finish by the old owner after takeover = %v, want ErrNotClaimed", err)
 	}
+}
+
+// testReleaseClaims restarts a worker under its name: its own claim is
+// taken back at once, while another owner's live claim, a retry's wait
+// and queued jobs are untouched.
+func testReleaseClaims(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := f.Open(t)
+	enqueue(t, s, t0, post("tg", "1"), post("tg", "2"), post("md", "1"), post("retry", "1"), post("idle", "1"))
+	mine := claim(t, s, "tg", "w1", t0, time.Hour, 1)[0]
+	theirs := claim(t, s, "md", "w2", t0, time.Hour, 1)[0]
+	waiting := claim(t, s, "retry", "w1", t0, time.Hour, 1)[0]
+	waiting.Status, waiting.Attempts, waiting.NotBefore, waiting.LastError = syndicate.StatusQueued, 1, t0.Add(time.Hour), "http 500"
+	finish(t, s, waiting)
+	before := map[string][]syndicate.Delivery{}
+	for _, d := range []string{"md", "retry", "idle"} {
+		before[d] = mustList(t, s, d)
+	}
+
+	if _, err := s.ReleaseClaims(ctx, ""); err == nil {
+		t.Error("ReleaseClaims with an empty owner succeeded")
+	}
+	if n, err := s.ReleaseClaims(ctx, "w3"); err != nil || n != 0 {
+		t.Errorf("ReleaseClaims of an owner without claims = %d, %v; want 0", n, err)
+	}
+	n, err := s.ReleaseClaims(ctx, "w1")
+	if err != nil || n != 1 {
+		t.Fatalf("ReleaseClaims(w1) = %d, %v; want 1", n, err)
+	}
+	want := mine
+	want.LeaseUntil = time.Time{}
+	if d := diff(want, get(t, s, "tg", mine.ArticleKey)); d != "" {
+		t.Errorf("released claim (-want +got):\n%s", d)
+	}
+	for d, recs := range before {
+		if diff := diff(recs, mustList(t, s, d)); diff != "" {
+			t.Errorf("%s changed by another owner's release (-want +got):\n%s", d, diff)
+		}
+	}
+
+	// The restarted w1 claims its job again long before the lease would
+	// have ended, and in order.
+	now := t0.Add(time.Second)
+	got := claim(t, s, "tg", "w1", now, time.Minute, 1)
+	if len(got) != 1 || got[0].ArticleKey != mine.ArticleKey || got[0].Owner != "w1" || !got[0].LeaseUntil.Equal(now.Add(time.Minute)) || got[0].Seq != mine.Seq {
+		t.Fatalf("claim after release = %+v; want job 1 of tg for w1 until %v", got, now.Add(time.Minute))
+	}
+	if got := claim(t, s, "md", "w1", now, time.Minute, 1); len(got) != 0 {
+		t.Errorf("w2's live claim was taken by w1: %v", keysOf(got))
+	}
+	if got := claim(t, s, "retry", "w1", now, time.Minute, 1); len(got) != 0 {
+		t.Errorf("a job waiting for its retry was claimed early: %v", keysOf(got))
+	}
+	if got := claim(t, s, "idle", "w1", now, time.Minute, 1); len(got) != 1 {
+		t.Errorf("queued job not claimable after a release: %v", keysOf(got))
+	}
+	sendOK(t, s, got[0], now, "m1")
+	finish(t, s, func() syndicate.Delivery {
+		d := theirs
+		d.Status, d.SentAt, d.FinishedAt, d.MessageIDs = syndicate.StatusSent, now, now, []string{"m2"}
+		return d
+	}())
 }
 
 func testExtendRefused(t *testing.T, f Factory) {
@@ -1666,14 +1730,37 @@ func testDurability(t *testing.T, f Factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if f.LeasesEndWithProcess {
+		// Job 2 is still sending by w, with its lease ended.
+		for i := range before {
+			if before[i].Status == syndicate.StatusSending {
+				before[i].LeaseUntil = time.Time{}
+			}
+		}
+	}
 	if d := diff(before, after); d != "" {
 		t.Errorf("records after reopen (-want +got):\n%s", d)
 	}
 	if got := lease(t, s, "news", "w2", t0.Add(time.Second), time.Minute); got != f.LeasesEndWithProcess {
 		t.Errorf("feed lease taken by another owner after reopen: %v; want %v", got, f.LeasesEndWithProcess)
 	}
-	// The lease survives: job 2 is still held by w, which holds the
-	// destination back, and w can finish it; then job 3 is due.
+	if f.LeasesEndWithProcess {
+		// The claim ended with the process: job 2 is taken over at once,
+		// before its lease would have run out, and w lost it.
+		got := claim(t, s, "tg", "w2", t0, time.Minute, 1)
+		if d := diff([]string{akey("2")}, keysOf(got)); d != "" {
+			t.Fatalf("claim after reopen (-want +got):\n%s", d)
+		}
+		lost := c[1]
+		lost.Status, lost.SentAt, lost.FinishedAt = syndicate.StatusSent, t0, t0
+		if err := s.Finish(ctx, lost); !errors.Is(err, syndicate.ErrNotClaimed) {
+			t.Errorf("Finish by the ended process's owner = %v, want ErrNotClaimed", err)
+		}
+		c[1] = got[0]
+	}
+	// Job 2 is held (by w whose lease survived, or by w2 who took it
+	// over), which holds the destination back, and its holder can finish
+	// it; then job 3 is due.
 	if got := claim(t, s, "tg", "w2", t0, time.Minute, 10); len(got) != 0 {
 		t.Errorf("claim after reopen while job 2 is leased: %v", keysOf(got))
 	}
