@@ -134,6 +134,9 @@ func Parse(raw string) (*url.URL, error) {
 
 // Redact returns a proxy URL without its credentials, for logs.
 func Redact(raw string) string {
+	if raw == "" {
+		return ""
+	}
 	u, err := Parse(raw)
 	if err != nil {
 		return "(invalid proxy URL)"
