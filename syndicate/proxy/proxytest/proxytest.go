@@ -112,6 +112,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	req := Request{Method: r.Method, Target: target}
 	switch {
 	case !s.authorised(r):
+		// 407 with a Proxy-Authenticate challenge: RFC 9110, 15.5.8.
 		s.record(req)
 		w.Header().Set("Proxy-Authenticate", `Basic realm="proxytest"`)
 		http.Error(w, "proxy authentication required", http.StatusProxyAuthRequired)
