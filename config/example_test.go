@@ -197,6 +197,14 @@ var commentedOnly = map[string]string{
 	"Redis.cluster":          "cluster",
 	"Cluster.addrs":          "addrs",
 	"Sentinel.password_file": "password_file",
+	// Proxies depend on the network a deployment runs in.
+	"Network.platforms": "platforms",
+	"Limits.proxy":      "proxy",
+	"Limits.proxy_file": "proxy_file",
+	"Limits.no_proxy":   "no_proxy",
+	"Proxy.proxy":       "proxy",
+	"Proxy.proxy_file":  "proxy_file",
+	"Proxy.no_proxy":    "no_proxy",
 }
 
 // TestExamplesCoverSchema proves that every key of the schema appears in

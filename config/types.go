@@ -104,12 +104,26 @@ type Defaults struct {
 	Language string `yaml:"language"`
 }
 
-// Network holds the limits of every download.
+// Network holds the limits and proxies of every outbound request.
 type Network struct {
 	// UserAgent sent with every request (default "syndicate/<version> (+repo URL)").
 	UserAgent string `yaml:"user_agent"`
 	Feeds     Limits `yaml:"feeds"`
 	Media     Limits `yaml:"media"`
+	// Platforms is the proxy of the calls to the Telegram and Mastodon APIs.
+	Platforms Proxy `yaml:"platforms"`
+}
+
+// Proxy settings of one group of clients; unset, the environment's
+// HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
+type Proxy struct {
+	// Proxy is a proxy URL (http, https, socks5 or socks5h; credentials in
+	// its user info), used for http and https targets alike, or "direct"
+	// for no proxy whatever the environment says.
+	Proxy Secret `yaml:"proxy"`
+	// NoProxy lists hosts reached directly, in NO_PROXY syntax; when set
+	// it replaces the environment's NO_PROXY.
+	NoProxy *string `yaml:"no_proxy"`
 }
 
 // Limits bound one kind of download.
@@ -124,7 +138,13 @@ type Limits struct {
 	// (default false for media; feeds default true since the operator
 	// chose their URLs).
 	AllowPrivate *bool `yaml:"allow_private"`
+	// Proxy and NoProxy are as in Proxy: unset, the environment's apply.
+	Proxy   Secret  `yaml:"proxy"`
+	NoProxy *string `yaml:"no_proxy"`
 }
+
+// ProxySettings returns the proxy part of the limits.
+func (l Limits) ProxySettings() Proxy { return Proxy{Proxy: l.Proxy, NoProxy: l.NoProxy} }
 
 // Feed is one feed to poll. Unset values inherit from Defaults when loaded.
 type Feed struct {

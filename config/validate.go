@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syndicate-bot/syndicate/syndicate/proxy"
 	"github.com/syndicate-bot/syndicate/syndicate/share"
 )
 
@@ -238,6 +239,18 @@ func (v validator) network() {
 		l    Limits
 	}{{"network.feeds", n.Feeds}, {"network.media", n.Media}} {
 		v.notNegative(l.path+".max_redirects", *l.l.MaxRedirects)
+		v.proxy(l.path+".proxy", l.l.Proxy)
+	}
+	v.proxy("network.platforms.proxy", n.Platforms.Proxy)
+}
+
+// proxy checks a proxy URL without echoing it: it may carry credentials.
+func (v validator) proxy(path string, s Secret) {
+	if s.IsZero() || s.Value() == proxy.Direct {
+		return
+	}
+	if _, err := proxy.Parse(s.Value()); err != nil {
+		v.r.add(path, "must be %q or a proxy URL like http://host:3128 or socks5://host:1080 (%v)", proxy.Direct, err)
 	}
 }
 

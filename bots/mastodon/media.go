@@ -18,6 +18,8 @@ import (
 	gomastodon "github.com/mattn/go-mastodon"
 	xdraw "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // WebP is common on WordPress sites
+
+	"github.com/syndicate-bot/syndicate/syndicate/imagehead"
 )
 
 // Downloader fetches an image; the caller's implementation enforces the
@@ -31,20 +33,25 @@ type Downloader interface {
 var errSkipMedia = errors.New("image skipped")
 
 // prepareImage makes downloaded bytes acceptable to the server: a type it
-// supports, within its size and pixel limits, converting when needed.
+// supports, within its size and pixel limits, converting when needed. The
+// header is judged before anything is decoded: an SVG is never sent (no
+// Mastodon-API server takes one), an image over imagehead.PixelBudget is
+// never decoded, and an animated image that fits goes as it is (Mastodon
+// makes a looping video of a GIF) while one that does not becomes a still
+// of its first frame.
 func prepareImage(data []byte, contentType string, lim Limits) ([]byte, string, error) {
 	ct := http.DetectContentType(data)
 	if !strings.HasPrefix(ct, "image/") {
 		ct = strings.TrimSpace(strings.Split(contentType, ";")[0])
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	head, err := imagehead.Check(data, 0)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: not an image we can read (%s): %v", errSkipMedia, ct, err)
+		return nil, "", fmt.Errorf("%w: %s: %v", errSkipMedia, ct, err)
 	}
-	if format == "webp" {
+	if head.Format == "webp" {
 		ct = "image/webp"
 	}
-	pixels := int64(cfg.Width) * int64(cfg.Height)
+	pixels := head.Pixels()
 	fits := slices.Contains(lim.SupportedMIMETypes, ct) && int64(len(data)) <= lim.ImageSizeLimit && pixels <= lim.ImageMatrixLimit
 	if fits {
 		return data, ct, nil
@@ -55,7 +62,7 @@ func prepareImage(data []byte, contentType string, lim Limits) ([]byte, string, 
 	}
 	if pixels > lim.ImageMatrixLimit {
 		scale := math.Sqrt(float64(lim.ImageMatrixLimit) / float64(pixels))
-		w, h := max(1, int(float64(cfg.Width)*scale)), max(1, int(float64(cfg.Height)*scale))
+		w, h := max(1, int(float64(head.Width)*scale)), max(1, int(float64(head.Height)*scale))
 		dst := image.NewRGBA(image.Rect(0, 0, w, h))
 		xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, img.Bounds(), draw.Src, nil)
 		img = dst

@@ -1,19 +1,13 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	_ "image/gif" // feeds use GIF, JPEG, PNG and WebP images
-	_ "image/jpeg"
-	_ "image/png"
 	"path"
 	"strings"
 
-	_ "golang.org/x/image/webp"
-
 	"github.com/syndicate-bot/syndicate/syndicate"
+	"github.com/syndicate-bot/syndicate/syndicate/imagehead"
 )
 
 // Downloader fetches a file for upload when Telegram cannot fetch it by
@@ -71,21 +65,24 @@ func toUpload(it syndicate.Item) map[string]bool {
 }
 
 // checkPhoto refuses what Telegram would refuse as a photo: too big, too
-// large in width plus height, too narrow, or not an image at all. It
-// returns the image format ("jpeg", "png", …).
+// large in width plus height, too narrow, an SVG drawing, or not an image
+// at all; only the header is read, the pixels are never decoded. An
+// animated GIF, PNG or WebP passes: Telegram keeps its first frame as the
+// photo, as it does for any animated file sent with sendPhoto. It returns
+// the image format ("jpeg", "png", …).
 func checkPhoto(data []byte) (string, error) {
 	if len(data) > maxPhotoUpload {
 		return "", fmt.Errorf("photo of %d bytes is over the upload limit", len(data))
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	head, err := imagehead.Read(data)
 	if err != nil {
-		return "", fmt.Errorf("not a readable image: %w", err)
+		return "", err
 	}
-	w, h := cfg.Width, cfg.Height
+	w, h := head.Width, head.Height
 	if w <= 0 || h <= 0 || w+h > maxPhotoSides || w > maxPhotoRatio*h || h > maxPhotoRatio*w {
-		return "", fmt.Errorf("%s image of %dx%d is outside Telegram's photo limits", format, w, h)
+		return "", fmt.Errorf("%s image of %dx%d is outside Telegram's photo limits", head.Format, w, h)
 	}
-	return format, nil
+	return head.Format, nil
 }
 
 // photo is an image of a post: downloaded and checked for upload, or, in

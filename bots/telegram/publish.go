@@ -34,7 +34,8 @@ type BotOptions struct {
 	Token string
 	// APIURL points at a Bot API server (default https://api.telegram.org).
 	APIURL string
-	// HTTPClient makes the calls (default: 60 s timeout per call).
+	// HTTPClient makes the calls (default: Go's default transport); a zero
+	// Timeout means 60 s per call.
 	HTTPClient *http.Client
 	// PerSecond caps this bot's calls over all its chats (default 30).
 	PerSecond float64
@@ -72,7 +73,14 @@ func NewBot(o BotOptions) (*Bot, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: defaultTimeout}
+		o.HTTPClient = &http.Client{}
+	}
+	if o.HTTPClient.Timeout <= 0 {
+		// A copy, so that the caller's client, shared by several bots or
+		// platforms, keeps its own settings.
+		hc := *o.HTTPClient
+		hc.Timeout = defaultTimeout
+		o.HTTPClient = &hc
 	}
 	if o.PerSecond <= 0 {
 		o.PerSecond = DefaultPerSecond

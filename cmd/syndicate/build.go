@@ -72,6 +72,8 @@ type buildOptions struct {
 	// bots holds the Telegram bots by id: those in it are used as they
 	// are, those built are added (nil: a map of the build's own).
 	bots map[string]*telegram.Bot
+	// platforms carries the Telegram and Mastodon API calls (set by build).
+	platforms *http.Client
 }
 
 // Close releases the store and anything else the app opened.
@@ -106,11 +108,20 @@ func build(ctx context.Context, cfg *config.Config, o buildOptions) (*app, error
 		o.limiter = lim
 	}
 
+	px, err := buildProxies(cfg.Network, o)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	o.platforms = px.platforms
 	feedOpts := limitsOptions(cfg.Network.Feeds, cfg.Network.UserAgent)
+	feedOpts.Proxy = px.feeds
 	// As many idle connections per host as fetches from one host at once.
 	feedOpts.IdleConnsPerHost = min(cfg.Worker.PerHost, cfg.Worker.Concurrency)
 	feedClient := guard.New(feedOpts)
-	mediaClient := guard.New(limitsOptions(cfg.Network.Media, cfg.Network.UserAgent))
+	mediaOpts := limitsOptions(cfg.Network.Media, cfg.Network.UserAgent)
+	mediaOpts.Proxy = px.media
+	mediaClient := guard.New(mediaOpts)
 	src := feed.New(feed.Options{Client: feedClient, PageClient: mediaClient, Logger: o.logger})
 	// Images are checked through the media client too: a URL the bots
 	// could not download is no image for them either.

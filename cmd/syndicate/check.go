@@ -88,10 +88,22 @@ func cmdCheck(ctx context.Context, args []string, env env, stdout, stderr io.Wri
 // feeds, through the same clients and publishers the worker builds. It
 // opens no store: nothing is recorded and a running worker is no obstacle.
 func runChecks(ctx context.Context, cfg *config.Config, env env, logger *slog.Logger) ([]checkResult, error) {
-	mediaClient := guard.New(limitsOptions(cfg.Network.Media, cfg.Network.UserAgent))
+	// The same proxies as the worker's, so that the check goes the way
+	// the posts will.
+	o := buildOptions{env: env, logger: logger}
+	px, err := buildProxies(cfg.Network, o)
+	if err != nil {
+		return nil, err
+	}
+	o.platforms = px.platforms
+	mediaOpts := limitsOptions(cfg.Network.Media, cfg.Network.UserAgent)
+	mediaOpts.Proxy = px.media
+	mediaClient := guard.New(mediaOpts)
+	feedOpts := limitsOptions(cfg.Network.Feeds, cfg.Network.UserAgent)
+	feedOpts.Proxy = px.feeds
 	// The store only serves Mastodon's links to Telegram posts, which are
 	// made while posting: checks post nothing.
-	dests, err := buildDestinations(cfg, nil, mediaClient, buildOptions{env: env, logger: logger})
+	dests, err := buildDestinations(cfg, nil, mediaClient, o)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +120,7 @@ func runChecks(ctx context.Context, cfg *config.Config, env env, logger *slog.Lo
 				Warning: c.Verdict == syndicate.VerdictWarn, Detail: c.Detail})
 		}
 	}
-	src := feed.New(feed.Options{Client: guard.New(limitsOptions(cfg.Network.Feeds, cfg.Network.UserAgent)), PageClient: mediaClient, Logger: logger})
+	src := feed.New(feed.Options{Client: guard.New(feedOpts), PageClient: mediaClient, Logger: logger})
 	for i := range cfg.Feeds {
 		if f := &cfg.Feeds[i]; !f.Disabled {
 			out = append(out, checkFeed(ctx, src, cfg, f))

@@ -28,7 +28,7 @@ func buildDestinations(cfg *config.Config, st syndicate.Store, media *guard.Clie
 				return nil, fmt.Errorf("telegram channel %s: unknown bot %q", ch.ID, ch.Bot)
 			}
 			bo := telegram.BotOptions{
-				ID: bc.ID, Token: bc.Token.Value(), APIURL: bc.APIURL,
+				ID: bc.ID, Token: bc.Token.Value(), APIURL: bc.APIURL, HTTPClient: o.platforms,
 				PerSecond: deref(bc.PerSecond), Logger: o.logger,
 			}
 			if o.limiter != nil {

@@ -25,7 +25,7 @@ func buildMastodon(cfg *config.Config, st syndicate.Store, dl downloader, o buil
 		ao := mastodon.AccountOptions{
 			ID: acc.ID, Server: acc.Server, Token: acc.AccessToken.Value(),
 			Format: mastodonFormat(acc.Format), Downloader: dl, TelegramLinks: links,
-			Logger: o.logger, UserAgent: cfg.Network.UserAgent,
+			Logger: o.logger, UserAgent: cfg.Network.UserAgent, HTTPClient: o.platforms,
 		}
 		if o.limiter != nil {
 			ao.Limiter = mastodon.SharedLimiter(o.limiter, mastodon.LocalLimiterOptions{})

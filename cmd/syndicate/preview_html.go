@@ -11,7 +11,6 @@ import (
 	"github.com/syndicate-bot/syndicate/bots/telegram"
 	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/previewpage"
 	"github.com/syndicate-bot/syndicate/syndicate"
-	"github.com/syndicate-bot/syndicate/syndicate/guard"
 )
 
 // telegramRenderer is a Telegram publisher that hands out the post it
@@ -38,7 +37,7 @@ func writePreviewHTML(ctx context.Context, path, title string, a *app, byDest ma
 		}
 		page.Destinations = append(page.Destinations, d)
 	}
-	media := guard.New(limitsOptions(a.cfg.Network.Media, a.cfg.Network.UserAgent))
+	media := a.media // the worker's media client: its caps and proxy
 	if err := writeFileAtomic(path, func(f *os.File) error {
 		return previewpage.Write(ctx, f, page, previewpage.Options{Images: downloader{c: media}})
 	}); err != nil {

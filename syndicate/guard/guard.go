@@ -3,19 +3,32 @@
 // redirects, and refuses private and loopback addresses when the socket is
 // dialled, so that neither DNS answers nor redirects can point a download at
 // internal services.
+//
+// Through an outbound proxy the socket goes to the proxy, which dials the
+// target itself; so before a request is handed to a proxy, on every
+// redirect hop, the guard resolves the target's host and refuses it when
+// any address it resolves to is not allowed. The proxy resolves the name
+// again: a name whose answers change between the two lookups (DNS
+// rebinding) can still reach what the proxy can reach, which the proxy's
+// own rules must refuse.
 package guard
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/syndicate-bot/syndicate/syndicate/proxy"
 )
 
 // Defaults used when an Options field is zero.
@@ -57,9 +70,23 @@ type Options struct {
 	// host at once, so that polls reuse connections instead of opening
 	// new ones.
 	IdleConnsPerHost int
+	// Proxy chooses the outbound proxy of each request (default none:
+	// every connection is dialled directly).
+	Proxy proxy.Func
+	// Resolver looks up a proxied target's addresses for the address
+	// check (default net.DefaultResolver).
+	Resolver Resolver
+	// RootCAs replaces the system's trusted certificates (tests, or a
+	// proxy that inspects TLS with its own authority).
+	RootCAs *x509.CertPool
 	// Transport replaces the guarded transport, for tests; the address
 	// check is then up to that transport.
 	Transport http.RoundTripper
+}
+
+// Resolver looks up the addresses of a host; *net.Resolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
 // Client performs guarded downloads; it is safe for concurrent use.
@@ -86,7 +113,7 @@ func New(o Options) *Client {
 	}
 	tr := o.Transport
 	if tr == nil {
-		tr = newTransport(o.AllowPrivate, max(o.IdleConnsPerHost, 4))
+		tr = newRoundTripper(o)
 	}
 	return &Client{
 		hc: &http.Client{
@@ -104,16 +131,51 @@ func New(o Options) *Client {
 	}
 }
 
-// newTransport builds a transport whose dialer checks every address it
-// connects to. Environment proxies are not used: through a proxy the
-// address check would see the proxy, not the target.
-func newTransport(allowPrivate bool, idlePerHost int) *http.Transport {
+// newRoundTripper builds the transport of o: direct connections are
+// checked when dialled, proxied ones before they are handed to the proxy.
+func newRoundTripper(o Options) http.RoundTripper {
+	idle := max(o.IdleConnsPerHost, 4)
+	if o.Proxy == nil {
+		return newTransport(!o.AllowPrivate, idle, o.RootCAs)
+	}
+	if o.AllowPrivate {
+		tr := newTransport(false, idle, o.RootCAs)
+		tr.Proxy = func(r *http.Request) (*url.URL, error) { return o.Proxy(r.URL) }
+		return tr
+	}
+	res := o.Resolver
+	if res == nil {
+		res = net.DefaultResolver
+	}
+	// Two pools: the proxied one never dials anything but a proxy, which
+	// the operator chose and may well be on a private address; the direct
+	// one checks every address it dials.
+	proxied := newTransport(false, idle, o.RootCAs)
+	proxied.Proxy = func(r *http.Request) (*url.URL, error) {
+		u, err := o.Proxy(r.URL)
+		if err == nil && u == nil {
+			err = errors.New("no proxy for a request routed to one")
+		}
+		return u, err
+	}
+	return &viaProxy{choose: o.Proxy, resolver: res, direct: newTransport(true, idle, o.RootCAs), proxied: proxied}
+}
+
+// newTransport builds a transport that uses no proxy; with check, its
+// dialer checks every address it connects to. Proxies come only from
+// Options.Proxy, never from the process environment at request time.
+func newTransport(check bool, idlePerHost int, roots *x509.CertPool) *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
+	if check {
 		d.Control = controlDial
+	}
+	var tlsConf *tls.Config
+	if roots != nil {
+		tlsConf = &tls.Config{RootCAs: roots}
 	}
 	return &http.Transport{
 		Proxy:                 nil,
+		TLSClientConfig:       tlsConf,
 		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          max(50, 2*idlePerHost),
@@ -121,6 +183,62 @@ func newTransport(allowPrivate bool, idlePerHost int) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// viaProxy sends each request directly or through its proxy, checking a
+// proxied target's addresses first, since the guard never sees the socket
+// the proxy opens.
+type viaProxy struct {
+	choose   proxy.Func
+	resolver Resolver
+	direct   *http.Transport
+	proxied  *http.Transport
+}
+
+func (t *viaProxy) RoundTrip(req *http.Request) (*http.Response, error) {
+	p, err := t.choose(req.URL)
+	if err != nil {
+		closeBody(req)
+		return nil, fmt.Errorf("choose proxy: %w", err)
+	}
+	if p == nil {
+		return t.direct.RoundTrip(req)
+	}
+	if err := checkHost(req.Context(), t.resolver, req.URL.Hostname()); err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	return t.proxied.RoundTrip(req)
+}
+
+// checkHost refuses a host that is, or resolves to, an address that is
+// not allowed; one such address is enough, as the proxy may pick any.
+func checkHost(ctx context.Context, r Resolver, host string) error {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if Blocked(ip) {
+			return fmt.Errorf("%w: %s", ErrBlockedAddress, ip)
+		}
+		return nil
+	}
+	ips, err := r.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return fmt.Errorf("resolve %s for the address check: %w", host, err)
+	}
+	if len(ips) == 0 {
+		return fmt.Errorf("resolve %s for the address check: no addresses", host)
+	}
+	for _, ip := range ips {
+		if Blocked(ip) {
+			return fmt.Errorf("%w: %s resolves to %s", ErrBlockedAddress, host, ip)
+		}
+	}
+	return nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
 	}
 }
 
@@ -239,4 +357,10 @@ func Redact(rawURL string) string {
 	u.Fragment = ""
 	u.RawFragment = ""
 	return u.String()
+}
+
+// CloseIdleConnections closes the idle connections of both pools.
+func (t *viaProxy) CloseIdleConnections() {
+	t.direct.CloseIdleConnections()
+	t.proxied.CloseIdleConnections()
 }

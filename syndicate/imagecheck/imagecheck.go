@@ -27,6 +27,7 @@ import (
 
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/guard"
+	"github.com/syndicate-bot/syndicate/syndicate/imagehead"
 )
 
 // Defaults used when an Options field is zero.
@@ -241,6 +242,11 @@ func (c *Checker) rangedGet(ctx context.Context, rawURL string) (syndicate.Image
 	info.Bytes = size(resp, len(head))
 	if info.Bytes > c.maxBytes {
 		return syndicate.ImageInfo{}, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, info.Bytes, c.maxBytes)
+	}
+	// The first bytes usually hold the header: a canvas too large to
+	// decode is refused here, so the next image gets its chance.
+	if _, err := imagehead.Check(head, 0); errors.Is(err, imagehead.ErrTooManyPixels) {
+		return syndicate.ImageInfo{}, fmt.Errorf("%w: %w", ErrTooLarge, err)
 	}
 	return info, nil
 }

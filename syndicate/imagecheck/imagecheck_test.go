@@ -18,6 +18,7 @@ import (
 
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/guard"
+	"github.com/syndicate-bot/syndicate/syndicate/imagehead/imagetest"
 )
 
 type fakeClock struct {
@@ -149,6 +150,22 @@ func newSite(t *testing.T) *site {
 			w.Write(data)
 		}
 	}
+	// A decompression bomb behind a server without HEAD, and one that
+	// names no type: the ranged GET's bytes show the canvas.
+	mux.HandleFunc("/bomb.png", headRefused(http.StatusMethodNotAllowed, serve("image/png", imagetest.BombPNG(100000, 100000))))
+	mux.HandleFunc("/bomb-octet", serve("application/octet-stream", imagetest.BombPNG(100000, 100000)))
+	mux.HandleFunc("/drawing", serve("application/octet-stream", imagetest.SVG()))
+	// Declares 10 GB and would stream forever: refused by its header.
+	mux.HandleFunc("/huge-length.jpg", headRefused(http.StatusMethodNotAllowed, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Header().Set("Content-Length", strconv.Itoa(10<<30))
+		w.WriteHeader(http.StatusOK)
+		for range 1 << 20 {
+			if _, err := w.Write(make([]byte, 64<<10)); err != nil {
+				return
+			}
+		}
+	}))
 	mux.HandleFunc("/nolength-small.png", stream(pic))
 	mux.HandleFunc("/nolength-large.png", stream(append(append([]byte(nil), pic...), make([]byte, 3*SniffBytes)...)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -224,6 +241,14 @@ func TestCheckImage(t *testing.T) {
 		{name: "big image within a larger cap", path: "/big-ranged.jpg", maxBytes: 8 * mb,
 			want:     syndicate.ImageInfo{Type: "image/jpeg", Bytes: 6 * mb},
 			requests: []string{"HEAD /big-ranged.jpg", "GET /big-ranged.jpg " + rangeAsked}},
+		{name: "decompression bomb", path: "/bomb.png", wantErr: ErrTooLarge,
+			requests: []string{"HEAD /bomb.png", "GET /bomb.png " + rangeAsked}},
+		{name: "decompression bomb without a type", path: "/bomb-octet", wantErr: ErrTooLarge,
+			requests: []string{"HEAD /bomb-octet", "GET /bomb-octet " + rangeAsked}},
+		{name: "SVG without a type", path: "/drawing", wantErr: ErrNotImage,
+			requests: []string{"HEAD /drawing", "GET /drawing " + rangeAsked}},
+		{name: "declared length of 10 GB", path: "/huge-length.jpg", wantErr: ErrTooLarge,
+			requests: []string{"HEAD /huge-length.jpg", "GET /huge-length.jpg " + rangeAsked}},
 		{name: "no Content-Length, small image read whole", path: "/nolength-small.png",
 			want:     syndicate.ImageInfo{Type: "image/png", Bytes: int64(len(pic))},
 			requests: []string{"HEAD /nolength-small.png", "GET /nolength-small.png " + rangeAsked}},
