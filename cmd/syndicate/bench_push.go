@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,6 +46,8 @@ type pushSite struct {
 	hub   string
 	srv   *httptest.Server
 	items map[int][]string
+	// polled counts the worker's fetches of each feed (not the hub's).
+	polled map[int]int
 }
 
 func (s *pushSite) feedURL(i int) string { return fmt.Sprintf("%s/feed/%d", s.srv.URL, i) }
@@ -76,6 +79,19 @@ func (s *pushSite) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	b.WriteString(`</channel></rss>`)
 	io.WriteString(w, b.String())
+	if strings.HasPrefix(r.UserAgent(), "syndicate") {
+		s.mu.Lock()
+		s.polled[i]++
+		s.mu.Unlock()
+	}
+}
+
+// wasPolled reports whether the worker has read feed i, so that what is
+// added now is news to it.
+func (s *pushSite) wasPolled(i int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.polled[i] > 0
 }
 
 func cmdBenchPush(ctx context.Context, args []string, env env, stdout, stderr io.Writer) error {
@@ -84,6 +100,7 @@ func cmdBenchPush(ctx context.Context, args []string, env env, stdout, stderr io
 	samples := fs.Int("samples", 200, "articles published")
 	pace := fs.Duration("pace", 200*time.Millisecond, "time between publishes (feeds take turns; each chat gets one post per feeds×pace, keep it above 3s)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	hubURL := fs.String("hub", "", "a WebSub hub to use instead of the built-in test hub (publishes are announced to it with hub.mode=publish, as most hubs accept)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -96,9 +113,15 @@ func cmdBenchPush(ctx context.Context, args []string, env env, stdout, stderr io
 	}
 	defer os.RemoveAll(dir)
 
-	hub := websubtest.Start(websubtest.Options{})
-	defer hub.Close()
-	site := &pushSite{hub: hub.URL(), items: map[int][]string{}}
+	var hub pushHub
+	if *hubURL != "" {
+		hub = externalHub(*hubURL)
+	} else {
+		h := websubtest.Start(websubtest.Options{})
+		defer h.Close()
+		hub = testHub{h}
+	}
+	site := &pushSite{hub: hub.url(), items: map[int][]string{}, polled: map[int]int{}}
 	site.srv = httptest.NewServer(http.HandlerFunc(site.serve))
 	defer site.srv.Close()
 	const token = "123456:BENCH-push"
@@ -142,12 +165,31 @@ func cmdBenchPush(ctx context.Context, args []string, env env, stdout, stderr io
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- cmdRun(rctx, []string{"--config", path}, env, io.Discard, io.Discard) }()
-	// Every feed primed and subscribed before the clock starts.
-	if !websubtest.Wait(60*time.Second, func() bool { _, v := hub.Counts(); return v >= *feeds }) {
-		cancel()
-		<-done
-		_, v := hub.Counts()
-		return fmt.Errorf("only %d of %d feeds were subscribed at the hub within a minute (errors: %v)", v, *feeds, hub.Errors())
+	// Every feed primed and subscribed before the clock starts: a warm-up
+	// article per feed, announced until it is posted, proves the whole
+	// path (a hub verifies intent after it answers).
+	for i := range *feeds {
+		if !websubtest.Wait(60*time.Second, func() bool { return site.wasPolled(i) }) {
+			cancel()
+			<-done
+			return fmt.Errorf("feed %d was not polled within a minute", i)
+		}
+		title := fmt.Sprintf("Feed %d, warm-up", i)
+		site.add(i, title)
+		chat := fmt.Sprintf("@bench%d", i)
+		posted := func() bool {
+			return slices.ContainsFunc(tg.Messages(chat), func(m telegramfake.Message) bool { return strings.Contains(m.Text, title) })
+		}
+		if !websubtest.Wait(60*time.Second, func() bool {
+			if err := hub.publish(site.feedURL(i)); err != nil {
+				return false
+			}
+			return websubtest.Wait(time.Second, posted)
+		}) {
+			cancel()
+			<-done
+			return fmt.Errorf("feed %d: no pushed article reached its chat within a minute: not subscribed at the hub (%v)", i, hub.errors())
+		}
 	}
 
 	var lat []time.Duration
@@ -160,7 +202,7 @@ func cmdBenchPush(ctx context.Context, args []string, env env, stdout, stderr io
 		title := fmt.Sprintf("Pushed article %d", n)
 		site.add(i, title)
 		start := time.Now()
-		if _, err := hub.Publish(site.feedURL(i), "application/rss+xml", nil); err != nil {
+		if err := hub.publish(site.feedURL(i)); err != nil {
 			return fmt.Errorf("publish: %w", err)
 		}
 		chat := fmt.Sprintf("@bench%d", i)
@@ -205,3 +247,39 @@ func cmdBenchPush(ctx context.Context, args []string, env env, stdout, stderr io
 	fmt.Fprintf(stdout, "| p50 | p90 | p99 | max | lost |\n|---:|---:|---:|---:|---:|\n| %.0f ms | %.0f ms | %.0f ms | %.0f ms | %d |\n", rep.P50MS, rep.P90MS, rep.P99MS, rep.MaxMS, lost)
 	return nil
 }
+
+// pushHub is the hub bench push announces new articles to.
+type pushHub interface {
+	url() string
+	publish(topic string) error
+	errors() []error
+}
+
+// testHub is the built-in test hub, which sends the notifications itself.
+type testHub struct{ h *websubtest.Hub }
+
+func (t testHub) url() string { return t.h.URL() }
+func (t testHub) publish(topic string) error {
+	_, err := t.h.Publish(topic, "application/rss+xml", nil)
+	return err
+}
+func (t testHub) errors() []error { return t.h.Errors() }
+
+// externalHub is a hub running elsewhere, told of new content the way
+// publishers tell most hubs: a POST of hub.mode=publish and the topic.
+type externalHub string
+
+func (e externalHub) url() string { return string(e) }
+func (e externalHub) publish(topic string) error {
+	resp, err := http.PostForm(string(e), url.Values{"hub.mode": {"publish"}, "hub.url": {topic}, "hub.topic": {topic}})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("publish at %s: %s", e, resp.Status)
+	}
+	return nil
+}
+func (e externalHub) errors() []error { return nil }

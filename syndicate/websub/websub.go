@@ -261,13 +261,23 @@ func (s *Subscriber) request(ctx context.Context, feedID, topic string, hubs, as
 		if err := s.o.Store.SavePush(ctx, feedID, next); err != nil {
 			return on, time.Time{}, fmt.Errorf("websub %s: %w", feedID, err)
 		}
-		err = s.post(ctx, hub, url.Values{
+		form := url.Values{
 			"hub.mode":          {"subscribe"},
 			"hub.topic":         {topic},
 			"hub.callback":      {next.Callback},
 			"hub.lease_seconds": {strconv.FormatInt(int64(s.o.Lease/time.Second), 10)},
 			"hub.secret":        {secret},
-		})
+		}
+		err = s.post(ctx, hub, form)
+		if he := (*hubError)(nil); errors.As(err, &he) && he.status == http.StatusBadRequest {
+			// The lease is only a wish (§5.1), but some hubs refuse a
+			// request asking more than they grant instead of granting
+			// less (one passing every websub.rocks hub test answers 400
+			// "invalid hub.lease_seconds value"): ask again for the hub's
+			// own lease.
+			form.Del("hub.lease_seconds")
+			err = s.post(ctx, hub, form)
+		}
 		if err == nil {
 			s.o.Logger.Info("websub subscription requested", "feed", feedID, "hub", guard.Redact(hub), "callback", next.Callback)
 			return on, s.until(st, on, now.Add(checkAfter)), nil
@@ -330,11 +340,19 @@ func (s *Subscriber) post(ctx context.Context, hub string, form url.Values) erro
 		if secret := form.Get("hub.secret"); secret != "" {
 			text = regexp.MustCompile("(?i)"+regexp.QuoteMeta(secret)).ReplaceAllLiteralString(text, "[secret]")
 		}
-		return fmt.Errorf("hub answered %d: %s", resp.StatusCode, oneLine(text, 200))
+		return &hubError{status: resp.StatusCode, text: oneLine(text, 200)}
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	return nil
 }
+
+// hubError is a hub's refusal of a request.
+type hubError struct {
+	status int
+	text   string
+}
+
+func (e *hubError) Error() string { return fmt.Sprintf("hub answered %d: %s", e.status, e.text) }
 
 // oneLine makes text from a remote party fit a log line or error.
 func oneLine(s string, n int) string {

@@ -481,7 +481,7 @@ func TestHubFailures(t *testing.T) {
 
 	// A hub that echoes the secret in its error.
 	echo := newManualHub(t)
-	echo.code = http.StatusBadRequest
+	echo.code = http.StatusForbidden
 	echo.body = func(f url.Values) string {
 		return "bad secret " + f.Get("hub.secret") + ", or " + strings.ToUpper(f.Get("hub.secret")) + strings.Repeat(" padding", 30) + f.Get("hub.secret")
 	}
@@ -491,7 +491,7 @@ func TestHubFailures(t *testing.T) {
 	}
 	secret := echo.last(t).Get("hub.secret")
 	st := r.state("solo")
-	if st.State != websub.StateFailed || st.Failures != 1 || !strings.Contains(st.LastError, "400") || st.Secret != "" || st.PendingSecret != "" || st.Hub != echo.srv.URL {
+	if st.State != websub.StateFailed || st.Failures != 1 || !strings.Contains(st.LastError, "403") || st.Secret != "" || st.PendingSecret != "" || st.Hub != echo.srv.URL {
 		t.Errorf("state after the failure %+v", st)
 	}
 	if strings.Contains(strings.ToLower(st.LastError), secret[:16]) || strings.Contains(strings.ToLower(err.Error()), secret[:16]) || !strings.Contains(st.LastError, "[secret], or [secret]") {
@@ -541,6 +541,23 @@ func TestRedirectedHub(t *testing.T) {
 	r.subscribe("news", from)
 	if len(to.Subscriptions()) != 1 {
 		t.Errorf("the hub redirected to has %d subscriptions", len(to.Subscriptions()))
+	}
+}
+
+// TestHubRefusingTheLeaseAsked: a hub that answers 400 to a lease longer
+// than it grants is asked again without one, and the subscription is
+// verified with the hub's own lease.
+func TestHubRefusingTheLeaseAsked(t *testing.T) {
+	r := newRig(t, 0)
+	hub := websubtest.Start(websubtest.Options{Sync: true, MaxLeaseSeconds: 24 * 3600})
+	defer hub.Close()
+	st := r.subscribe("news", hub)
+	if st.State != websub.StateActive || st.Failures != 0 {
+		t.Fatalf("state %+v; want active without failures", st)
+	}
+	subs := hub.Subscriptions()
+	if len(subs) != 1 || subs[0].Lease != 10*24*3600 {
+		t.Errorf("subscriptions at the hub %+v; want one with the hub's default lease", subs)
 	}
 }
 

@@ -42,6 +42,9 @@ type Options struct {
 	// LeaseSeconds is granted to subscribers (default: what they asked,
 	// else 10 days as §8.2 suggests).
 	LeaseSeconds int
+	// MaxLeaseSeconds, when set, refuses with 400 a request asking for a
+	// longer lease, as some hubs do rather than grant less.
+	MaxLeaseSeconds int
 	// WrongSignature signs notifications with another secret.
 	WrongSignature bool
 	// Sync verifies intent before answering the request, as some hubs do;
@@ -178,6 +181,10 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lease, _ := strconv.Atoi(f.Get("hub.lease_seconds"))
+	if o.MaxLeaseSeconds > 0 && lease > o.MaxLeaseSeconds {
+		http.Error(w, "invalid hub.lease_seconds value", http.StatusBadRequest)
+		return
+	}
 	if o.LeaseSeconds > 0 {
 		lease = o.LeaseSeconds
 	} else if lease <= 0 {
