@@ -56,9 +56,9 @@ func TestRepairs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := parse([]byte(tt.doc), tt.contentType)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
+			f, salvaged, err := parse([]byte(tt.doc), tt.contentType)
+			if err != nil || salvaged != nil {
+				t.Fatalf("parse: %v (salvaged %+v)", err, salvaged)
 			}
 			if len(f.Items) == 0 {
 				t.Fatal("no items")
@@ -79,7 +79,7 @@ func TestUnrepairable(t *testing.T) {
 		"broken json":    `{"version": "https://jsonfeed.org/version/1.1", "items": [`,
 		"wrong root tag": `<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>`,
 	} {
-		if _, err := parse([]byte(doc), ""); err == nil || !strings.HasPrefix(err.Error(), "parse feed: ") {
+		if _, _, err := parse([]byte(doc), ""); err == nil || !strings.HasPrefix(err.Error(), "parse feed: ") {
 			t.Errorf("%s: error %v", name, err)
 		}
 	}
