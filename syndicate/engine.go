@@ -695,6 +695,16 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 		return end(st, nil)
 	}
 	e.metrics.FeedPolled(f.ID, "ok", now.Sub(start))
+	if s := res.Salvaged; s != nil {
+		if partOnly(st, res) {
+			log.Warn("feed document damaged before the feed was primed; waiting for a whole one", "items_readable", s.Items, "error", s.Err)
+			st.Failures, st.LastError = 0, ""
+			st.LastSuccess = now
+			st.NextPoll = e.nextPoll(ctx, f, res, now)
+			return end(st, nil)
+		}
+		log.Warn("feed document damaged; planning the complete items read from it", "items_kept", s.Items, "rest_dropped", s.Dropped, "error", s.Err)
+	}
 	jobs, seen, err := e.plan(ctx, f, st, res, now)
 	if err != nil {
 		e.releaseAfterFailure(ctx, f.ID)
@@ -726,6 +736,13 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 		log.Info("queued", "destination", j.Destination, "item", j.ArticleKey, "kind", j.Kind, "title", j.Item.Title)
 	}
 	return next, nil
+}
+
+// partOnly reports a poll that read only a part of a feed not yet primed:
+// priming with it would have the items after the damage posted as new
+// at the next whole download.
+func partOnly(st FeedState, res FetchResult) bool {
+	return res.Salvaged != nil && res.Salvaged.Dropped && !st.Primed
 }
 
 // releaseAfterFailure gives the feed's lease back after a store failure
@@ -842,6 +859,13 @@ func (e *Engine) Plan(ctx context.Context) ([]Delivery, error) {
 		if err != nil {
 			e.log.Warn("feed fetch failed", "feed", f.ID, "error", err)
 			continue
+		}
+		if s := res.Salvaged; s != nil {
+			if partOnly(st, res) {
+				e.log.Warn("feed document damaged before the feed was primed; waiting for a whole one", "feed", f.ID, "items_readable", s.Items, "error", s.Err)
+				continue
+			}
+			e.log.Warn("feed document damaged; planning the complete items read from it", "feed", f.ID, "items_kept", s.Items, "rest_dropped", s.Dropped, "error", s.Err)
 		}
 		jobs, _, err := e.plan(ctx, f, st, res, e.clock.Now())
 		if err != nil {

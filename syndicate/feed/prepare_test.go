@@ -53,6 +53,8 @@ func TestRepairs(t *testing.T) {
 		{"control characters", item("a\x01b\x0bc"), "", "abc"},
 		{"non-characters", item("a\uFFFEb\uFFFFc"), "", "abc"},
 		{"leading whitespace, no declaration", "  \r\n\t" + item("ok"), "", "ok"},
+		{"garbled declaration after comments", "<!-- a -->\n<!-- b -->\n" + `<?xml?xml version="1.0" encoding="windows-1251" ??>` + mustEncode(t, charmap.Windows1251, item("Цитата дня")), "", "Цитата дня"},
+		{"doubled declaration naming the encoding second", `<?xml version="1.0"?><?xml version="1.0" encoding="windows-1251"?>` + mustEncode(t, charmap.Windows1251, item("Привет")), "", "Привет"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

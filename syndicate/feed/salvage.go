@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"io"
-	"slices"
 	"strings"
 
 	"golang.org/x/net/html/charset"
@@ -14,10 +13,6 @@ import (
 // maxSalvageItems caps the items a lenient reading keeps, so that a
 // damaged body costs at most one ordinary feed's worth of parsing again.
 const maxSalvageItems = 500
-
-// maxRootAttrs caps the attributes kept on a rebuilt root tag (namespace
-// declarations, version), which keeps the check for repeats cheap.
-const maxRootAttrs = 64
 
 // attrEscaper makes an attribute value safe inside double quotes; an
 // ampersand is left alone, as the parser reads a bare one leniently.
@@ -133,10 +128,18 @@ func salvageXML(doc []byte) (rescue, bool) {
 }
 
 // findRoot finds the first start tag named rss, RDF or feed (any prefix),
-// skipping comments, processing instructions (garbled declarations
-// included), doctypes, stray text and other elements before it, and
-// rebuilds it with only its well-formed attributes, quoted.
+// skipping comments, processing instructions, doctypes, stray text and
+// other elements before it, and rebuilds it with its attributes quoted.
+// Instructions are first taken to end at "?>", as the parser reads them;
+// when that finds no root, a garbled one ends at the next tag instead.
 func findRoot(doc []byte) (rootTag, bool) {
+	if r, ok := scanRoot(doc, false); ok {
+		return r, true
+	}
+	return scanRoot(doc, true)
+}
+
+func scanRoot(doc []byte, garbled bool) (rootTag, bool) {
 	for i := 0; i < len(doc); {
 		j := bytes.IndexByte(doc[i:], '<')
 		if j < 0 {
@@ -144,43 +147,37 @@ func findRoot(doc []byte) (rootTag, bool) {
 		}
 		i += j
 		rest := doc[i:]
+		var k int
 		switch {
 		case bytes.HasPrefix(rest, []byte("<!--")):
-			k := bytes.Index(rest[4:], []byte("-->"))
-			if k < 0 {
-				return rootTag{}, false
+			k = skipPast(rest, 4, "-->")
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			k = skipPast(rest, 9, "]]>")
+		case bytes.HasPrefix(rest, []byte("<!")):
+			k = directiveLen(rest)
+		case bytes.HasPrefix(rest, []byte("<?")) && !garbled:
+			k = skipPast(rest, 2, "?>")
+		case bytes.HasPrefix(rest, []byte("<?")):
+			k = len(rest)
+			if n := bytes.IndexByte(rest[1:], '<'); n >= 0 {
+				k = 1 + n
 			}
-			i += 4 + k + 3
-		case bytes.HasPrefix(rest, []byte("<?")), bytes.HasPrefix(rest, []byte("<!")):
-			// A declaration or instruction ends at "?>", a garbled one at
-			// the next tag; a doctype at its first ">" (an internal
-			// subset's declarations are then skipped one by one).
-			next := len(rest)
-			if k := bytes.IndexByte(rest[1:], '<'); k >= 0 {
-				next = 1 + k
+			if n := bytes.IndexByte(rest[:k], '>'); n >= 0 {
+				k = n + 1
 			}
-			if k := bytes.IndexByte(rest[:next], '>'); k >= 0 {
-				next = k + 1
-			}
-			i += next
 		default:
 			n := nameLen(rest[1:])
-			if n == 0 {
-				i++
-				continue
-			}
 			name := rest[1 : 1+n]
-			local := name[bytes.LastIndexByte(name, ':')+1:]
 			item := ""
-			switch strings.ToLower(string(local)) {
+			switch strings.ToLower(string(name[bytes.LastIndexByte(name, ':')+1:])) {
 			case "rss", "rdf":
 				item = "item"
 			case "feed":
 				item = "entry"
 			}
 			if item == "" {
-				i++
-				continue
+				k = 1 // stray "<" or another element
+				break
 			}
 			tag, end, ok := rebuildStartTag(name, rest[1+n:])
 			if !ok {
@@ -188,18 +185,59 @@ func findRoot(doc []byte) (rootTag, bool) {
 			}
 			return rootTag{name: name, tag: tag, end: i + 1 + n + end, item: item}, true
 		}
+		if k < 0 {
+			return rootTag{}, false
+		}
+		i += k
 	}
 	return rootTag{}, false
 }
 
+// skipPast returns the length of b up to and including the first end at
+// or after from, or -1 when there is none.
+func skipPast(b []byte, from int, end string) int {
+	k := bytes.Index(b[from:], []byte(end))
+	if k < 0 {
+		return -1
+	}
+	return from + k + len(end)
+}
+
+// directiveLen returns the length of the <!...> directive b starts with,
+// such as a doctype with its internal subset: nested angle brackets and
+// quoted text are skipped as the parser does; -1 when it never ends.
+func directiveLen(b []byte) int {
+	depth := 0
+	var quote byte
+	for i := 2; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '<':
+			depth++
+		case c == '>':
+			if depth == 0 {
+				return i + 1
+			}
+			depth--
+		}
+	}
+	return -1
+}
+
 // rebuildStartTag reads the attributes after an element's name up to the
-// tag's ">" and writes the tag again: unquoted values are quoted, and
-// attributes without a value, with a malformed or repeated name are left
-// out. It returns where the tag ended in attrs, and false for a tag cut
-// off or closed by "/>" (a root without content holds no items).
+// tag's ">" and writes the tag again as the parser would read it, only
+// well-formed: a value is quoted, an attribute without one gets its local
+// name as the parser gives it, and a malformed name is left out. It
+// returns where the tag ended in attrs, and false for a tag cut off or
+// closed by "/>" (a root without content holds no items).
 func rebuildStartTag(name, attrs []byte) ([]byte, int, bool) {
 	out := append([]byte{'<'}, name...)
-	var seen []string
 	for p := 0; ; {
 		p = skipXMLSpace(attrs, p)
 		if p >= len(attrs) {
@@ -225,31 +263,32 @@ func rebuildStartTag(name, attrs []byte) ([]byte, int, bool) {
 		}
 		attr := attrs[p:q]
 		p = skipXMLSpace(attrs, q)
-		if p >= len(attrs) || attrs[p] != '=' {
-			continue // no value
-		}
-		p = skipXMLSpace(attrs, p+1)
-		if p >= len(attrs) {
-			return nil, 0, false
-		}
 		var val []byte
-		if c := attrs[p]; c == '"' || c == '\'' {
-			k := bytes.IndexByte(attrs[p+1:], c)
-			if k < 0 {
+		switch {
+		case p >= len(attrs) || attrs[p] != '=':
+			val = attr[bytes.LastIndexByte(attr, ':')+1:]
+		default:
+			p = skipXMLSpace(attrs, p+1)
+			if p >= len(attrs) {
 				return nil, 0, false
 			}
-			val, p = attrs[p+1:p+1+k], p+2+k
-		} else {
-			q := p
-			for q < len(attrs) && !isXMLSpace(attrs[q]) && attrs[q] != '>' {
-				q++
+			if c := attrs[p]; c == '"' || c == '\'' {
+				k := bytes.IndexByte(attrs[p+1:], c)
+				if k < 0 {
+					return nil, 0, false
+				}
+				val, p = attrs[p+1:p+1+k], p+2+k
+			} else {
+				q := p
+				for q < len(attrs) && !isXMLSpace(attrs[q]) && attrs[q] != '>' {
+					q++
+				}
+				val, p = attrs[p:q], q
 			}
-			val, p = attrs[p:q], q
 		}
-		if nameLen(attr) != len(attr) || !isNameStart(attr[0]) || len(seen) >= maxRootAttrs || slices.Contains(seen, string(attr)) {
+		if nameLen(attr) != len(attr) || !isNameStart(attr[0]) {
 			continue
 		}
-		seen = append(seen, string(attr))
 		out = append(append(append(out, ' '), attr...), '=', '"')
 		out = append(append(out, attrEscaper.Replace(string(val))...), '"')
 	}
@@ -288,20 +327,17 @@ func skipXMLSpace(b []byte, p int) int {
 // salvageJSON keeps the members of a JSON Feed's top-level object and the
 // elements of its items array that are whole, up to the first damage (a
 // truncated download ends inside one), and closes the array and object.
+// Keys match as the parser matches them (case aside, the last one wins).
 func salvageJSON(doc []byte) (rescue, bool) {
 	d := json.NewDecoder(bytes.NewReader(doc))
 	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
 		return rescue{}, false
 	}
-	out := []byte{'{'}
-	member := func(key string) {
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		k, _ := json.Marshal(key) // a string always marshals
-		out = append(append(out, k...), ':')
-	}
-	items, sawItems, cut := 0, false, false
+	var (
+		members []byte            // the whole members but items, each followed by a comma
+		items   []json.RawMessage // the whole elements of the last items array
+		cut     bool
+	)
 	for !cut && d.More() {
 		tok, err := d.Token()
 		key, ok := tok.(string)
@@ -309,42 +345,33 @@ func salvageJSON(doc []byte) (rescue, bool) {
 			cut = true
 			break
 		}
-		if key == "items" && !sawItems {
-			sawItems = true
-			if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
+		if !strings.EqualFold(key, "items") {
+			var raw json.RawMessage
+			if err := d.Decode(&raw); err != nil {
 				cut = true
 				break
 			}
-			member(key)
-			out = append(out, '[')
-			for d.More() {
-				var raw json.RawMessage
-				if items == maxSalvageItems || d.Decode(&raw) != nil {
-					cut = true
-					break
-				}
-				if items > 0 {
-					out = append(out, ',')
-				}
-				out = append(out, raw...)
-				items++
-			}
-			out = append(out, ']')
-			if !cut {
-				if _, err := d.Token(); err != nil {
-					cut = true
-				}
-			}
+			k, _ := json.Marshal(key) // a string always marshals
+			members = append(append(append(append(members, k...), ':'), raw...), ',')
 			continue
 		}
-		var raw json.RawMessage
-		if err := d.Decode(&raw); err != nil {
-			cut = true
-			break
+		if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
+			// Not an array: the parser rejects the feed whatever follows.
+			return rescue{}, false
 		}
-		if key != "items" {
-			member(key)
-			out = append(out, raw...)
+		items = items[:0]
+		for d.More() {
+			var raw json.RawMessage
+			if len(items) == maxSalvageItems || d.Decode(&raw) != nil {
+				cut = true
+				break
+			}
+			items = append(items, raw)
+		}
+		if !cut {
+			if _, err := d.Token(); err != nil {
+				cut = true
+			}
 		}
 	}
 	if !cut {
@@ -352,8 +379,15 @@ func salvageJSON(doc []byte) (rescue, bool) {
 			cut = true
 		}
 	}
-	if items == 0 {
+	if len(items) == 0 {
 		return rescue{}, false
 	}
-	return rescue{doc: append(out, '}'), items: items, cut: cut}, true
+	out := append(append([]byte{'{'}, members...), `"items":[`...)
+	for i, raw := range items {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, raw...)
+	}
+	return rescue{doc: append(out, "]}"...), items: len(items), cut: cut}, true
 }
