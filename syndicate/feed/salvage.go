@@ -14,6 +14,10 @@ import (
 // damaged body costs at most one ordinary feed's worth of parsing again.
 const maxSalvageItems = 500
 
+// maxRootTag is the longest root start tag worth rebuilding: the parser
+// looks for the root in the first 4 KB of a document only.
+const maxRootTag = 4096
+
 // attrEscaper makes an attribute value safe inside double quotes; an
 // ampersand is left alone, as the parser reads a bare one leniently.
 var attrEscaper = strings.NewReplacer(`"`, "&quot;", "<", "&lt;")
@@ -234,9 +238,13 @@ func directiveLen(b []byte) int {
 // tag's ">" and writes the tag again as the parser would read it, only
 // well-formed: a value is quoted, an attribute without one gets its local
 // name as the parser gives it, and a malformed name is left out. It
-// returns where the tag ended in attrs, and false for a tag cut off or
-// closed by "/>" (a root without content holds no items).
+// returns where the tag ended in attrs, and false for a tag cut off,
+// closed by "/>" (a root without content holds no items) or too long for
+// the parser to find it.
 func rebuildStartTag(name, attrs []byte) ([]byte, int, bool) {
+	if len(name) >= maxRootTag {
+		return nil, 0, false
+	}
 	out := append([]byte{'<'}, name...)
 	for p := 0; ; {
 		p = skipXMLSpace(attrs, p)
@@ -279,8 +287,10 @@ func rebuildStartTag(name, attrs []byte) ([]byte, int, bool) {
 				}
 				val, p = attrs[p+1:p+1+k], p+2+k
 			} else {
+				// An unquoted value ends where the parser ends it; what
+				// follows is read as the next attribute, as it does.
 				q := p
-				for q < len(attrs) && !isXMLSpace(attrs[q]) && attrs[q] != '>' {
+				for q < len(attrs) && isUnquotedByte(attrs[q]) {
 					q++
 				}
 				val, p = attrs[p:q], q
@@ -291,6 +301,9 @@ func rebuildStartTag(name, attrs []byte) ([]byte, int, bool) {
 		}
 		out = append(append(append(out, ' '), attr...), '=', '"')
 		out = append(append(out, attrEscaper.Replace(string(val))...), '"')
+		if len(out) > maxRootTag {
+			return nil, 0, false
+		}
 	}
 }
 
@@ -315,6 +328,12 @@ func elementName(b []byte) []byte {
 		return nil
 	}
 	return b[i+1 : i+1+nameLen(b[i+1:])]
+}
+
+// isUnquotedByte reports whether the parser reads c as part of an unquoted
+// attribute value (the HTML 4 set).
+func isUnquotedByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':' || c == '-'
 }
 
 func skipXMLSpace(b []byte, p int) int {

@@ -287,9 +287,10 @@ func BenchmarkSalvage(b *testing.B) {
 	}{
 		{"huge-feed-cut-in-half", huge[:len(huge)/2], true},
 		{"4096-small-items-then-cut", []byte(rssOpen + rssItems(1, 4096) + "<item><title>cut"), true},
-		{"1MB-of-instructions-before-the-root", []byte(strings.Repeat("<?x ", 1<<18) + rssDoc("", rssItem(1))), false},
+		{"1MB-of-instructions-before-the-root", []byte(strings.Repeat("<?x ", 1<<18) + rssDoc("", rssItem(1))), true},
 		{"1MB-of-junk-tags-before-the-root", []byte(strings.Repeat("<a <b ", 1<<17) + rssDoc("", rssItem(1))), true},
-		{"1MB-root-tag", []byte("<rss " + strings.Repeat("a=b ", 1<<18) + "><channel><title>x</title>" + rssItem(1) + "<item>"), true},
+		// The parser finds no root past its look-ahead, salvaged or not.
+		{"1MB-root-tag", []byte("<rss " + strings.Repeat("a=b ", 1<<18) + "><channel><title>x</title>" + rssItem(1) + "<item>"), false},
 		{"1MB-nesting-then-cut", []byte(rssOpen + rssItem(1) + "<item>" + strings.Repeat("<a>", 1<<18)), true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
