@@ -21,7 +21,8 @@
 // any others and a warning is logged. A salvage that dropped the rest of
 // the document does not prime a feed, though: the items after the damage
 // would be taken for new ones at the next whole download, so the feed
-// waits for that download to be primed by.
+// waits for that download to be primed by, unless the damage lasts for
+// primeAfterPartialPolls polls in a row.
 //
 // Before the jobs are queued their images are settled (prepareImages), for
 // those items only: with an ImageChecker the lead becomes the first image

@@ -696,8 +696,9 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 	}
 	e.metrics.FeedPolled(f.ID, "ok", now.Sub(start))
 	if s := res.Salvaged; s != nil {
-		if partOnly(st, res) {
-			log.Warn("feed document damaged before the feed was primed; waiting for a whole one", "items_readable", s.Items, "error", s.Err)
+		if waitsForWhole(st, res) {
+			st.PartialPolls++
+			log.Warn("feed document damaged before the feed was primed; waiting for a whole one", "items_readable", s.Items, "partial_polls", st.PartialPolls, "error", s.Err)
 			st.Failures, st.LastError = 0, ""
 			st.LastSuccess = now
 			st.NextPoll = e.nextPoll(ctx, f, res, now)
@@ -722,7 +723,7 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 	if !st.Primed {
 		log.Info("feed primed: existing items recorded, not posted", "items", len(seen), "backfill_queued", len(added))
 	}
-	st.Primed = true
+	st.Primed, st.PartialPolls = true, 0
 	st.ETag, st.LastModified = res.ETag, res.LastModified
 	st.Failures, st.LastError = 0, ""
 	st.LastSuccess = now
@@ -738,11 +739,17 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 	return next, nil
 }
 
-// partOnly reports a poll that read only a part of a feed not yet primed:
-// priming with it would have the items after the damage posted as new
-// at the next whole download.
-func partOnly(st FeedState, res FetchResult) bool {
-	return res.Salvaged != nil && res.Salvaged.Dropped && !st.Primed
+// primeAfterPartialPolls is how many polls in a row that read only a part
+// of a new feed make its damage count as lasting: the feed is then primed
+// with what they read, or it would never post at all.
+const primeAfterPartialPolls = 3
+
+// waitsForWhole reports a poll that read only a part of a feed not yet
+// primed, which is not used while the damage may be passing: priming with
+// it would have the items after the damage posted as new at the next
+// whole download.
+func waitsForWhole(st FeedState, res FetchResult) bool {
+	return res.Salvaged != nil && res.Salvaged.Dropped && !st.Primed && st.PartialPolls+1 < primeAfterPartialPolls
 }
 
 // releaseAfterFailure gives the feed's lease back after a store failure
@@ -861,7 +868,7 @@ func (e *Engine) Plan(ctx context.Context) ([]Delivery, error) {
 			continue
 		}
 		if s := res.Salvaged; s != nil {
-			if partOnly(st, res) {
+			if waitsForWhole(st, res) {
 				e.log.Warn("feed document damaged before the feed was primed; waiting for a whole one", "feed", f.ID, "items_readable", s.Items, "error", s.Err)
 				continue
 			}

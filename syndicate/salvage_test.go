@@ -179,3 +179,29 @@ func TestSalvageDoesNotPrime(t *testing.T) {
 	once(t, e)
 	equal(t, "posts", h.pubs["tg"].titles(), []string{"e"})
 }
+
+// TestLastingDamagePrimes: a new feed whose every download is damaged the
+// same way is primed with what can be read once the damage has lasted
+// three polls, and its new items are posted from then on.
+func TestLastingDamagePrimes(t *testing.T) {
+	h, srv, e, logs := salvageHarness(t)
+	srv.set(rssFeed(120, "a", "b", "c"), `"v1"`)
+	for poll := 1; poll <= 3; poll++ {
+		once(t, e)
+		st, err := h.store.LoadFeed(context.Background(), "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := warnings(t, logs)
+		if poll < 3 && (st.Primed || st.PartialPolls != poll || len(w) != 1 || w[0]["partial_polls"] != float64(poll)) {
+			t.Errorf("poll %d: state %+v, warnings %v; want waiting for a whole document", poll, st, w)
+		}
+		if poll == 3 && (!st.Primed || st.PartialPolls != 0 || len(w) != 1 || w[0]["msg"] != "feed document damaged; planning the complete items read from it") {
+			t.Errorf("poll 3: state %+v, warnings %v; want primed with what could be read", st, w)
+		}
+	}
+	equal(t, "posts when primed", h.pubs["tg"].titles(), nil)
+	srv.set(rssFeed(120, "new", "a", "b", "c"), `"v2"`)
+	once(t, e)
+	equal(t, "posts", h.pubs["tg"].titles(), []string{"new"})
+}

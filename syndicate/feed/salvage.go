@@ -85,6 +85,7 @@ func salvageXML(doc []byte) (rescue, bool) {
 		safe      int64 // offset in body after the last whole child of the root or channel
 		safeInCh  bool  // whether the channel was open at safe
 		rootEnded bool
+		mismatch  bool
 	)
 	for items < maxSalvageItems {
 		at := d.InputOffset() - base
@@ -99,6 +100,13 @@ func salvageXML(doc []byte) (rescue, bool) {
 				inChannel, channel = true, elementName(body[at:])
 			}
 		case xml.EndElement:
+			if d.InputOffset()-base > at && !closes(body[at:], t.Name.Local) {
+				// An end tag for another element, which the reader takes
+				// as closing every element up to it: an element left
+				// without its end tag is damage.
+				mismatch = true
+				break
+			}
 			if depth == 0 {
 				rootEnded, safe, safeInCh = true, at, false
 				break
@@ -111,7 +119,7 @@ func salvageXML(doc []byte) (rescue, bool) {
 				items++
 			}
 		}
-		if rootEnded {
+		if rootEnded || mismatch {
 			break
 		}
 		if depth == 0 || depth == 1 && inChannel {
@@ -129,6 +137,16 @@ func salvageXML(doc []byte) (rescue, bool) {
 	}
 	out = append(append(append(out, "</"...), root.name...), '>')
 	return rescue{doc: out, items: items, cut: !rootEnded}, true
+}
+
+// closes reports whether the end tag b starts with names the element of
+// the given local name.
+func closes(b []byte, local string) bool {
+	if !bytes.HasPrefix(b, []byte("</")) {
+		return false
+	}
+	name := b[2 : 2+nameLen(b[2:])]
+	return string(name[bytes.LastIndexByte(name, ':')+1:]) == local
 }
 
 // findRoot finds the first start tag named rss, RDF or feed (any prefix),

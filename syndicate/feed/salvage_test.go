@@ -101,6 +101,16 @@ func TestSalvage(t *testing.T) {
 			[]string{"t1"}, true,
 		},
 		{
+			"broken root, an item without its end tag",
+			`<rss version=2.0><channel><title>Site</title>` + rssItem(1) + "<item><title>t2</title><guid>g2</guid></channel></rss>",
+			[]string{"t1"}, true,
+		},
+		{
+			"broken root, the channel without its end tag",
+			`<rss version=2.0><channel><title>Site</title>` + rssItems(1, 2) + "</rss>",
+			[]string{"t1", "t2"}, true,
+		},
+		{
 			"JSON Feed cut inside an item",
 			`{"version":"https://jsonfeed.org/version/1.1","title":"Site","items":[` + jsonItem(1) + "," + jsonItem(2) + `,{"id":"g3","title":"t3","content_html":"<p>ha`,
 			[]string{"t1", "t2"}, true,
