@@ -83,12 +83,20 @@ func cutDeclaration(b []byte) ([]byte, string) {
 			i += 5 // another instruction, such as xml-stylesheet
 			continue
 		}
-		end := bytes.Index(b[i:], []byte("?>"))
-		if end < 0 {
-			break
+		// A declaration holds no "<": one that does not end with "?>"
+		// before the next tag is garbled and ends at its ">".
+		next := len(b)
+		if k := bytes.IndexByte(b[i+1:], '<'); k >= 0 {
+			next = i + 1 + k
 		}
-		cuts = append(cuts, [2]int{i, i + end + 2})
-		i += end + 2
+		end := bytes.Index(b[i:next], []byte("?>")) + 2
+		if end < 2 {
+			if end = bytes.IndexByte(b[i:next], '>') + 1; end < 1 {
+				break
+			}
+		}
+		cuts = append(cuts, [2]int{i, i + end})
+		i += end
 	}
 	if len(cuts) == 0 {
 		return b, ""
@@ -101,7 +109,7 @@ func cutDeclaration(b []byte) ([]byte, string) {
 	}
 	enc := ""
 	for _, c := range cuts {
-		if enc = pseudoAttr(string(b[c[0]:c[1]-2]), "encoding"); enc != "" {
+		if enc = pseudoAttr(string(b[c[0]:c[1]]), "encoding"); enc != "" {
 			break
 		}
 	}

@@ -54,6 +54,7 @@ func TestRepairs(t *testing.T) {
 		{"non-characters", item("a\uFFFEb\uFFFFc"), "", "abc"},
 		{"leading whitespace, no declaration", "  \r\n\t" + item("ok"), "", "ok"},
 		{"garbled declaration after comments", "<!-- a -->\n<!-- b -->\n" + `<?xml?xml version="1.0" encoding="windows-1251" ??>` + mustEncode(t, charmap.Windows1251, item("Цитата дня")), "", "Цитата дня"},
+		{"declaration without its question mark, code in CDATA", `<?xml version="1.0" encoding="windows-1251">` + mustEncode(t, charmap.Windows1251, item("Привет <![CDATA[a ?> b]]>")), "", "Привет a ?> b"},
 		{"doubled declaration naming the encoding second", `<?xml version="1.0"?><?xml version="1.0" encoding="windows-1251"?>` + mustEncode(t, charmap.Windows1251, item("Привет")), "", "Привет"},
 	}
 	for _, tt := range tests {
