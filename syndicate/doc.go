@@ -16,6 +16,14 @@
 // Items that changed after posting are queued as edits within the
 // publisher's edit window.
 //
+// A damaged document (a truncated download, a broken prologue) that the
+// source salvaged is no failed poll: its complete items are planned like
+// any others and a warning is logged. A salvage that dropped the rest of
+// the document does not prime a feed, though: the items after the damage
+// would be taken for new ones at the next whole download, so the feed
+// waits for that download to be primed by, unless the damage lasts for
+// primeAfterPartialPolls polls in a row.
+//
 // Before the jobs are queued their images are settled (prepareImages), for
 // those items only: with an ImageChecker the lead becomes the first image
 // that loads, tried in this order: the feed's lead, its alternates, the

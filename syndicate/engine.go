@@ -667,6 +667,18 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 		log.Debug("feed not modified")
 		return end(st, nil)
 	}
+	if sv := res.Salvaged; sv != nil {
+		if waitsForWhole(st, res) {
+			st.PartialPolls++
+			log.Warn("feed document damaged before the feed was primed; waiting for a whole one", "items_readable", sv.Items, "partial_polls", st.PartialPolls, "error", sv.Err)
+			st.Failures, st.LastError = 0, ""
+			st.LastSuccess = now
+			st.NextPoll = e.nextPoll(ctx, f, res, now)
+			e.metrics.FeedPolled(f.ID, "ok", now.Sub(start))
+			return end(st, nil)
+		}
+		log.Warn("feed document damaged; planning the complete items read from it", "items_kept", sv.Items, "rest_dropped", sv.Dropped, "error", sv.Err)
+	}
 	var (
 		jobs []Delivery
 		seen map[string]string
@@ -697,7 +709,7 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 	if !st.Primed {
 		log.Info("feed primed: existing items recorded, not posted", "items", len(seen), "backfill_queued", len(added))
 	}
-	st.Primed = true
+	st.Primed, st.PartialPolls = true, 0
 	st.ETag, st.LastModified = res.ETag, res.LastModified
 	st.Failures, st.LastError = 0, ""
 	st.LastSuccess = now
@@ -711,6 +723,19 @@ func (e *Engine) pollFeed(ctx context.Context, f Feed, force bool) (time.Time, e
 		log.Info("queued", "destination", j.Destination, "item", j.ArticleKey, "kind", j.Kind, "title", j.Item.Title)
 	}
 	return next, nil
+}
+
+// primeAfterPartialPolls is how many polls in a row that read only a part
+// of a new feed make its damage count as lasting: the feed is then primed
+// with what they read, or it would never post at all.
+const primeAfterPartialPolls = 3
+
+// waitsForWhole reports a poll that read only a part of a feed not yet
+// primed, which is not used while the damage may be passing: priming with
+// it would have the items after the damage posted as new at the next
+// whole download.
+func waitsForWhole(st FeedState, res FetchResult) bool {
+	return res.Salvaged != nil && res.Salvaged.Dropped && !st.Primed && st.PartialPolls+1 < primeAfterPartialPolls
 }
 
 // releaseAfterFailure gives the feed's lease back after a store failure
@@ -827,6 +852,13 @@ func (e *Engine) Plan(ctx context.Context) ([]Delivery, error) {
 		if err != nil {
 			e.log.Warn("feed fetch failed", "feed", f.ID, "error", err)
 			continue
+		}
+		if s := res.Salvaged; s != nil {
+			if waitsForWhole(st, res) {
+				e.log.Warn("feed document damaged before the feed was primed; waiting for a whole one", "feed", f.ID, "items_readable", s.Items, "error", s.Err)
+				continue
+			}
+			e.log.Warn("feed document damaged; planning the complete items read from it", "feed", f.ID, "items_kept", s.Items, "rest_dropped", s.Dropped, "error", s.Err)
 		}
 		jobs, _, err := e.plan(ctx, f, st, res, e.clock.Now())
 		if err != nil {

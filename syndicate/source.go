@@ -50,6 +50,24 @@ type FetchResult struct {
 	// by (rel="self"), the topic to subscribe to; both empty on a 304.
 	Hubs []string
 	Self string
+	// Salvaged is set when the document did not parse and Entries are
+	// the complete items a lenient reading recovered from it; nil when
+	// the document parsed.
+	Salvaged *Salvage
+}
+
+// Salvage says what a lenient reading recovered from a feed document that
+// did not parse (a truncated download, a broken prologue), so that the
+// complete items before the damage are posted rather than none.
+type Salvage struct {
+	// Items is how many complete items were recovered.
+	Items int
+	// Dropped reports that the damage ended the reading before the end of
+	// the document: the item it hit and everything after it were left
+	// out. It is false when only the prologue was broken.
+	Dropped bool
+	// Err is why the document as a whole did not parse.
+	Err error
 }
 
 // AllItems returns every item of the feed, normalising all entries when

@@ -26,6 +26,9 @@ type FeedState struct {
 	// Primed is set once the feed's existing items have been recorded, so
 	// that first sight of a feed never floods its destinations.
 	Primed bool `json:"primed,omitempty"`
+	// PartialPolls counts the consecutive polls of a feed not yet primed
+	// that read only a part of its document (see FetchResult.Salvaged).
+	PartialPolls int `json:"partial_polls,omitempty"`
 }
 
 // PushState is a feed's WebSub subscription as the store keeps it, so

@@ -81,6 +81,9 @@ func (s *pushSite) serve(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, b.String())
 	if strings.HasPrefix(r.UserAgent(), "syndicate") {
 		s.mu.Lock()
+		if s.polled == nil {
+			s.polled = map[int]int{}
+		}
 		s.polled[i]++
 		s.mu.Unlock()
 	}

@@ -12,9 +12,9 @@ import (
 // entriesOf parses a fixture (possibly edited) into entries.
 func entriesOf(t *testing.T, name string, body []byte, spec syndicate.FeedSpec) []syndicate.Entry {
 	t.Helper()
-	f, err := parse(body, "")
-	if err != nil {
-		t.Fatal(err)
+	f, salvaged, err := parse(body, "")
+	if err != nil || salvaged != nil {
+		t.Fatal(err, salvaged)
 	}
 	es, _ := entries(f, spec, fixtureURL(name))
 	return es
@@ -42,7 +42,7 @@ func TestEntryHashes(t *testing.T) {
 		}
 	}
 
-	items, _, err := parseFixture(t, name, body)
+	items, _, _, err := parseFixture(t, name, body)
 	if err != nil {
 		t.Fatal(err)
 	}

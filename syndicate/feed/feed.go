@@ -122,38 +122,62 @@ func (s *Source) Fetch(ctx context.Context, spec syndicate.FeedSpec, st syndicat
 	if err != nil {
 		return res, &syndicate.FetchError{Err: fmt.Errorf("read feed: %w", err)}
 	}
-	f, err := parse(body, resp.Header.Get("Content-Type"))
+	f, salvaged, err := parse(body, resp.Header.Get("Content-Type"))
 	if err != nil {
 		return res, &syndicate.FetchError{Err: err}
 	}
 	res.Entries, res.Normalise = entries(f, spec, requestURL(resp, spec.URL))
 	res.Hubs, res.Self = discoverHubs(resp.Header, body, requestURL(resp, spec.URL))
 	res.Title = cleanLine(f.Title)
-	res.ETag = resp.Header.Get("ETag")
-	res.LastModified = resp.Header.Get("Last-Modified")
+	res.Salvaged = salvaged
+	// The validators of a document read only in part would turn the next
+	// poll into a 304 and hide the items after the damage until the feed
+	// changes: without them the next poll downloads it whole again.
+	if salvaged == nil || !salvaged.Dropped {
+		res.ETag = resp.Header.Get("ETag")
+		res.LastModified = resp.Header.Get("Last-Modified")
+	}
 	res.MovedTo = s.movedTo(spec, resp)
 	return res, nil
 }
 
-// parse repairs the body and hands it to the feed parser.
-func parse(body []byte, contentType string) (*gofeed.Feed, error) {
+// parse repairs the body and hands it to the feed parser. A document the
+// parser rejects is read again leniently: when complete items can be
+// recovered, the feed is what they and the prologue make, with a note of
+// the salvage; else the parser's error stands.
+func parse(body []byte, contentType string) (*gofeed.Feed, *syndicate.Salvage, error) {
 	doc := prepare(body, contentType)
+	f, err := parseDocument(doc)
+	if err == nil {
+		return f, nil, nil
+	}
+	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		mt := contentType
+		if mt == "" {
+			mt = "no content type"
+		}
+		err = fmt.Errorf("parse feed: not an RSS, Atom or JSON feed (%s)", mt)
+	} else {
+		err = fmt.Errorf("parse feed: %w", err)
+	}
+	r, ok := salvage(doc)
+	if !ok {
+		return nil, nil, err
+	}
+	sf, serr := parseDocument(r.doc)
+	if serr != nil || len(sf.Items) == 0 {
+		return nil, nil, err
+	}
+	return sf, &syndicate.Salvage{Items: len(sf.Items), Dropped: r.cut, Err: err}, nil
+}
+
+// parseDocument runs the feed parser on a prepared document.
+func parseDocument(doc []byte) (*gofeed.Feed, error) {
 	p := gofeed.NewParser()
 	// The JSON Feed item language and plain-text content are only on the
 	// original items.
 	p.KeepOriginalFeed = len(doc) > 0 && doc[0] == '{'
-	f, err := p.Parse(bytes.NewReader(doc))
-	if err != nil {
-		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
-			mt := contentType
-			if mt == "" {
-				mt = "no content type"
-			}
-			return nil, fmt.Errorf("parse feed: not an RSS, Atom or JSON feed (%s)", mt)
-		}
-		return nil, fmt.Errorf("parse feed: %w", err)
-	}
-	return f, nil
+	return p.Parse(bytes.NewReader(doc))
 }
 
 // movedTo returns where the feed now lives when every redirect from its

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"bytes"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -8,14 +10,18 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/mmcdole/gofeed"
+
 	"github.com/syndicate-bot/syndicate/syndicate"
 )
 
-// FuzzNormalise runs arbitrary bodies through repair, parsing and
-// normalisation: it must never panic, and every text it yields must be
-// valid UTF-8 with absolute http(s) URLs.
+// FuzzNormalise runs arbitrary bodies through repair, parsing (and
+// salvage) and normalisation: it must never panic, every text it yields
+// must be valid UTF-8 with absolute http(s) URLs, and a document cut short
+// must yield only items of the whole one.
 func FuzzNormalise(f *testing.F) {
-	for _, name := range []string{"rss-xmlbase-per-item-hugo.xml", "encoding-windows1256-declared-atom03.xml", "jsonfeed-1.1-extension-keys.json", "malformed-incomplete-cdata.xml"} {
+	for _, name := range []string{"rss-xmlbase-per-item-hugo.xml", "encoding-windows1256-declared-atom03.xml", "jsonfeed-1.1-extension-keys.json", "malformed-incomplete-cdata.xml",
+		"malformed-truncated-atom-mid-entry.xml", "malformed-garbled-declaration-after-comments.xml", "malformed-truncated-jsonfeed.json"} {
 		if b, err := os.ReadFile(filepath.Join("testdata", "feeds", name)); err == nil {
 			f.Add(b, "")
 		}
@@ -25,9 +31,15 @@ func FuzzNormalise(f *testing.F) {
 	f.Add([]byte(`{"version":"1","items":[{"id":1,"content_text":"x"}]}`), "application/json")
 	base, _ := url.Parse(testFeedURL)
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		feed, err := parse(body, contentType)
+		feed, salvaged, err := parse(body, contentType)
 		if err != nil {
 			return
+		}
+		if salvaged != nil && (salvaged.Items != len(feed.Items) || salvaged.Items == 0 || salvaged.Err == nil) {
+			t.Fatalf("salvage note %+v for %d items", salvaged, len(feed.Items))
+		}
+		if salvaged == nil {
+			checkCutsSalvageWholeItems(t, body, contentType, feed)
 		}
 		items := normalise(feed, syndicate.FeedSpec{ID: "fuzz", URL: testFeedURL}, base)
 		keys := map[string]bool{}
@@ -69,6 +81,56 @@ func FuzzNormalise(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkCutsSalvageWholeItems cuts a document that parsed at a few offsets:
+// what each cut yields must be items of the whole document, unchanged,
+// never a part of one. It checks only documents for which that is sound:
+// UTF-8 (a cut cannot change their decoding) with one items container
+// (the parser keeps the last RSS channel and the last JSON items array,
+// which a cut can hide).
+func checkCutsSalvageWholeItems(t *testing.T, body []byte, contentType string, whole *gofeed.Feed) {
+	t.Helper()
+	lower := bytes.ToLower(body)
+	if !utf8.Valid(body) || bytes.IndexByte(body, 0) >= 0 {
+		return
+	}
+	if bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n\xef\xbb\xbf"), []byte("{")) {
+		for _, c := range body {
+			if c >= utf8.RuneSelf {
+				return // a key may fold to "items" beyond ASCII
+			}
+		}
+		if bytes.Count(lower, []byte(`"items"`)) != 1 || bytes.Contains(body, []byte(`\u`)) {
+			return
+		}
+	} else if bytes.Count(lower, []byte("<channel"))+bytes.Count(lower, []byte(":channel")) > 1 {
+		return
+	}
+	type raw struct{ guid, title, link, description, content string }
+	count := map[raw]int{}
+	for _, it := range whole.Items {
+		if it != nil {
+			count[raw{it.GUID, it.Title, it.Link, it.Description, it.Content}]++
+		}
+	}
+	for _, cut := range []int{len(body) / 3, len(body) / 2, len(body) * 2 / 3, len(body) - 1} {
+		part, _, err := parse(body[:cut], contentType)
+		if err != nil {
+			continue
+		}
+		left := maps.Clone(count)
+		for _, it := range part.Items {
+			if it == nil {
+				continue
+			}
+			k := raw{it.GUID, it.Title, it.Link, it.Description, it.Content}
+			if left[k] == 0 {
+				t.Fatalf("cut at %d of %d bytes: item %+v is not an item of the whole document", cut, len(body), k)
+			}
+			left[k]--
+		}
+	}
 }
 
 // FuzzHTMLText checks the HTML reader on arbitrary markup: no panic, valid

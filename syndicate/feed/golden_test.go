@@ -42,22 +42,31 @@ func fixtureURL(name string) *url.URL {
 
 // parseFixture runs a document through the same steps as Fetch after the
 // download.
-func parseFixture(t testing.TB, name string, body []byte) ([]syndicate.Item, string, error) {
+func parseFixture(t testing.TB, name string, body []byte) ([]syndicate.Item, string, *syndicate.Salvage, error) {
 	t.Helper()
-	f, err := parse(body, "")
+	f, salvaged, err := parse(body, "")
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	u := fixtureURL(name)
 	spec := syndicate.FeedSpec{ID: strings.TrimSuffix(name, filepath.Ext(name)), URL: u.String()}
-	return normalise(f, spec, u), cleanLine(f.Title), nil
+	return normalise(f, spec, u), cleanLine(f.Title), salvaged, nil
 }
 
 type goldenFile struct {
-	Title string           `json:"title,omitempty"`
-	Error string           `json:"error,omitempty"`
-	Stats *goldenStats     `json:"stats,omitempty"`
-	Items []syndicate.Item `json:"items,omitempty"`
+	Title    string           `json:"title,omitempty"`
+	Error    string           `json:"error,omitempty"`
+	Salvaged *goldenSalvage   `json:"salvaged,omitempty"`
+	Stats    *goldenStats     `json:"stats,omitempty"`
+	Items    []syndicate.Item `json:"items,omitempty"`
+}
+
+// goldenSalvage shows what a lenient reading made of a fixture that does
+// not parse.
+type goldenSalvage struct {
+	Items   int    `json:"items"`
+	Dropped bool   `json:"dropped"`
+	Error   string `json:"error"`
 }
 
 type goldenStats struct {
@@ -135,8 +144,11 @@ func TestGoldenFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			items, title, err := parseFixture(t, name, body)
+			items, title, salvaged, err := parseFixture(t, name, body)
 			g := goldenFile{Title: title}
+			if salvaged != nil {
+				g.Salvaged = &goldenSalvage{Items: salvaged.Items, Dropped: salvaged.Dropped, Error: salvaged.Err.Error()}
+			}
 			if err != nil {
 				g.Error = err.Error()
 			} else {
@@ -225,7 +237,7 @@ func BenchmarkParseLargeFeed(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		items, _, err := parseFixture(b, name, body)
+		items, _, _, err := parseFixture(b, name, body)
 		if err != nil || len(items) == 0 {
 			b.Fatalf("%d items, %v", len(items), err)
 		}

@@ -64,44 +64,70 @@ func trimLeadingSpace(b []byte) []byte {
 	return bytes.TrimLeft(b, " \t\r\n\f\x00")
 }
 
-// cutDeclaration removes the XML declaration wherever it stands before the
-// root element (a declaration after a comment or blank lines is an error
-// for strict parsers) and returns the encoding it names. The result needs
-// no declaration: it is UTF-8.
+// cutDeclaration removes the XML declarations that stand before the root
+// element (one after a comment or blank lines is an error for strict
+// parsers; a doubled one, or one garbled as "<?xml?xml ...??>", would
+// make the parser decode the text a second time by its encoding) and
+// returns the encoding the first of them names. The result needs no
+// declaration: it is UTF-8.
 func cutDeclaration(b []byte) ([]byte, string) {
 	limit := min(len(b), 4096)
-	i := 0
-	for {
-		if i >= limit {
-			return b, ""
-		}
+	var cuts [][2]int
+	for i := 0; i < limit; {
 		j := bytes.Index(b[i:limit], []byte("<?xml"))
 		if j < 0 {
-			return b, ""
-		}
-		i += j
-		if i+5 < len(b) && isXMLSpace(b[i+5]) {
 			break
 		}
-		i += 5
+		i += j
+		if i+5 >= len(b) || !isXMLSpace(b[i+5]) && b[i+5] != '?' {
+			i += 5 // another instruction, such as xml-stylesheet
+			continue
+		}
+		// A declaration holds no "<": one that does not end with "?>"
+		// before the next tag is garbled and ends at its ">".
+		next := len(b)
+		if k := bytes.IndexByte(b[i+1:], '<'); k >= 0 {
+			next = i + 1 + k
+		}
+		end := bytes.Index(b[i:next], []byte("?>")) + 2
+		if end < 2 {
+			if end = bytes.IndexByte(b[i:next], '>') + 1; end < 1 {
+				break
+			}
+		}
+		cuts = append(cuts, [2]int{i, i + end})
+		i += end
 	}
-	// Only a declaration before the first element counts.
-	if j := firstElement(b); j >= 0 && j < i {
+	if len(cuts) == 0 {
 		return b, ""
 	}
-	end := bytes.Index(b[i:], []byte("?>"))
-	if end < 0 {
-		return b, ""
+	// Only declarations before the first element count.
+	if j := firstElement(b); j >= 0 {
+		for len(cuts) > 0 && cuts[len(cuts)-1][0] > j {
+			cuts = cuts[:len(cuts)-1]
+		}
 	}
-	decl := string(b[i : i+end])
-	if i == 0 {
+	enc := ""
+	for _, c := range cuts {
+		if enc = pseudoAttr(string(b[c[0]:c[1]]), "encoding"); enc != "" {
+			break
+		}
+	}
+	switch {
+	case len(cuts) == 0:
+		return b, ""
+	case len(cuts) == 1 && cuts[0][0] == 0:
 		// The usual case: nothing before the declaration, nothing to copy.
-		return trimLeadingSpace(b[end+2:]), pseudoAttr(decl, "encoding")
+		return trimLeadingSpace(b[cuts[0][1]:]), enc
 	}
 	out := make([]byte, 0, len(b))
-	out = append(out, b[:i]...)
-	out = append(out, b[i+end+2:]...)
-	return trimLeadingSpace(out), pseudoAttr(decl, "encoding")
+	from := 0
+	for _, c := range cuts {
+		out = append(out, b[from:c[0]]...)
+		from = c[1]
+	}
+	out = append(out, b[from:]...)
+	return trimLeadingSpace(out), enc
 }
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
@@ -191,6 +217,11 @@ func toUTF8(b []byte, declared, header string) []byte {
 	if utf8.Valid(b) {
 		return b
 	}
+	// A download cut inside a character is still UTF-8: the partial
+	// character goes, and the text before it keeps its meaning.
+	if whole := trimPartialRune(b); len(whole) < len(b) && utf8.Valid(whole) {
+		return whole
+	}
 	for _, label := range []string{declared, header} {
 		if enc := legacyEncoding(label); enc != nil {
 			return decodeWith(enc, b)
@@ -200,6 +231,24 @@ func toUTF8(b []byte, declared, header string) []byte {
 		return bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	}
 	return decodeWith(charmap.Windows1252, b)
+}
+
+// trimPartialRune cuts the start of a multi-byte UTF-8 sequence that b
+// ends in before its last byte.
+func trimPartialRune(b []byte) []byte {
+	for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
+		c := b[len(b)-i]
+		if c < utf8.RuneSelf {
+			return b
+		}
+		if utf8.RuneStart(c) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				return b[:len(b)-i]
+			}
+			return b
+		}
+	}
+	return b
 }
 
 // legacyEncoding returns the decoder for a label that names an encoding

@@ -53,12 +53,15 @@ func TestRepairs(t *testing.T) {
 		{"control characters", item("a\x01b\x0bc"), "", "abc"},
 		{"non-characters", item("a\uFFFEb\uFFFFc"), "", "abc"},
 		{"leading whitespace, no declaration", "  \r\n\t" + item("ok"), "", "ok"},
+		{"garbled declaration after comments", "<!-- a -->\n<!-- b -->\n" + `<?xml?xml version="1.0" encoding="windows-1251" ??>` + mustEncode(t, charmap.Windows1251, item("Цитата дня")), "", "Цитата дня"},
+		{"declaration without its question mark, code in CDATA", `<?xml version="1.0" encoding="windows-1251">` + mustEncode(t, charmap.Windows1251, item("Привет <![CDATA[a ?> b]]>")), "", "Привет a ?> b"},
+		{"doubled declaration naming the encoding second", `<?xml version="1.0"?><?xml version="1.0" encoding="windows-1251"?>` + mustEncode(t, charmap.Windows1251, item("Привет")), "", "Привет"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := parse([]byte(tt.doc), tt.contentType)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
+			f, salvaged, err := parse([]byte(tt.doc), tt.contentType)
+			if err != nil || salvaged != nil {
+				t.Fatalf("parse: %v (salvaged %+v)", err, salvaged)
 			}
 			if len(f.Items) == 0 {
 				t.Fatal("no items")
@@ -79,7 +82,7 @@ func TestUnrepairable(t *testing.T) {
 		"broken json":    `{"version": "https://jsonfeed.org/version/1.1", "items": [`,
 		"wrong root tag": `<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>`,
 	} {
-		if _, err := parse([]byte(doc), ""); err == nil || !strings.HasPrefix(err.Error(), "parse feed: ") {
+		if _, _, err := parse([]byte(doc), ""); err == nil || !strings.HasPrefix(err.Error(), "parse feed: ") {
 			t.Errorf("%s: error %v", name, err)
 		}
 	}

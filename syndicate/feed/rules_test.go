@@ -30,9 +30,9 @@ func normaliseDoc(t *testing.T, doc string) []syndicate.Item {
 
 func normaliseDocSpec(t *testing.T, doc string, spec syndicate.FeedSpec) []syndicate.Item {
 	t.Helper()
-	f, err := parse([]byte(doc), "")
-	if err != nil {
-		t.Fatalf("parse: %v\n%s", err, doc)
+	f, salvaged, err := parse([]byte(doc), "")
+	if err != nil || salvaged != nil {
+		t.Fatalf("parse: %v (salvaged %+v)\n%s", err, salvaged, doc)
 	}
 	u, _ := url.Parse(spec.URL)
 	return normalise(f, spec, u)

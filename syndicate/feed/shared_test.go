@@ -37,7 +37,7 @@ func sharedFixture(t *testing.T, name string) []syndicate.Item {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, _, err := parseFixture(t, name, body)
+	items, _, _, err := parseFixture(t, name, body)
 	if err != nil {
 		t.Fatalf("parse %s: %v", name, err)
 	}
