@@ -84,8 +84,8 @@ type LocalLimiter struct {
 	logs *window.Logs
 }
 
-// NewLocalLimiter returns an in-process limiter.
-func NewLocalLimiter(o LocalLimiterOptions) *LocalLimiter {
+// withDefaults fills in the budgets, the wait and the clock.
+func (o LocalLimiterOptions) withDefaults() LocalLimiterOptions {
 	if o.Budgets == nil {
 		o.Budgets = DefaultBudgets()
 	}
@@ -95,6 +95,12 @@ func NewLocalLimiter(o LocalLimiterOptions) *LocalLimiter {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	return o
+}
+
+// NewLocalLimiter returns an in-process limiter.
+func NewLocalLimiter(o LocalLimiterOptions) *LocalLimiter {
+	o = o.withDefaults()
 	if o.Sleep == nil {
 		o.Sleep = sleep
 	}

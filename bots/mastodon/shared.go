@@ -20,16 +20,7 @@ type Windows interface {
 // used; Wait gives the job back (a *WaitError) instead of waiting longer
 // than MaxWait or past ctx's deadline, as LocalLimiter does.
 func SharedLimiter(w Windows, o LocalLimiterOptions) Limiter {
-	if o.Budgets == nil {
-		o.Budgets = DefaultBudgets()
-	}
-	if o.MaxWait == 0 && !o.NoWait {
-		o.MaxWait = 5 * time.Second
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return &sharedLimiter{w: w, o: o}
+	return &sharedLimiter{w: w, o: o.withDefaults()}
 }
 
 type sharedLimiter struct {
