@@ -442,6 +442,39 @@ func TestSummaryCut(t *testing.T) {
 	}
 }
 
+// TestCutKeepsClusters cuts runs without spaces of many-code-point
+// clusters at every rune count: the cut falls between clusters, the
+// text before it is kept whole, and at most n runes precede the ellipsis.
+func TestCutKeepsClusters(t *testing.T) {
+	tests := []struct{ name, cluster string }{
+		{"family", "👩\u200d👩\u200d👧\u200d👦"},
+		{"flag", "🇦🇱"},
+		{"skin tone and profession", "👨🏽\u200d🔧"},
+		{"stacked marks", "e\u0301\u0302\u0303"},
+		{"arabic harakat", "\u0628\u064e\u0651"},
+		{"keycap", "1\ufe0f\u20e3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			size := utf8.RuneCountInString(tt.cluster)
+			for prefix := range size {
+				s := strings.Repeat("a", prefix) + strings.Repeat(tt.cluster, 20)
+				for n := prefix; n < utf8.RuneCountInString(s); n++ {
+					got := cutText(s, n)
+					head, ok := strings.CutSuffix(got, "…")
+					if !ok {
+						t.Fatalf("cutText(%+q, %d) = %+q: no ellipsis", s, n, got)
+					}
+					whole := (n - prefix) / size
+					if want := strings.Repeat("a", prefix) + strings.Repeat(tt.cluster, whole); head != want {
+						t.Fatalf("cutText(%+q, %d) = %+q, want %+q…", s, n, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestTitle(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`<title>Plain title</title>`, "Plain title"},
