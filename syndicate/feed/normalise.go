@@ -278,10 +278,11 @@ func author(it *gofeed.Item) string {
 	return ""
 }
 
-// date keeps what the parser understood; unparsable and pre-1970 dates
-// are unknown.
+// date keeps what the parser understood, however far in the past or
+// ahead (the engine decides what such a date means); unparsable dates are
+// unknown.
 func date(t *time.Time) time.Time {
-	if t == nil || t.Unix() < 0 {
+	if t == nil {
 		return time.Time{}
 	}
 	return *t

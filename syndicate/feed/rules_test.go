@@ -475,6 +475,31 @@ func TestCutKeepsClusters(t *testing.T) {
 	}
 }
 
+// TestDatesAsWritten: a date the parser understands is kept however far
+// back or ahead it is (the engine judges it), an unparsable one is unknown.
+func TestDatesAsWritten(t *testing.T) {
+	tests := []struct{ pubDate, want string }{
+		{"Wed, 31 Dec 1969 23:59:59 +0000", "1969-12-31T23:59:59Z"},
+		{"Thu, 01 Jan 1970 00:00:00 +0000", "1970-01-01T00:00:00Z"},
+		{"Fri, 31 Dec 9999 23:59:59 -1200", "+10000-01-01T11:59:59Z"},
+		{"Mon, 30 Nov -0001 00:00:00 +0000", ""},
+		{"the day after yesterday", ""},
+	}
+	for _, tt := range tests {
+		it := oneItem(t, `<item><title>T</title><pubDate>`+tt.pubDate+`</pubDate></item>`)
+		got := ""
+		if !it.Published.IsZero() {
+			got = it.Published.UTC().Format("2006-01-02T15:04:05Z07:00")
+			if it.Published.Year() > 9999 {
+				got = "+" + got
+			}
+		}
+		if got != tt.want {
+			t.Errorf("pubDate %q: published %q, want %q", tt.pubDate, got, tt.want)
+		}
+	}
+}
+
 func TestTitle(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`<title>Plain title</title>`, "Plain title"},
