@@ -30,6 +30,8 @@ type hostileFeed struct {
 	file        string
 	gen         func(base string, now time.Time) []byte
 	contentType string
+	// language is the operator's language for the feed.
+	language string
 }
 
 // hostileTheme is one kind of attack, in one feed or a few, served next to
@@ -175,7 +177,8 @@ func hostileThemes() []hostileTheme {
 			name: "wrong encoding declarations",
 			feeds: []hostileFeed{
 				kept("enc-1256", "encoding-1256-is-utf8.xml"),
-				kept("enc-1251", "encoding-utf8-is-1251.xml"),
+				// Its operator knows it is in Russian.
+				{id: "enc-1251", file: "encoding-utf8-is-1251.xml", language: "ru"},
 				kept("enc-utf16", "encoding-utf16-is-utf8.xml"),
 				kept("enc-unknown", "encoding-unknown-name.xml"),
 				{id: "enc-header", file: "encoding-header-latin1.xml", contentType: "application/rss+xml; charset=ISO-8859-1"},
@@ -321,7 +324,11 @@ func runHostileTheme(t *testing.T, th hostileTheme, img []byte) {
 
 	all := append([]hostileFeed{{id: "canary", file: "canary.xml"}}, th.feeds...)
 	var ids []string
+	langs := map[string]string{"canary": "en"}
 	for _, f := range all {
+		if f.language != "" {
+			langs[f.id] = f.language
+		}
 		var body []byte
 		if f.gen != nil {
 			body = f.gen(site.URL, now)
@@ -351,7 +358,7 @@ func runHostileTheme(t *testing.T, th hostileTheme, img []byte) {
 	defer md.Close()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
-	writeFile(t, cfg, hostileConfig(site.URL, ids, tg.URL(), md.URL(), filepath.Join(dir, "state.db")))
+	writeFile(t, cfg, hostileConfig(site.URL, ids, langs, tg.URL(), md.URL(), filepath.Join(dir, "state.db")))
 
 	// The deadline only stops a hung run; nothing is asserted about time.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -405,13 +412,13 @@ func runHostileTheme(t *testing.T, th hostileTheme, img []byte) {
 // hostileConfig routes the canary and the theme's feeds to one Telegram
 // channel and one Mastodon account, with share buttons and links, and a
 // backfill large enough to post every item of a first run.
-func hostileConfig(site string, feeds []string, telegramURL, mastodonURL, dbPath string) string {
+func hostileConfig(site string, feeds []string, langs map[string]string, telegramURL, mastodonURL, dbPath string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "store:\n  embedded:\n    path: %s\nnetwork:\n  media:\n    allow_private: true\nfeeds:\n", dbPath)
 	for _, id := range feeds {
 		fmt.Fprintf(&b, "  - id: %s\n    url: %s/feeds/%s\n    page_image: false\n", id, site, id)
-		if id == "canary" {
-			b.WriteString("    language: en\n")
+		if l := langs[id]; l != "" {
+			fmt.Fprintf(&b, "    language: %s\n", l)
 		}
 	}
 	fmt.Fprintf(&b, `telegram:

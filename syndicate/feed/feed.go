@@ -122,7 +122,7 @@ func (s *Source) Fetch(ctx context.Context, spec syndicate.FeedSpec, st syndicat
 	if err != nil {
 		return res, &syndicate.FetchError{Err: fmt.Errorf("read feed: %w", err)}
 	}
-	f, err := parse(body, resp.Header.Get("Content-Type"))
+	f, err := parse(body, resp.Header.Get("Content-Type"), spec.Language)
 	if err != nil {
 		return res, &syndicate.FetchError{Err: err}
 	}
@@ -135,9 +135,10 @@ func (s *Source) Fetch(ctx context.Context, spec syndicate.FeedSpec, st syndicat
 	return res, nil
 }
 
-// parse repairs the body and hands it to the feed parser.
-func parse(body []byte, contentType string) (*gofeed.Feed, error) {
-	doc := prepare(body, contentType)
+// parse repairs the body and hands it to the feed parser; lang is the
+// operator's language for the feed, if any (see prepare).
+func parse(body []byte, contentType, lang string) (*gofeed.Feed, error) {
+	doc := prepare(body, contentType, lang)
 	p := gofeed.NewParser()
 	// The JSON Feed item language and plain-text content are only on the
 	// original items.

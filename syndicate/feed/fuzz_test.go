@@ -25,7 +25,7 @@ func FuzzNormalise(f *testing.F) {
 	f.Add([]byte(`{"version":"1","items":[{"id":1,"content_text":"x"}]}`), "application/json")
 	base, _ := url.Parse(testFeedURL)
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		feed, err := parse(body, contentType)
+		feed, err := parse(body, contentType, "")
 		if err != nil {
 			return
 		}

@@ -44,7 +44,7 @@ func fixtureURL(name string) *url.URL {
 // download.
 func parseFixture(t testing.TB, name string, body []byte) ([]syndicate.Item, string, error) {
 	t.Helper()
-	f, err := parse(body, "")
+	f, err := parse(body, "", "")
 	if err != nil {
 		return nil, "", err
 	}

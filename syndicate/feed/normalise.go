@@ -15,9 +15,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
-	"github.com/rivo/uniseg"
 	ext "github.com/mmcdole/gofeed/extensions"
 	jsonfeed "github.com/mmcdole/gofeed/json"
+	"github.com/rivo/uniseg"
 
 	"github.com/syndicate-bot/syndicate/syndicate"
 )

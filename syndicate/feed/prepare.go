@@ -3,12 +3,17 @@ package feed
 import (
 	"bytes"
 	"mime"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
 )
 
@@ -18,7 +23,11 @@ import (
 // after the root element) without guessing beyond what the bytes support.
 // Entities that only HTML defines and bare ampersands need no repair: the
 // parser reads XML leniently and decodes text with HTML's entity table.
-func prepare(body []byte, contentType string) []byte {
+//
+// lang is the operator's language for the feed, if any: bytes that are not
+// UTF-8 and carry no usable label are read in the legacy encoding of that
+// language, else of the one the feed declares, else as windows-1252.
+func prepare(body []byte, contentType, lang string) []byte {
 	body, fromBOM := decodeBOM(body)
 	body = trimLeadingSpace(body)
 	if len(body) > 0 && body[0] == '{' {
@@ -31,7 +40,7 @@ func prepare(body []byte, contentType string) []byte {
 	declared := ""
 	body, declared = cutDeclaration(body)
 	if !fromBOM {
-		body = toUTF8(body, declared, contentCharset(contentType))
+		body = toUTF8(body, declared, contentCharset(contentType), lang)
 	}
 	body = cutAfterRoot(body)
 	return dropNonCharacters(body)
@@ -186,8 +195,11 @@ func contentCharset(contentType string) string {
 // Bytes that are valid UTF-8 (with non-ASCII in them) are taken as UTF-8
 // whatever the labels say: legacy text practically never validates, and
 // mislabelled feeds are common. Invalid UTF-8 without a usable label is
-// read as windows-1252, unless it is mostly UTF-8 with a few stray bytes.
-func toUTF8(b []byte, declared, header string) []byte {
+// read in the legacy encoding of the feed's language (lang, else the one
+// the document declares), unless it is mostly UTF-8 with a few stray
+// bytes: a Russian or Arabic feed wrongly labelled UTF-8 was written in
+// windows-1251 or windows-1256, not in windows-1252.
+func toUTF8(b []byte, declared, header, lang string) []byte {
 	if utf8.Valid(b) {
 		return b
 	}
@@ -199,7 +211,64 @@ func toUTF8(b []byte, declared, header string) []byte {
 	if mostlyUTF8(b) {
 		return bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	}
-	return decodeWith(charmap.Windows1252, b)
+	if lang == "" {
+		lang = documentLanguage(b)
+	}
+	return decodeWith(languageEncoding(lang), b)
+}
+
+// languageRE finds the language a feed declares: RSS's <language> or an
+// xml:lang attribute.
+var languageRE = regexp.MustCompile(`<language>\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)\s*</language>|xml:lang\s*=\s*["']([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)["']`)
+
+// documentLanguage returns the language declared near the start of a
+// document (the channel's, before the items), or "".
+func documentLanguage(b []byte) string {
+	m := languageRE.FindSubmatch(b[:min(len(b), 8192)])
+	if m == nil {
+		return ""
+	}
+	return string(m[1]) + string(m[2])
+}
+
+// languageEncoding returns the encoding that documents in a language were
+// commonly written in before UTF-8, as the HTML standard suggests browsers
+// default to per locale; windows-1252 for the rest.
+func languageEncoding(lang string) encoding.Encoding {
+	tag := strings.ToLower(strings.ReplaceAll(lang, "_", "-"))
+	base, region, _ := strings.Cut(tag, "-")
+	switch base {
+	case "ar", "fa", "ur":
+		return charmap.Windows1256
+	case "ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tg", "tt", "ba", "sah":
+		return charmap.Windows1251
+	case "el":
+		return charmap.ISO8859_7
+	case "he", "iw":
+		return charmap.Windows1255
+	case "tr", "ku":
+		return charmap.Windows1254
+	case "cs", "sk", "hr":
+		return charmap.Windows1250
+	case "hu", "pl", "sl":
+		return charmap.ISO8859_2
+	case "lt", "lv", "et":
+		return charmap.Windows1257
+	case "th":
+		return charmap.Windows874
+	case "vi":
+		return charmap.Windows1258
+	case "ja":
+		return japanese.ShiftJIS
+	case "ko":
+		return korean.EUCKR
+	case "zh":
+		if strings.Contains(region, "tw") || strings.Contains(region, "hk") || strings.Contains(tag, "hant") {
+			return traditionalchinese.Big5
+		}
+		return simplifiedchinese.GB18030
+	}
+	return charmap.Windows1252
 }
 
 // legacyEncoding returns the decoder for a label that names an encoding

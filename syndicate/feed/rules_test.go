@@ -30,7 +30,7 @@ func normaliseDoc(t *testing.T, doc string) []syndicate.Item {
 
 func normaliseDocSpec(t *testing.T, doc string, spec syndicate.FeedSpec) []syndicate.Item {
 	t.Helper()
-	f, err := parse([]byte(doc), "")
+	f, err := parse([]byte(doc), "", "")
 	if err != nil {
 		t.Fatalf("parse: %v\n%s", err, doc)
 	}
