@@ -43,6 +43,7 @@ func prepare(body []byte, contentType, lang string) []byte {
 		body = toUTF8(body, declared, contentCharset(contentType), lang)
 	}
 	body = cutAfterRoot(body)
+	body = flattenDeep(body)
 	return dropNonCharacters(body)
 }
 
@@ -344,4 +345,162 @@ func dropNonCharacters(b []byte) []byte {
 	}
 	b = bytes.ReplaceAll(b, []byte("\xEF\xBF\xBE"), nil)
 	return bytes.ReplaceAll(b, []byte("\xEF\xBF\xBF"), nil)
+}
+
+// maxDepth is how deep elements may nest when the parser sees them; real
+// feeds, the XHTML of an Atom entry included, stay far below it.
+const maxDepth = 256
+
+// flattenDeep drops the tags of elements nested deeper than maxDepth and
+// keeps their text: the parser spends a stack frame and a few maps per
+// level of an extension element, so a hundred thousand levels in a
+// couple of megabytes would cost it a hundred times that in memory.
+// Documents within the depth are returned as they are.
+func flattenDeep(b []byte) []byte {
+	deep := false
+	deepTags(b, func(int, int) bool {
+		deep = true
+		return false
+	})
+	if !deep {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	last := 0
+	deepTags(b, func(start, end int) bool {
+		out = append(out, b[last:start]...)
+		last = end
+		return true
+	})
+	return append(out, b[last:]...)
+}
+
+// deepTags calls visit with the bounds of each tag nested deeper than
+// maxDepth, in order, until visit returns false. An end tag closes the
+// elements left open inside its own (as HTML in a description often
+// leaves them), so that they do not count forever; one that closes
+// nothing is left alone.
+func deepTags(b []byte, visit func(start, end int) bool) {
+	var open []int // offsets of the start tags of the open elements
+	scanMarkup(b, func(start, end int, kind markupKind) bool {
+		switch kind {
+		case startTag:
+			open = append(open, start)
+			if len(open) > maxDepth {
+				return visit(start, end)
+			}
+		case emptyTag:
+			if len(open) >= maxDepth {
+				return visit(start, end)
+			}
+		case endTag:
+			// Looking no further than maxDepth elements down keeps a run
+			// of end tags that close nothing linear.
+			name := tagName(b[start+2 : end])
+			for k := len(open) - 1; k >= 0 && k >= len(open)-maxDepth; k-- {
+				if bytes.Equal(tagName(b[open[k]+1:]), name) {
+					open = open[:k]
+					if k >= maxDepth {
+						return visit(start, end)
+					}
+					break
+				}
+			}
+		}
+		return true
+	})
+}
+
+// tagName reads the element name at the start of a tag's inside.
+func tagName(b []byte) []byte {
+	if i := bytes.IndexAny(b, " \t\r\n/>"); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// markupKind is what a piece of markup is, for flattenDeep.
+type markupKind int
+
+const (
+	otherMarkup markupKind = iota // comment, CDATA, declaration, processing instruction, stray '<'
+	startTag
+	endTag
+	emptyTag
+)
+
+// scanMarkup calls visit with the bounds and kind of each piece of markup
+// in b, in order, until visit returns false. Quoted attribute values may
+// hold '>'; CDATA sections and comments are one piece each.
+func scanMarkup(b []byte, visit func(start, end int, kind markupKind) bool) {
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			return
+		}
+		start := i + j
+		end, kind := markupAt(b, start)
+		if !visit(start, end, kind) {
+			return
+		}
+		i = end
+	}
+}
+
+// markupAt returns the end and kind of the markup that starts at b[i] ('<').
+func markupAt(b []byte, i int) (int, markupKind) {
+	rest := b[i:]
+	until := func(from int, delim string) int {
+		k := bytes.Index(rest[from:], []byte(delim))
+		if k < 0 {
+			return len(b)
+		}
+		return i + from + k + len(delim)
+	}
+	switch {
+	case bytes.HasPrefix(rest, []byte("<!--")):
+		return until(4, "-->"), otherMarkup
+	case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+		return until(9, "]]>"), otherMarkup
+	case bytes.HasPrefix(rest, []byte("<?")):
+		return until(2, "?>"), otherMarkup
+	case bytes.HasPrefix(rest, []byte("<!")):
+		// A doctype's internal subset holds '>' between brackets.
+		inSubset := false
+		for k := 2; k < len(rest); k++ {
+			switch rest[k] {
+			case '[':
+				inSubset = true
+			case ']':
+				inSubset = false
+			case '>':
+				if !inSubset {
+					return i + k + 1, otherMarkup
+				}
+			}
+		}
+		return len(b), otherMarkup
+	case bytes.HasPrefix(rest, []byte("</")):
+		return until(2, ">"), endTag
+	case len(rest) > 1 && isNameStart(rest[1]):
+		var quote byte
+		for k := 1; k < len(rest); k++ {
+			c := rest[k]
+			switch {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == '>':
+				if rest[k-1] == '/' {
+					return i + k + 1, emptyTag
+				}
+				return i + k + 1, startTag
+			}
+		}
+		return len(b), startTag
+	}
+	return i + 1, otherMarkup
 }

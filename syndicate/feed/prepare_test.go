@@ -1,8 +1,12 @@
 package feed
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/syndicate-bot/syndicate/syndicate"
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
@@ -100,5 +104,133 @@ func TestCutDeclarationKeepsStylesheet(t *testing.T) {
 	out, enc := cutDeclaration(doc)
 	if enc != "windows-1252" || string(out) != `<?xml-stylesheet href="/s.xsl"?><rss/>` {
 		t.Fatalf("%q %q", out, enc)
+	}
+}
+
+func TestFlattenDeep(t *testing.T) {
+	nest := func(n int, open, text, close string) string {
+		return strings.Repeat(open, n) + text + strings.Repeat(close, n)
+	}
+	tests := []struct {
+		name, doc string
+		// want is the document after flattening; empty: unchanged.
+		want string
+	}{
+		{"shallow document", `<rss><channel><item><title>t</title></item></channel></rss>`, ""},
+		{"at the depth", nest(maxDepth, "<a>", "x", "</a>"), ""},
+		{"deeper elements lose their tags, not their text",
+			nest(maxDepth+3, `<x:a k="v">`, "deep text", "</x:a>"), nest(maxDepth, `<x:a k="v">`, "deep text", "</x:a>")},
+		{"empty elements beyond the depth",
+			nest(maxDepth, "<a>", "<b/><c k='/>'/>", "</a>"), nest(maxDepth, "<a>", "", "</a>")},
+		{"tags left open inside an element close with it",
+			"<root>" + strings.Repeat("<d><p>x<br></d>", 2*maxDepth) + "</root>", ""},
+		{"end tags that close nothing",
+			nest(maxDepth+1, "<a>", strings.Repeat("</b>", 3*maxDepth), "</a>"), nest(maxDepth, "<a>", strings.Repeat("</b>", 3*maxDepth), "</a>")},
+		{"markup in CDATA, comments, attributes and the doctype is text",
+			`<!DOCTYPE rss [<!ENTITY e "<a>">]><rss a="` + strings.Repeat("<a>", 300) + `"><![CDATA[` + strings.Repeat("<a>", 300) +
+				`]]><!--` + strings.Repeat("<a>", 300) + `--><?pi ` + strings.Repeat("<a>", 300) + `?></rss>`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.want
+			if want == "" {
+				want = tt.doc
+			}
+			if got := string(flattenDeep([]byte(tt.doc))); got != want {
+				t.Errorf("flattenDeep = %.300q…, want %.300q…", got, want)
+			}
+		})
+	}
+}
+
+// nestedFeed has an item whose extension element nests depth deep, and
+// an ordinary item after it.
+func nestedFeed(depth int) []byte {
+	return []byte(`<rss version="2.0" xmlns:x="https://x.example/ns"><channel><title>t</title>` +
+		`<item><title>Nested</title><guid>nested</guid>` + strings.Repeat("<x:deep>", depth) + "deep" + strings.Repeat("</x:deep>", depth) + `</item>` +
+		`<item><title>Ordinary</title><guid>ordinary</guid><description>After the nest.</description></item></channel></rss>`)
+}
+
+// TestDeepNestingParses reads a feed with extension elements nested a
+// hundred thousand deep: both items come out, and reading them allocates
+// a few times the document, not the hundred times the parser alone would.
+func TestDeepNestingParses(t *testing.T) {
+	doc := nestedFeed(100_000)
+	alloc := allocated(func() {
+		items := normaliseDoc(t, string(doc))
+		if len(items) != 2 || items[0].Title != "Nested" || items[1].Summary != "After the nest." {
+			t.Errorf("items %+v", items)
+		}
+	})
+	if limit := uint64(16 * len(doc)); alloc > limit {
+		t.Errorf("reading a %d-byte feed allocated %d bytes, want at most %d", len(doc), alloc, limit)
+	}
+}
+
+// billionLaughs is a feed whose DOCTYPE defines entities that would expand
+// to 3 GB, and external entities naming a local file and a URL.
+func billionLaughs() []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?>` + "\n" + `<!DOCTYPE rss [<!ENTITY lol "lol">`)
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, `<!ENTITY lol%d "%s">`, i, strings.Repeat(fmt.Sprintf("&lol%d;", i-1), 10))
+	}
+	b.WriteString(`<!ENTITY local SYSTEM "file:///etc/passwd"><!ENTITY remote SYSTEM "https://entities.example/x">]>`)
+	b.WriteString(`<rss version="2.0"><channel><title>&lol9;</title>` +
+		`<item><title>Laughs &lol9;</title><guid>laughs</guid><description>&lol9; &lol8;</description></item>` +
+		`<item><title>External [&local;] [&remote;]</title><guid>external</guid></item></channel></rss>`)
+	return []byte(strings.ReplaceAll(b.String(), "&lol0;", "&lol;"))
+}
+
+// TestBillionLaughs: the parser (encoding/xml, not strict) expands no
+// entity a document defines, so the references stay as text, nothing is
+// read from outside, and parsing allocates little.
+func TestBillionLaughs(t *testing.T) {
+	doc := billionLaughs()
+	var items []syndicate.Item
+	alloc := allocated(func() { items = normaliseDoc(t, string(doc)) })
+	if alloc > 16<<20 {
+		t.Errorf("parsing allocated %d bytes", alloc)
+	}
+	if len(items) != 2 {
+		t.Fatalf("%d items", len(items))
+	}
+	for _, it := range items {
+		if strings.Contains(it.Title+it.Summary, "lollol") || strings.Contains(it.Title, "root:") || len(it.Title) > 100 {
+			t.Errorf("an entity was expanded: %q %q", it.Title, it.Summary)
+		}
+	}
+	if items[0].Title != "Laughs &lol9;" || items[1].Title != "External [&local;] [&remote;]" {
+		t.Errorf("titles %q, %q", items[0].Title, items[1].Title)
+	}
+}
+
+// allocated reports the bytes f allocates; the tests of this package do
+// not run in parallel, so nothing else allocates meanwhile.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func BenchmarkParseBillionLaughs(b *testing.B) {
+	doc := billionLaughs()
+	for b.Loop() {
+		if _, err := parse(doc, "", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseDeepNesting(b *testing.B) {
+	doc := nestedFeed(100_000)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if _, err := parse(doc, "", ""); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
