@@ -145,7 +145,7 @@ func deepNestingFeed(now time.Time) []byte {
 			extra: nest("<x:deep>", "</x:deep>") + "\n", description: "An item holding extension elements nested a hundred thousand deep.", age: 49 * time.Minute},
 		rssItem{title: "Nesting: HTML in the content", link: "https://hostile.example/nesting/html/", guid: "nesting-html",
 			// Within the first megabyte, the part of an item's HTML read.
-			extra: "<content:encoded><![CDATA[<p>Before the nest.</p>" + nest("<div>", "</div>") + "]]></content:encoded>\n",
+			extra:       "<content:encoded><![CDATA[<p>Before the nest.</p>" + nest("<div>", "</div>") + "]]></content:encoded>\n",
 			description: "", age: 48 * time.Minute},
 		rssItem{title: "Nesting: an ordinary item after the nests", link: "https://hostile.example/nesting/ordinary/", guid: "nesting-ordinary",
 			description: "Nothing nested here.", age: 47 * time.Minute},
@@ -161,16 +161,20 @@ func deepJSONFeed(now time.Time) []byte {
 		`"content_text":"A JSON Feed with arrays nested a hundred thousand deep.","date_published":"` + now.Add(-46*time.Minute).UTC().Format(time.RFC3339) + `"}]}`)
 }
 
-// clusters are grapheme clusters of many code points: family, flag, skin
-// tone and profession, two people holding hands, stacked combining marks, a
-// Devanagari conjunct, a keycap, an Arabic letter with harakat.
-var clusters = []string{"👩‍👩‍👧‍👦", "🏳️‍🌈", "👨🏽‍🔧", "🇦🇱", "e\u0301\u0302\u0303", "🧑🏿‍🤝‍🧑🏻", "क्षि", "1️⃣", "بَّ"}
+// graphemeClusters are grapheme clusters of many code points: family,
+// flag, skin tone and profession, two people holding hands, stacked
+// combining marks, a Devanagari conjunct, a keycap, an Arabic letter with
+// harakat.
+func graphemeClusters() []string {
+	return []string{"👩‍👩‍👧‍👦", "🏳️‍🌈", "👨🏽‍🔧", "🇦🇱", "e\u0301\u0302\u0303", "🧑🏿‍🤝‍🧑🏻", "क्षि", "1️⃣", "بَّ"}
+}
 
 // graphemeFeed has items whose titles, summaries and alt texts are long
 // runs of clusters, each shifted by a few letters so that every cut the
 // renderers make (caption, message, excerpt, title, share text, alt text)
 // falls at another place inside a cluster from one item to the next.
 func graphemeFeed(base string, now time.Time) []byte {
+	clusters := graphemeClusters()
 	var items []rssItem
 	for offset := range 6 {
 		var title, summary, alt strings.Builder
