@@ -8,7 +8,8 @@
 // A poll of a feed (PollFeed) takes the feed's poll lease, fetches with a
 // conditional GET, and plans jobs: items not seen before that pass a
 // route's filter and are younger than the feed's max age become one job
-// per destination of the route. At first sight of a feed (not primed: new,
+// per destination of the route (a date ahead counts as now, one before
+// 1970 as 1970: see clampDate). At first sight of a feed (not primed: new,
 // or the store was wiped) only the route's backfill newest items are
 // queued; the rest are only recorded as seen, so a channel is never
 // flooded with a backlog. An article already posted to a destination

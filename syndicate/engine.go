@@ -941,6 +941,7 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, res FetchResult
 	var fresh, changed []*Item
 	for i := range items {
 		it := &items[i]
+		it.Published, it.Updated = clampDate(it.Published, now), clampDate(it.Updated, now)
 		fp := it.Fingerprint()
 		seen[it.Key] = mark{fp: fp, hash: hashes[it.Key], day: day}.String()
 		v, wasSeen := stored[it.Key]

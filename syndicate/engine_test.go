@@ -319,6 +319,38 @@ func TestMaxAgeSkipsOldItems(t *testing.T) {
 	equal(t, "posts", h.pubs["tg"].titles(), []string{"fresh"})
 }
 
+// TestDatesAheadAndBeforeTheEpoch: an item dated ahead, even past the
+// year 9999 (which no store encoding can write), is posted as published
+// now, in its place in the feed; an item dated 1970 or before is as old
+// as it says and is never posted.
+func TestDatesAheadAndBeforeTheEpoch(t *testing.T) {
+	dated := func(key string, at time.Time) syndicate.Item {
+		it := item(key, 0)
+		it.Published, it.Updated = at, at
+		return it
+	}
+	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
+	h.src.set("en")
+	h.once()
+	h.src.set("en",
+		dated("year 10000", time.Date(10000, 1, 1, 11, 59, 59, 0, time.UTC)),
+		dated("two days ahead", t0.Add(48*time.Hour)),
+		item("an hour ago", 1),
+		dated("epoch", time.Unix(0, 0)),
+		dated("1969", time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC)),
+		dated("year -1", time.Date(-1, 11, 30, 0, 0, 0, 0, time.UTC)),
+	)
+	h.once()
+	equal(t, "posts", h.pubs["tg"].titles(), []string{"an hour ago", "two days ahead", "year 10000"})
+	for _, p := range h.pubs["tg"].posts {
+		if p.Item.Title != "an hour ago" && (!p.Item.Published.Equal(t0) || !p.Item.Updated.Equal(t0)) {
+			t.Errorf("%q posted as published %v, updated %v; want now, %v", p.Item.Title, p.Item.Published, p.Item.Updated, t0)
+		}
+	}
+	h.once()
+	equal(t, "posts after another run", h.pubs["tg"].titles(), []string{"an hour ago", "two days ahead", "year 10000"})
+}
+
 func TestWipedStoreDoesNotRepostBacklog(t *testing.T) {
 	h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}})
 	h.src.set("en", item("a", 2))

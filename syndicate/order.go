@@ -99,3 +99,21 @@ func newest(items []Item, n int) []Item {
 	}
 	return out
 }
+
+// clampDate keeps a feed's date within what a published article can have:
+// a date ahead is taken as now (the article is out, since it is in the
+// feed; left ahead it would stay the newest forever and could not even be
+// stored past the year 9999), and a date before 1970 as 1970, as old as
+// it claims, so that max_age keeps it from being posted. The zero time
+// stays unknown.
+func clampDate(t, now time.Time) time.Time {
+	switch {
+	case t.IsZero():
+		return t
+	case t.After(now):
+		return now
+	case t.Unix() < 0:
+		return time.Unix(0, 0).UTC()
+	}
+	return t
+}

@@ -12,7 +12,7 @@ import (
 // entriesOf parses a fixture (possibly edited) into entries.
 func entriesOf(t *testing.T, name string, body []byte, spec syndicate.FeedSpec) []syndicate.Entry {
 	t.Helper()
-	f, salvaged, err := parse(body, "")
+	f, salvaged, err := parse(body, "", "")
 	if err != nil || salvaged != nil {
 		t.Fatal(err, salvaged)
 	}

@@ -122,7 +122,7 @@ func (s *Source) Fetch(ctx context.Context, spec syndicate.FeedSpec, st syndicat
 	if err != nil {
 		return res, &syndicate.FetchError{Err: fmt.Errorf("read feed: %w", err)}
 	}
-	f, salvaged, err := parse(body, resp.Header.Get("Content-Type"))
+	f, salvaged, err := parse(body, resp.Header.Get("Content-Type"), spec.Language)
 	if err != nil {
 		return res, &syndicate.FetchError{Err: err}
 	}
@@ -141,12 +141,13 @@ func (s *Source) Fetch(ctx context.Context, spec syndicate.FeedSpec, st syndicat
 	return res, nil
 }
 
-// parse repairs the body and hands it to the feed parser. A document the
+// parse repairs the body and hands it to the feed parser; lang is the
+// operator's language for the feed, if any (see prepare). A document the
 // parser rejects is read again leniently: when complete items can be
 // recovered, the feed is what they and the prologue make, with a note of
 // the salvage; else the parser's error stands.
-func parse(body []byte, contentType string) (*gofeed.Feed, *syndicate.Salvage, error) {
-	doc := prepare(body, contentType)
+func parse(body []byte, contentType, lang string) (*gofeed.Feed, *syndicate.Salvage, error) {
+	doc := prepare(body, contentType, lang)
 	f, err := parseDocument(doc)
 	if err == nil {
 		return f, nil, nil

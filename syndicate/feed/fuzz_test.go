@@ -31,7 +31,7 @@ func FuzzNormalise(f *testing.F) {
 	f.Add([]byte(`{"version":"1","items":[{"id":1,"content_text":"x"}]}`), "application/json")
 	base, _ := url.Parse(testFeedURL)
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		feed, salvaged, err := parse(body, contentType)
+		feed, salvaged, err := parse(body, contentType, "")
 		if err != nil {
 			return
 		}
@@ -115,7 +115,7 @@ func checkCutsSalvageWholeItems(t *testing.T, body []byte, contentType string, w
 		}
 	}
 	for _, cut := range []int{len(body) / 3, len(body) / 2, len(body) * 2 / 3, len(body) - 1} {
-		part, _, err := parse(body[:cut], contentType)
+		part, _, err := parse(body[:cut], contentType, "")
 		if err != nil {
 			continue
 		}

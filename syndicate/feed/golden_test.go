@@ -44,7 +44,7 @@ func fixtureURL(name string) *url.URL {
 // download.
 func parseFixture(t testing.TB, name string, body []byte) ([]syndicate.Item, string, *syndicate.Salvage, error) {
 	t.Helper()
-	f, salvaged, err := parse(body, "")
+	f, salvaged, err := parse(body, "", "")
 	if err != nil {
 		return nil, "", nil, err
 	}

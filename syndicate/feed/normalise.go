@@ -17,6 +17,7 @@ import (
 	"github.com/mmcdole/gofeed"
 	ext "github.com/mmcdole/gofeed/extensions"
 	jsonfeed "github.com/mmcdole/gofeed/json"
+	"github.com/rivo/uniseg"
 
 	"github.com/syndicate-bot/syndicate/syndicate"
 )
@@ -277,10 +278,11 @@ func author(it *gofeed.Item) string {
 	return ""
 }
 
-// date keeps what the parser understood; unparsable and pre-1970 dates
-// are unknown.
+// date keeps what the parser understood, however far in the past or
+// ahead (the engine decides what such a date means); unparsable dates are
+// unknown.
 func date(t *time.Time) time.Time {
-	if t == nil || t.Unix() < 0 {
+	if t == nil {
 		return time.Time{}
 	}
 	return *t
@@ -763,18 +765,21 @@ func trimTrailer(p, title string) string {
 }
 
 // cutText shortens s to at most n runes, at a paragraph end when one is
-// in the second half, else at a word boundary followed by an ellipsis.
+// in the second half, else at a word boundary followed by an ellipsis;
+// never inside a grapheme cluster, since half an emoji sequence or a
+// letter without its marks shows as another character or as a box.
 func cutText(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	end := 0
-	for i := range s {
-		if n == 0 {
-			end = i
+	for rest, state := s, -1; len(rest) > 0; {
+		var cluster string
+		cluster, rest, _, state = uniseg.StepString(rest, state)
+		if n -= utf8.RuneCountInString(cluster); n < 0 {
 			break
 		}
-		n--
+		end += len(cluster)
 	}
 	head := s[:end]
 	if i := strings.LastIndex(head, "\n\n"); i > len(head)/2 {

@@ -3,12 +3,17 @@ package feed
 import (
 	"bytes"
 	"mime"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
 )
 
@@ -18,7 +23,11 @@ import (
 // after the root element) without guessing beyond what the bytes support.
 // Entities that only HTML defines and bare ampersands need no repair: the
 // parser reads XML leniently and decodes text with HTML's entity table.
-func prepare(body []byte, contentType string) []byte {
+//
+// lang is the operator's language for the feed, if any: bytes that are not
+// UTF-8 and carry no usable label are read in the legacy encoding of that
+// language, else of the one the feed declares, else as windows-1252.
+func prepare(body []byte, contentType, lang string) []byte {
 	body, fromBOM := decodeBOM(body)
 	body = trimLeadingSpace(body)
 	if len(body) > 0 && body[0] == '{' {
@@ -31,9 +40,10 @@ func prepare(body []byte, contentType string) []byte {
 	declared := ""
 	body, declared = cutDeclaration(body)
 	if !fromBOM {
-		body = toUTF8(body, declared, contentCharset(contentType))
+		body = toUTF8(body, declared, contentCharset(contentType), lang)
 	}
 	body = cutAfterRoot(body)
+	body = flattenDeep(body)
 	return dropNonCharacters(body)
 }
 
@@ -212,8 +222,11 @@ func contentCharset(contentType string) string {
 // Bytes that are valid UTF-8 (with non-ASCII in them) are taken as UTF-8
 // whatever the labels say: legacy text practically never validates, and
 // mislabelled feeds are common. Invalid UTF-8 without a usable label is
-// read as windows-1252, unless it is mostly UTF-8 with a few stray bytes.
-func toUTF8(b []byte, declared, header string) []byte {
+// read in the legacy encoding of the feed's language (lang, else the one
+// the document declares), unless it is mostly UTF-8 with a few stray
+// bytes: a Russian or Arabic feed wrongly labelled UTF-8 was written in
+// windows-1251 or windows-1256, not in windows-1252.
+func toUTF8(b []byte, declared, header, lang string) []byte {
 	if utf8.Valid(b) {
 		return b
 	}
@@ -230,7 +243,64 @@ func toUTF8(b []byte, declared, header string) []byte {
 	if mostlyUTF8(b) {
 		return bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	}
-	return decodeWith(charmap.Windows1252, b)
+	if lang == "" {
+		lang = documentLanguage(b)
+	}
+	return decodeWith(languageEncoding(lang), b)
+}
+
+// languageRE finds the language a feed declares: RSS's <language> or an
+// xml:lang attribute.
+var languageRE = regexp.MustCompile(`<language>\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)\s*</language>|xml:lang\s*=\s*["']([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)["']`)
+
+// documentLanguage returns the language declared near the start of a
+// document (the channel's, before the items), or "".
+func documentLanguage(b []byte) string {
+	m := languageRE.FindSubmatch(b[:min(len(b), 8192)])
+	if m == nil {
+		return ""
+	}
+	return string(m[1]) + string(m[2])
+}
+
+// languageEncoding returns the encoding that documents in a language were
+// commonly written in before UTF-8, as the HTML standard suggests browsers
+// default to per locale; windows-1252 for the rest.
+func languageEncoding(lang string) encoding.Encoding {
+	tag := strings.ToLower(strings.ReplaceAll(lang, "_", "-"))
+	base, region, _ := strings.Cut(tag, "-")
+	switch base {
+	case "ar", "fa", "ur":
+		return charmap.Windows1256
+	case "ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tg", "tt", "ba", "sah":
+		return charmap.Windows1251
+	case "el":
+		return charmap.ISO8859_7
+	case "he", "iw":
+		return charmap.Windows1255
+	case "tr", "ku":
+		return charmap.Windows1254
+	case "cs", "sk", "hr":
+		return charmap.Windows1250
+	case "hu", "pl", "sl":
+		return charmap.ISO8859_2
+	case "lt", "lv", "et":
+		return charmap.Windows1257
+	case "th":
+		return charmap.Windows874
+	case "vi":
+		return charmap.Windows1258
+	case "ja":
+		return japanese.ShiftJIS
+	case "ko":
+		return korean.EUCKR
+	case "zh":
+		if strings.Contains(region, "tw") || strings.Contains(region, "hk") || strings.Contains(tag, "hant") {
+			return traditionalchinese.Big5
+		}
+		return simplifiedchinese.GB18030
+	}
+	return charmap.Windows1252
 }
 
 // trimPartialRune cuts the start of a multi-byte UTF-8 sequence that b
@@ -324,4 +394,162 @@ func dropNonCharacters(b []byte) []byte {
 	}
 	b = bytes.ReplaceAll(b, []byte("\xEF\xBF\xBE"), nil)
 	return bytes.ReplaceAll(b, []byte("\xEF\xBF\xBF"), nil)
+}
+
+// maxDepth is how deep elements may nest when the parser sees them; real
+// feeds, the XHTML of an Atom entry included, stay far below it.
+const maxDepth = 256
+
+// flattenDeep drops the tags of elements nested deeper than maxDepth and
+// keeps their text: the parser spends a stack frame and a few maps per
+// level of an extension element, so a hundred thousand levels in a
+// couple of megabytes would cost it a hundred times that in memory.
+// Documents within the depth are returned as they are.
+func flattenDeep(b []byte) []byte {
+	deep := false
+	deepTags(b, func(int, int) bool {
+		deep = true
+		return false
+	})
+	if !deep {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	last := 0
+	deepTags(b, func(start, end int) bool {
+		out = append(out, b[last:start]...)
+		last = end
+		return true
+	})
+	return append(out, b[last:]...)
+}
+
+// deepTags calls visit with the bounds of each tag nested deeper than
+// maxDepth, in order, until visit returns false. An end tag closes the
+// elements left open inside its own (as HTML in a description often
+// leaves them), so that they do not count forever; one that closes
+// nothing is left alone.
+func deepTags(b []byte, visit func(start, end int) bool) {
+	var open []int // offsets of the start tags of the open elements
+	scanMarkup(b, func(start, end int, kind markupKind) bool {
+		switch kind {
+		case startTag:
+			open = append(open, start)
+			if len(open) > maxDepth {
+				return visit(start, end)
+			}
+		case emptyTag:
+			if len(open) >= maxDepth {
+				return visit(start, end)
+			}
+		case endTag:
+			// Looking no further than maxDepth elements down keeps a run
+			// of end tags that close nothing linear.
+			name := tagName(b[start+2 : end])
+			for k := len(open) - 1; k >= 0 && k >= len(open)-maxDepth; k-- {
+				if bytes.Equal(tagName(b[open[k]+1:]), name) {
+					open = open[:k]
+					if k >= maxDepth {
+						return visit(start, end)
+					}
+					break
+				}
+			}
+		}
+		return true
+	})
+}
+
+// tagName reads the element name at the start of a tag's inside.
+func tagName(b []byte) []byte {
+	if i := bytes.IndexAny(b, " \t\r\n/>"); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// markupKind is what a piece of markup is, for flattenDeep.
+type markupKind int
+
+const (
+	otherMarkup markupKind = iota // comment, CDATA, declaration, processing instruction, stray '<'
+	startTag
+	endTag
+	emptyTag
+)
+
+// scanMarkup calls visit with the bounds and kind of each piece of markup
+// in b, in order, until visit returns false. Quoted attribute values may
+// hold '>'; CDATA sections and comments are one piece each.
+func scanMarkup(b []byte, visit func(start, end int, kind markupKind) bool) {
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			return
+		}
+		start := i + j
+		end, kind := markupAt(b, start)
+		if !visit(start, end, kind) {
+			return
+		}
+		i = end
+	}
+}
+
+// markupAt returns the end and kind of the markup that starts at b[i] ('<').
+func markupAt(b []byte, i int) (int, markupKind) {
+	rest := b[i:]
+	until := func(from int, delim string) int {
+		k := bytes.Index(rest[from:], []byte(delim))
+		if k < 0 {
+			return len(b)
+		}
+		return i + from + k + len(delim)
+	}
+	switch {
+	case bytes.HasPrefix(rest, []byte("<!--")):
+		return until(4, "-->"), otherMarkup
+	case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+		return until(9, "]]>"), otherMarkup
+	case bytes.HasPrefix(rest, []byte("<?")):
+		return until(2, "?>"), otherMarkup
+	case bytes.HasPrefix(rest, []byte("<!")):
+		// A doctype's internal subset holds '>' between brackets.
+		inSubset := false
+		for k := 2; k < len(rest); k++ {
+			switch rest[k] {
+			case '[':
+				inSubset = true
+			case ']':
+				inSubset = false
+			case '>':
+				if !inSubset {
+					return i + k + 1, otherMarkup
+				}
+			}
+		}
+		return len(b), otherMarkup
+	case bytes.HasPrefix(rest, []byte("</")):
+		return until(2, ">"), endTag
+	case len(rest) > 1 && isNameStart(rest[1]):
+		var quote byte
+		for k := 1; k < len(rest); k++ {
+			c := rest[k]
+			switch {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == '>':
+				if rest[k-1] == '/' {
+					return i + k + 1, emptyTag
+				}
+				return i + k + 1, startTag
+			}
+		}
+		return len(b), startTag
+	}
+	return i + 1, otherMarkup
 }

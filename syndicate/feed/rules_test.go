@@ -30,7 +30,7 @@ func normaliseDoc(t *testing.T, doc string) []syndicate.Item {
 
 func normaliseDocSpec(t *testing.T, doc string, spec syndicate.FeedSpec) []syndicate.Item {
 	t.Helper()
-	f, salvaged, err := parse([]byte(doc), "")
+	f, salvaged, err := parse([]byte(doc), "", "")
 	if err != nil || salvaged != nil {
 		t.Fatalf("parse: %v (salvaged %+v)\n%s", err, salvaged, doc)
 	}
@@ -439,6 +439,64 @@ func TestSummaryCut(t *testing.T) {
 	long := strings.Repeat("word ", 5000)
 	if got := cutText(long, 100); !strings.HasSuffix(got, " …") || utf8.RuneCountInString(got) > 102 || strings.Contains(got, "wor …") {
 		t.Errorf("word cut %q", got)
+	}
+}
+
+// TestCutKeepsClusters cuts runs without spaces of many-code-point
+// clusters at every rune count: the cut falls between clusters, the
+// text before it is kept whole, and at most n runes precede the ellipsis.
+func TestCutKeepsClusters(t *testing.T) {
+	tests := []struct{ name, cluster string }{
+		{"family", "👩\u200d👩\u200d👧\u200d👦"},
+		{"flag", "🇦🇱"},
+		{"skin tone and profession", "👨🏽\u200d🔧"},
+		{"stacked marks", "e\u0301\u0302\u0303"},
+		{"arabic harakat", "\u0628\u064e\u0651"},
+		{"keycap", "1\ufe0f\u20e3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			size := utf8.RuneCountInString(tt.cluster)
+			for prefix := range size {
+				s := strings.Repeat("a", prefix) + strings.Repeat(tt.cluster, 20)
+				for n := prefix; n < utf8.RuneCountInString(s); n++ {
+					got := cutText(s, n)
+					head, ok := strings.CutSuffix(got, "…")
+					if !ok {
+						t.Fatalf("cutText(%+q, %d) = %+q: no ellipsis", s, n, got)
+					}
+					whole := (n - prefix) / size
+					if want := strings.Repeat("a", prefix) + strings.Repeat(tt.cluster, whole); head != want {
+						t.Fatalf("cutText(%+q, %d) = %+q, want %+q…", s, n, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDatesAsWritten: a date the parser understands is kept however far
+// back or ahead it is (the engine judges it), an unparsable one is unknown.
+func TestDatesAsWritten(t *testing.T) {
+	tests := []struct{ pubDate, want string }{
+		{"Wed, 31 Dec 1969 23:59:59 +0000", "1969-12-31T23:59:59Z"},
+		{"Thu, 01 Jan 1970 00:00:00 +0000", "1970-01-01T00:00:00Z"},
+		{"Fri, 31 Dec 9999 23:59:59 -1200", "+10000-01-01T11:59:59Z"},
+		{"Mon, 30 Nov -0001 00:00:00 +0000", ""},
+		{"the day after yesterday", ""},
+	}
+	for _, tt := range tests {
+		it := oneItem(t, `<item><title>T</title><pubDate>`+tt.pubDate+`</pubDate></item>`)
+		got := ""
+		if !it.Published.IsZero() {
+			got = it.Published.UTC().Format("2006-01-02T15:04:05Z07:00")
+			if it.Published.Year() > 9999 {
+				got = "+" + got
+			}
+		}
+		if got != tt.want {
+			t.Errorf("pubDate %q: published %q, want %q", tt.pubDate, got, tt.want)
+		}
 	}
 }
 

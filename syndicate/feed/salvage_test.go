@@ -128,7 +128,7 @@ func TestSalvage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, salvaged, err := parse([]byte(tt.doc), "")
+			f, salvaged, err := parse([]byte(tt.doc), "", "")
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
@@ -166,7 +166,7 @@ func TestSalvageNothing(t *testing.T) {
 		"JSON cut before the items":      `{"version":"https://jsonfeed.org/version/1.1","title":"Si`,
 		"JSON items not an array":        `{"version":"https://jsonfeed.org/version/1.1","items":{"id":"1"}`,
 	} {
-		if _, salvaged, err := parse([]byte(doc), ""); err == nil || salvaged != nil {
+		if _, salvaged, err := parse([]byte(doc), "", ""); err == nil || salvaged != nil {
 			t.Errorf("%s: error %v, salvage %+v; want the parse error alone", name, err, salvaged)
 		}
 	}
@@ -177,7 +177,7 @@ func TestSalvageNothing(t *testing.T) {
 func TestSalvageItemCap(t *testing.T) {
 	rssOpen := strings.TrimSuffix(rssDoc("", ""), "</channel></rss>")
 	doc := rssOpen + rssItems(1, maxSalvageItems+10) + "<item><title>cut"
-	f, salvaged, err := parse([]byte(doc), "")
+	f, salvaged, err := parse([]byte(doc), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestSalvageCutInsideACharacter(t *testing.T) {
 	rssOpen := strings.TrimSuffix(rssDoc("", ""), "</channel></rss>")
 	doc := rssOpen + "<item><title>Café</title><guid>g1</guid></item><item><title>5 €"
 	for cut := len(doc) - 2; cut < len(doc); cut++ { // inside the three bytes of "€"
-		f, _, err := parse([]byte(doc[:cut]), "")
+		f, _, err := parse([]byte(doc[:cut]), "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func BenchmarkSalvage(b *testing.B) {
 			b.SetBytes(int64(len(bc.doc)))
 			b.ReportAllocs()
 			for b.Loop() {
-				f, salvaged, err := parse(bc.doc, "")
+				f, salvaged, err := parse(bc.doc, "", "")
 				if ok := err == nil && salvaged != nil && len(f.Items) > 0; ok != bc.ok {
 					b.Fatalf("salvaged %v (%v), want %v", ok, err, bc.ok)
 				}
