@@ -271,13 +271,14 @@ func newSoak(t *testing.T, redisBin string) *soak {
 	// The fakes' default limits are the platforms': 20 messages a minute
 	// to a chat and 30 calls a second of a bot; 300 requests per 5
 	// minutes of a Mastodon token. Only the statuses budget (300 per 3
-	// hours) is given a 30-minute window, so that soaks longer than this
-	// one's 45 minutes stay within it.
+	// hours) gets the requests' 5-minute window: a 429 holds an account
+	// until the window of its family nearest the limit resets, which with
+	// 3 hours (or even 30 minutes) would outlast the soak.
 	s.tg = telegramfake.New(telegramfake.Options{Tokens: []string{telegramToken}, Chats: chats})
 	t.Cleanup(s.tg.Close)
 	s.md = mastodonfake.New(mastodonfake.Options{
 		Tokens:     map[string]string{mdTokenEN: "soak_en", mdTokenFA: "soak_fa"},
-		RateLimits: mastodonfake.RateLimits{Statuses: 300, StatusesWindow: 30 * time.Minute},
+		RateLimits: mastodonfake.RateLimits{Statuses: 300, StatusesWindow: 5 * time.Minute},
 	})
 	t.Cleanup(s.md.Close)
 	s.tgFront, s.tgURL = s.front(s.tg.URL())
