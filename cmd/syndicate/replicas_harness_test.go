@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,17 +10,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/syndicate-bot/syndicate/bots/mastodon/mastodonfake"
 	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
+	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/workertest"
 	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redisstore"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
@@ -48,8 +43,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syndicateBinary builds the program (without -race: the processes must
-// run at the speed the tests' rate limits assume) with the caller's GOFLAGS.
+// syndicateBinary builds the program once for the test binary, as
+// workertest.Build does (without -race).
 func syndicateBinary(t *testing.T) string {
 	t.Helper()
 	binary.once.Do(func() {
@@ -59,12 +54,7 @@ func syndicateBinary(t *testing.T) string {
 			return
 		}
 		binary.dir = dir
-		binary.path = filepath.Join(dir, "syndicate")
-		cmd := exec.Command("go", "build", "-o", binary.path, ".")
-		cmd.Env = os.Environ()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		binary.path, binary.err = workertest.Build(dir)
 	})
 	if binary.err != nil {
 		t.Fatal(binary.err)
@@ -128,9 +118,7 @@ type rig struct {
 	opts     rigOptions
 	bin      string
 	dir      string
-	redisBin string
 	redis    *redistest.Server
-	redisDir string
 	redisURL string
 	prefix   string
 	feedURL  string
@@ -139,21 +127,7 @@ type rig struct {
 	store    *redisstore.Store
 
 	mu      sync.Mutex
-	workers []*worker
-}
-
-// worker is one replica, restarted under the same id after a kill.
-type worker struct {
-	id     string
-	cfg    string
-	log    string
-	starts int
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	done   chan struct{}
-	killed bool
-	exit   error
+	workers []*workertest.Worker
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
@@ -162,7 +136,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if o.mdItems == 0 {
 		o.mdItems = o.items
 	}
-	r := &rig{t: t, opts: o, bin: syndicateBinary(t), dir: t.TempDir(), redisBin: redisBin, prefix: redistest.Prefix(t)}
+	r := &rig{t: t, opts: o, bin: syndicateBinary(t), dir: t.TempDir(), prefix: redistest.Prefix(t)}
 
 	feed := httptest.NewServer(newsFeed(o.items, time.Now()))
 	t.Cleanup(feed.Close)
@@ -188,7 +162,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	r.redis, r.redisURL, r.redisDir = srv, srv.URL(), rdir
+	r.redis, r.redisURL = srv, srv.URL()
 	client, err := redisstore.NewClient(redisstore.ClientOptions{URL: r.redisURL})
 	if err != nil {
 		t.Fatal(err)
@@ -266,9 +240,17 @@ worker:
 }
 
 // addWorker configures a replica and starts it.
-func (r *rig) addWorker(id, lease string) *worker {
+func (r *rig) addWorker(id, lease string) *workertest.Worker {
 	r.t.Helper()
-	w := &worker{id: id, cfg: r.config(id, lease), log: filepath.Join(r.dir, id+".log")}
+	w := &workertest.Worker{
+		ID: id, Bin: r.bin, Config: r.config(id, lease), Log: filepath.Join(r.dir, id+".log"),
+		Env: []string{
+			"TELEGRAM_TOKEN=" + rigTelegramToken,
+			"MASTODON_TOKEN=" + rigMastodonToken,
+			"HOME=" + r.dir,
+			"PATH=" + os.Getenv("PATH"),
+		},
+	}
 	r.mu.Lock()
 	r.workers = append(r.workers, w)
 	r.mu.Unlock()
@@ -276,73 +258,11 @@ func (r *rig) addWorker(id, lease string) *worker {
 	return w
 }
 
-// start runs the worker's process, appending to its log.
-func (r *rig) start(w *worker) {
+// start runs the worker's process, failing the test if it cannot.
+func (r *rig) start(w *workertest.Worker) {
 	r.t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done != nil {
-		select {
-		case <-w.done:
-		default:
-			r.t.Fatalf("worker %s is still running", w.id)
-		}
-	}
-	w.starts++
-	f, err := os.OpenFile(w.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
+	if err := w.Start(); err != nil {
 		r.t.Fatal(err)
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "=== test: start %d of %s at %s ===\n", w.starts, w.id, time.Now().Format("15:04:05.000"))
-	cmd := exec.Command(r.bin, "run", "--config", w.cfg)
-	cmd.Env = []string{
-		"TELEGRAM_TOKEN=" + rigTelegramToken,
-		"MASTODON_TOKEN=" + rigMastodonToken,
-		"HOME=" + r.dir,
-		"PATH=" + os.Getenv("PATH"),
-	}
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		r.t.Fatalf("start worker %s: %v", w.id, err)
-	}
-	done := make(chan struct{})
-	w.cmd, w.done, w.killed, w.exit = cmd, done, false, nil
-	go func() {
-		err := cmd.Wait()
-		w.mu.Lock()
-		w.exit = err
-		w.mu.Unlock()
-		close(done)
-	}()
-}
-
-// kill ends the worker's process with SIGKILL and waits until it is gone.
-func (r *rig) kill(w *worker) {
-	w.mu.Lock()
-	cmd, done := w.cmd, w.done
-	w.killed = true
-	w.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	<-done
-}
-
-// running reports whether the worker's process is alive.
-func (w *worker) running() bool {
-	w.mu.Lock()
-	done := w.done
-	w.mu.Unlock()
-	if done == nil {
-		return false
-	}
-	select {
-	case <-done:
-		return false
-	default:
-		return true
 	}
 }
 
@@ -353,15 +273,8 @@ func (r *rig) checkWorkers() {
 	ws := slices.Clone(r.workers)
 	r.mu.Unlock()
 	for _, w := range ws {
-		w.mu.Lock()
-		done, killed, exit := w.done, w.killed, w.exit
-		w.mu.Unlock()
-		select {
-		case <-done:
-			if !killed {
-				r.t.Fatalf("worker %s exited by itself: %v", w.id, exit)
-			}
-		default:
+		if err := w.Died(); err != nil {
+			r.t.Fatal(err)
 		}
 	}
 }
@@ -373,34 +286,18 @@ func (r *rig) stopAll() {
 	ws := slices.Clone(r.workers)
 	r.mu.Unlock()
 	for _, w := range ws {
-		r.kill(w)
+		w.Kill()
 	}
 	if !r.t.Failed() {
 		return
 	}
 	for _, w := range ws {
-		r.t.Logf("--- last lines of %s (%d starts) ---\n%s", w.id, w.starts, tail(w.log, 60))
+		r.t.Logf("--- last lines of %s (%d starts) ---\n%s", w.ID, w.Starts(), tail(w.Log, 60))
 	}
 }
 
 // tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return err.Error()
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
-}
+func tail(path string, n int) string { return workertest.Tail(path, n) }
 
 // logLines counts the lines of all workers' logs that contain s.
 func (r *rig) logLines(s string) int {
@@ -409,15 +306,7 @@ func (r *rig) logLines(s string) int {
 	r.mu.Unlock()
 	n := 0
 	for _, w := range ws {
-		b, err := os.ReadFile(w.log)
-		if err != nil {
-			continue
-		}
-		for l := range strings.Lines(string(b)) {
-			if strings.Contains(l, s) {
-				n++
-			}
-		}
+		n += w.LogLines(s)
 	}
 	return n
 }
@@ -453,71 +342,16 @@ func articleLink(i int) string {
 	return fmt.Sprintf("https://news.example.org/articles/item-%03d/", i)
 }
 
-var articleRE = regexp.MustCompile(`news\.example\.org/articles/item-([0-9]{3})/`)
-
 // articlesIn returns the article numbers linked from texts.
-func articlesIn(texts ...string) []int {
-	var out []int
-	for _, s := range texts {
-		for _, m := range articleRE.FindAllStringSubmatch(s, -1) {
-			n, _ := strconv.Atoi(m[1])
-			if !slices.Contains(out, n) {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
-}
+var articlesIn = workertest.ArticleNumbers(regexp.MustCompile(`news\.example\.org/articles/item-([0-9]{3})/`))
 
-// tally counts, per destination, the posts of each article a follower
-// sees; posts that link to no article or to several count as strays.
-type tally struct {
-	posts  map[string]map[int]int
-	strays map[string]int
-	// order lists each destination's articles as they were posted.
-	order map[string][]int
-}
-
-func (r *rig) tally() tally {
-	tl := tally{posts: map[string]map[int]int{}, strays: map[string]int{}, order: map[string][]int{}}
-	add := func(dest string, arts []int) {
-		if tl.posts[dest] == nil {
-			tl.posts[dest] = map[int]int{}
-		}
-		if len(arts) != 1 {
-			tl.strays[dest]++
-			return
-		}
-		tl.posts[dest][arts[0]]++
-		tl.order[dest] = append(tl.order[dest], arts[0])
-	}
-	for dest, chat := range map[string]string{destA: chatA, destB: chatB} {
-		tl.posts[dest] = map[int]int{}
-		for _, m := range r.tg.Messages(chat) {
-			texts := []string{m.Text, m.Caption}
-			for _, e := range append(m.Entities, m.CaptionEntities...) {
-				texts = append(texts, e.URL)
-			}
-			if m.LinkPreviewOptions != nil {
-				texts = append(texts, m.LinkPreviewOptions.URL)
-			}
-			add(dest, articlesIn(texts...))
-		}
-	}
-	tl.posts[destMd] = map[int]int{}
-	for _, st := range r.md.Statuses() {
-		add(destMd, articlesIn(st.Text))
-	}
+// tally counts the posts of each article on each destination.
+func (r *rig) tally() workertest.Tally {
+	tl := workertest.NewTally()
+	tl.AddTelegram(destA, r.tg.Messages(chatA), articlesIn)
+	tl.AddTelegram(destB, r.tg.Messages(chatB), articlesIn)
+	tl.AddMastodon(destMd, r.md.Statuses(), articlesIn)
 	return tl
-}
-
-// total is the number of posts on a destination.
-func (tl tally) total(dest string) int {
-	n := 0
-	for _, c := range tl.posts[dest] {
-		n += c
-	}
-	return n
 }
 
 // expected lists the articles that belong on dest: the route's backfill
@@ -534,42 +368,10 @@ func (r *rig) expected(dest string) []int {
 	return out
 }
 
-// missing lists the articles of want without a post on dest.
-func (tl tally) missing(dest string, want []int) []int {
-	var out []int
-	for _, i := range want {
-		if tl.posts[dest][i] == 0 {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
-// unexpected lists the posted articles on dest that are not in want.
-func (tl tally) unexpected(dest string, want []int) []int {
-	var out []int
-	for i := range tl.posts[dest] {
-		if !slices.Contains(want, i) {
-			out = append(out, i)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// duplicates counts the posts beyond the first of each article on dest.
-func (tl tally) duplicates(dest string) int {
-	d := 0
-	for _, c := range tl.posts[dest] {
-		d += max(0, c-1)
-	}
-	return d
-}
-
 // complete reports whether every destination has all its articles.
-func (r *rig) complete(tl tally) bool {
+func (r *rig) complete(tl workertest.Tally) bool {
 	for _, d := range rigDests {
-		if len(tl.missing(d, r.expected(d))) > 0 {
+		if len(tl.Missing(d, r.expected(d))) > 0 {
 			return false
 		}
 	}
@@ -622,7 +424,7 @@ func (r *rig) claimsOf(owner string) []string {
 // waitDrained waits until every destination has every article and the
 // store has nothing left to send, failing the test at the deadline or
 // when a worker dies by itself.
-func (r *rig) waitDrained(timeout time.Duration) tally {
+func (r *rig) waitDrained(timeout time.Duration) workertest.Tally {
 	r.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -642,8 +444,8 @@ func (r *rig) waitDrained(timeout time.Duration) tally {
 		if time.Now().After(deadline) {
 			var b strings.Builder
 			for _, d := range rigDests {
-				m := tl.missing(d, r.expected(d))
-				fmt.Fprintf(&b, "\n  %s: %d posts, %d missing %v", d, tl.total(d), len(m), head(m, 10))
+				m := tl.Missing(d, r.expected(d))
+				fmt.Fprintf(&b, "\n  %s: %d posts, %d missing %v", d, tl.Total(d), len(m), workertest.Head(m, 10))
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			pending, failed, err := r.unfinished(ctx)
@@ -653,8 +455,6 @@ func (r *rig) waitDrained(timeout time.Duration) tally {
 		time.Sleep(250 * time.Millisecond)
 	}
 }
-
-func head(xs []int, n int) []int { return xs[:min(n, len(xs))] }
 
 // waitFor polls cond until it holds, failing the test at the deadline.
 func (r *rig) waitFor(what string, timeout time.Duration, cond func() bool) {
@@ -674,10 +474,10 @@ func (r *rig) waitFor(what string, timeout time.Duration, cond func() bool) {
 // checkOldestFirst fails when a destination got an article after a newer
 // one (a higher number is a newer article); a resend right after itself,
 // the at-least-once window, keeps the order.
-func (r *rig) checkOldestFirst(tl tally) {
+func (r *rig) checkOldestFirst(tl workertest.Tally) {
 	r.t.Helper()
 	for _, d := range rigDests {
-		seq := tl.order[d]
+		seq := tl.Order[d]
 		for i := 1; i < len(seq); i++ {
 			if seq[i] < seq[i-1] {
 				r.t.Errorf("%s: article %d was posted after article %d (post %d of %d): oldest first is broken", d, seq[i], seq[i-1], i+1, len(seq))
@@ -687,20 +487,20 @@ func (r *rig) checkOldestFirst(tl tally) {
 	}
 }
 
-func (r *rig) checkExactlyOnce(tl tally) {
+func (r *rig) checkExactlyOnce(tl workertest.Tally) {
 	r.t.Helper()
 	r.checkOldestFirst(tl)
 	for _, d := range rigDests {
-		if m := tl.missing(d, r.expected(d)); len(m) > 0 {
-			r.t.Errorf("%s: %d articles missing: %v", d, len(m), head(m, 20))
+		if m := tl.Missing(d, r.expected(d)); len(m) > 0 {
+			r.t.Errorf("%s: %d articles missing: %v", d, len(m), workertest.Head(m, 20))
 		}
-		if u := tl.unexpected(d, r.expected(d)); len(u) > 0 {
-			r.t.Errorf("%s: %d articles posted that its route does not carry: %v", d, len(u), head(u, 20))
+		if u := tl.Unexpected(d, r.expected(d)); len(u) > 0 {
+			r.t.Errorf("%s: %d articles posted that its route does not carry: %v", d, len(u), workertest.Head(u, 20))
 		}
-		if n := tl.duplicates(d); n > 0 {
+		if n := tl.Duplicates(d); n > 0 {
 			r.t.Errorf("%s: %d duplicate posts", d, n)
 		}
-		if n := tl.strays[d]; n > 0 {
+		if n := tl.Strays[d]; n > 0 {
 			r.t.Errorf("%s: %d posts that do not link exactly one article", d, n)
 		}
 	}
@@ -745,88 +545,4 @@ func maxInWindow(times []time.Time, w time.Duration) (int, time.Time) {
 		}
 	}
 	return best, at
-}
-
-// redisPID asks the server at addr for its process id.
-func redisPID(ctx context.Context, addr string) (int, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	info, err := rdb.Info(ctx, "server").Result()
-	if err != nil {
-		return 0, fmt.Errorf("redis info: %w", err)
-	}
-	for l := range strings.Lines(info) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
-			return strconv.Atoi(v)
-		}
-	}
-	return 0, errors.New("INFO server has no process_id")
-}
-
-// stopRedisGracefully sends SIGTERM to the server at addr, as an operator
-// or orchestrator stops it, and waits until its process is gone.
-func stopRedisGracefully(t *testing.T, addr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	pid, err := redisPID(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM redis-server %d: %v", pid, err)
-	}
-	deadline := time.Now().Add(15 * time.Second)
-	// The process is reaped by whoever started it; until then signal 0
-	// still finds it.
-	for syscall.Kill(pid, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server %d still running 15s after SIGTERM", pid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// restartRedis starts redis-server again on addr with the data in dir,
-// waits until it answers and stops it at cleanup.
-func restartRedis(t *testing.T, path, dir, addr string, extra ...string) {
-	t.Helper()
-	host, port, _ := strings.Cut(addr, ":")
-	args := append([]string{"--bind", host, "--port", port, "--save", "", "--dir", dir,
-		"--logfile", "", "--loglevel", "warning"}, extra...)
-	cmd := exec.Command(path, args...)
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("restart redis-server: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer rdb.Close()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := rdb.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		select {
-		case <-done:
-			t.Fatalf("restarted redis-server exited: %s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("restarted redis-server does not answer: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/syndicate-bot/syndicate/bots/mastodon/mastodonfake"
 	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
+	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/workertest"
 )
 
 // TestCrashReplicas kills replicas with SIGKILL at random moments of a
@@ -29,7 +30,7 @@ func TestCrashReplicas(t *testing.T) {
 	t.Logf("kill schedule seed %d", seed)
 
 	start := time.Now()
-	var ws []*worker
+	var ws []*workertest.Worker
 	for i := range workers {
 		// A short lease so that the jobs of a killed worker are taken over
 		// within the test; the heartbeat renews it every second.
@@ -48,34 +49,34 @@ func TestCrashReplicas(t *testing.T) {
 		r.checkWorkers()
 		w := ws[rng.IntN(len(ws))]
 		sent := len(r.tg.Messages(chatA)) + len(r.tg.Messages(chatB))
-		r.kill(w)
+		w.Kill()
 		held := 0
-		for _, c := range r.claimsOf(w.id) {
+		for _, c := range r.claimsOf(w.ID) {
 			if !orphaned[c] {
 				orphaned[c] = true
 				held++
 			}
 		}
-		t.Logf("kill %d: %s after %s, %d Telegram posts out, %d claims left to its lease", k+1, w.id, time.Since(start).Round(time.Millisecond), sent, held)
+		t.Logf("kill %d: %s after %s, %d Telegram posts out, %d claims left to its lease", k+1, w.ID, time.Since(start).Round(time.Millisecond), sent, held)
 		r.start(w)
 	}
 	tl := r.waitDrained(180 * time.Second)
 	drain := time.Since(start)
 
-	dupA, dupB, dupMd := tl.duplicates(destA), tl.duplicates(destB), tl.duplicates(destMd)
+	dupA, dupB, dupMd := tl.Duplicates(destA), tl.Duplicates(destB), tl.Duplicates(destMd)
 	tg429, md429 := r.telegram429s(), r.md.CountStatus(http.StatusTooManyRequests)
 	t.Logf("items %d (Mastodon %d), workers %d, kills %d leaving %d claims; duplicates %s %d, %s %d, %s %d; drained in %s; 429s: Telegram %d, Mastodon %d",
 		items, len(r.expected(destMd)), workers, kills, len(orphaned), destA, dupA, destB, dupB, destMd, dupMd, drain.Round(time.Millisecond), tg429, md429)
 
 	r.checkOldestFirst(tl)
 	for _, d := range rigDests {
-		if m := tl.missing(d, r.expected(d)); len(m) > 0 {
-			t.Errorf("%s: %d articles lost: %v", d, len(m), head(m, 20))
+		if m := tl.Missing(d, r.expected(d)); len(m) > 0 {
+			t.Errorf("%s: %d articles lost: %v", d, len(m), workertest.Head(m, 20))
 		}
-		if u := tl.unexpected(d, r.expected(d)); len(u) > 0 {
-			t.Errorf("%s: %d articles posted that its route does not carry: %v", d, len(u), head(u, 20))
+		if u := tl.Unexpected(d, r.expected(d)); len(u) > 0 {
+			t.Errorf("%s: %d articles posted that its route does not carry: %v", d, len(u), workertest.Head(u, 20))
 		}
-		if n := tl.strays[d]; n > 0 {
+		if n := tl.Strays[d]; n > 0 {
 			t.Errorf("%s: %d posts that do not link exactly one article", d, n)
 		}
 	}
@@ -85,7 +86,7 @@ func TestCrashReplicas(t *testing.T) {
 	// A replica delivers one job per destination at a time, so a kill can
 	// catch at most one post per chat between Telegram and the store.
 	for _, d := range []string{destA, destB} {
-		if n := tl.duplicates(d); n > kills {
+		if n := tl.Duplicates(d); n > kills {
 			t.Errorf("%s: %d duplicates after %d kills; at most one per kill is possible", d, n, kills)
 		}
 	}
@@ -107,34 +108,37 @@ func TestRestartRedis(t *testing.T) {
 	// out while Redis was down keeps trying to record it while its lease
 	// holds, and nobody else may take the job over meanwhile, so the post
 	// is neither lost nor sent twice.
-	ws := []*worker{r.addWorker("w1", ""), r.addWorker("w2", "")}
+	ws := []*workertest.Worker{r.addWorker("w1", ""), r.addWorker("w2", "")}
 
 	third := 2 * items / 3
 	r.waitFor("a third of the Telegram posts", 60*time.Second, func() bool {
 		return len(r.tg.Messages(chatA))+len(r.tg.Messages(chatB)) >= third
 	})
-	addr := r.redis.Addr
-	stopRedisGracefully(t, addr)
+	if err := r.redis.Terminate(); err != nil {
+		t.Fatal(err)
+	}
 	down := time.Now()
 	t.Logf("redis stopped after %s with %d Telegram posts and %d statuses out", down.Sub(start).Round(time.Millisecond),
 		len(r.tg.Messages(chatA))+len(r.tg.Messages(chatB)), len(r.md.Statuses()))
 	time.Sleep(10 * time.Second)
 	for _, w := range ws {
-		if !w.running() {
-			t.Fatalf("worker %s exited while Redis was down", w.id)
+		if !w.Running() {
+			t.Fatalf("worker %s exited while Redis was down", w.ID)
 		}
 	}
-	restartRedis(t, r.redisBin, r.redisDir, addr, "--appendonly", "yes", "--appendfsync", "always")
+	if err := r.redis.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("redis back after %s", time.Since(down).Round(time.Millisecond))
 
 	tl := r.waitDrained(180 * time.Second)
 	t.Logf("items %d: drained in %s; posts %s %d, %s %d, %s %d; 429s: Telegram %d, Mastodon %d", items,
-		time.Since(start).Round(time.Millisecond), destA, tl.total(destA), destB, tl.total(destB), destMd, tl.total(destMd),
+		time.Since(start).Round(time.Millisecond), destA, tl.Total(destA), destB, tl.Total(destB), destMd, tl.Total(destMd),
 		r.telegram429s(), r.md.CountStatus(http.StatusTooManyRequests))
 	r.checkExactlyOnce(tl)
 	for _, w := range ws {
-		if !w.running() {
-			t.Errorf("worker %s is not running after the outage", w.id)
+		if !w.Running() {
+			t.Errorf("worker %s is not running after the outage", w.ID)
 		}
 	}
 	failedSteps, record := r.logLines("the store may be down"), r.logLines("recording a delivery failed")

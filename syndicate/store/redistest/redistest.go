@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,8 +51,12 @@ const (
 	EnvRequire = "SYNDICATE_REQUIRE_REDIS"
 )
 
-// startTimeout bounds the wait for a started server to answer PING.
-const startTimeout = 10 * time.Second
+// startTimeout bounds the wait for a started server to answer PING, and
+// stopTimeout the wait for a terminated one to exit.
+const (
+	startTimeout = 10 * time.Second
+	stopTimeout  = 15 * time.Second
+)
 
 // shared holds the servers of one test binary, started by the first call
 // under Main and stopped when Main ends. A test binary is one process, so
@@ -242,6 +247,8 @@ func deleteKeys(rawURL, prefix string) error {
 type Server struct {
 	Addr    string
 	Version string
+	path    string
+	args    []string
 	cmd     *exec.Cmd
 	dir     string
 	ownDir  bool
@@ -317,7 +324,7 @@ func start(path, dir string, port int, args []string) (*Server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd, dir: dir, done: make(chan struct{})}
+	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), path: path, args: args, cmd: cmd, dir: dir, done: make(chan struct{})}
 	go func() {
 		cmd.Wait()
 		close(s.done)
@@ -356,6 +363,46 @@ func (s *Server) Stop() {
 func (s *Server) kill() {
 	s.cmd.Process.Kill()
 	<-s.done
+}
+
+// Terminate stops the server with SIGTERM, as an operator or orchestrator
+// does (it writes its AOF or RDB on the way out), and waits until it is
+// gone; it is not safe for use concurrently with Restart or Stop.
+func (s *Server) Terminate() error {
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("terminate redis-server at %s: %w", s.Addr, err)
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(stopTimeout):
+		return fmt.Errorf("terminate redis-server at %s: still running %s after SIGTERM", s.Addr, stopTimeout)
+	}
+}
+
+// Restart starts a terminated server again with the same arguments, so on
+// the same port with the same directory and the data it persisted there,
+// and waits until it answers PING.
+func (s *Server) Restart() error {
+	select {
+	case <-s.done:
+	default:
+		return fmt.Errorf("restart redis-server at %s: still running", s.Addr)
+	}
+	_, p, err := net.SplitHostPort(s.Addr)
+	if err != nil {
+		return fmt.Errorf("restart redis-server: %w", err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return fmt.Errorf("restart redis-server: port %q: %w", p, err)
+	}
+	n, err := start(s.path, s.dir, port, s.args)
+	if err != nil {
+		return fmt.Errorf("restart redis-server: %w", err)
+	}
+	s.cmd, s.done, s.Version = n.cmd, n.done, n.Version
+	return nil
 }
 
 // ping sends PING and INFO server over a raw connection and returns the

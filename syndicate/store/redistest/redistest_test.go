@@ -139,6 +139,41 @@ func TestStartStop(t *testing.T) {
 	}
 }
 
+// TestTerminateRestart stops a server persisted with an AOF gracefully and
+// starts it again: the same address answers and the written key survived,
+// as the tests of a Redis outage need.
+func TestTerminateRestart(t *testing.T) {
+	path := redistest.ServerPath(t, "restart")
+	srv, err := redistest.Start(path, t.TempDir(), "--appendonly", "yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+	defer c.Close()
+	if err := c.Set(ctx, "kept", "yes", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Restart(); err == nil {
+		t.Error("Restart of a running server succeeded")
+	}
+	if err := srv.Terminate(); err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := net.Dial("tcp", srv.Addr); err == nil {
+		conn.Close()
+		t.Fatalf("server still answers at %s after Terminate", srv.Addr)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Get(ctx, "kept").Result()
+	if err != nil || got != "yes" {
+		t.Errorf("after the restart GET kept = %q, %v; want \"yes\"", got, err)
+	}
+}
+
 func TestServerPathRequireFails(t *testing.T) {
 	t.Setenv(redistest.EnvRequire, "1")
 	t.Setenv("PATH", t.TempDir())
