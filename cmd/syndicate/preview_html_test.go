@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,22 +205,43 @@ func browserPath(t *testing.T) string {
 const browserTimeout = 2 * time.Minute
 
 // runBrowser runs headless chromium on a page with its own profile and
-// returns what it printed.
+// returns what it printed. A browser that crashes (killed by a signal,
+// which a headless chromium in a small container now and then is) is
+// started again, twice at most, with a fresh profile; any other failure
+// fails the test.
 func runBrowser(t *testing.T, browser, page string, args ...string) []byte {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		out, crashed, err := runBrowserOnce(t, browser, page, args...)
+		if err == nil {
+			return out
+		}
+		if !crashed || attempt == 3 {
+			t.Fatalf("%s %s: %v", browser, strings.Join(args, " "), err)
+		}
+		t.Logf("chromium crashed (attempt %d), starting it again: %v", attempt, err)
+	}
+}
+
+func runBrowserOnce(t *testing.T, browser, page string, args ...string) (out []byte, crashed bool, err error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer cancel()
 	base := []string{"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-		"--disable-background-networking", "--hide-scrollbars", "--force-color-profile=srgb",
+		"--disable-background-networking", "--disable-dev-shm-usage", "--hide-scrollbars", "--force-color-profile=srgb",
 		"--user-data-dir=" + t.TempDir()}
 	cmd := exec.CommandContext(ctx, browser, append(append(base, args...), (&url.URL{Scheme: "file", Path: page}).String())...)
 	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", browser, strings.Join(args, " "), err, stderr.String())
+		if cmd.ProcessState != nil && ctx.Err() == nil {
+			ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			crashed = ok && ws.Signaled()
+		}
+		return nil, crashed, fmt.Errorf("%w\n%s", err, stderr.String())
 	}
-	return stdout.Bytes()
+	return stdout.Bytes(), false, nil
 }
 
 // TestPreviewHTMLInBrowser opens the demo's page in headless chromium and
