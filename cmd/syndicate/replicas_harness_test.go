@@ -381,23 +381,7 @@ func (r *rig) complete(tl workertest.Tally) bool {
 // unfinished counts the jobs the store still has queued or being sent,
 // and lists the parked or unknown ones.
 func (r *rig) unfinished(ctx context.Context) (int, []string, error) {
-	pending := 0
-	var failed []string
-	for _, d := range rigDests {
-		open, err := r.store.List(ctx, d, 0, syndicate.StatusQueued, syndicate.StatusSending)
-		if err != nil {
-			return 0, nil, err
-		}
-		pending += len(open)
-		bad, err := r.store.List(ctx, d, 0, syndicate.StatusParked, syndicate.StatusUnknown)
-		if err != nil {
-			return 0, nil, err
-		}
-		for _, j := range bad {
-			failed = append(failed, fmt.Sprintf("%s %s %s: %s", d, j.ArticleKey, j.Status, j.LastError))
-		}
-	}
-	return pending, failed, nil
+	return workertest.Unfinished(ctx, r.store, rigDests)
 }
 
 // claimsOf lists the jobs the store shows as being sent by owner: right

@@ -21,7 +21,6 @@ import (
 	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
 	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/feedfarm"
 	"github.com/syndicate-bot/syndicate/cmd/syndicate/internal/workertest"
-	"github.com/syndicate-bot/syndicate/syndicate"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redisstore"
 	"github.com/syndicate-bot/syndicate/syndicate/store/redistest"
 )
@@ -739,23 +738,7 @@ func (s *soak) waitDrained(want map[string][]int, timeout time.Duration) (worker
 func (s *soak) unfinished() (int, []string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	pending := 0
-	var failed []string
-	for _, d := range s.destinations() {
-		open, err := s.store.List(ctx, d, 0, syndicate.StatusQueued, syndicate.StatusSending)
-		if err != nil {
-			return 0, nil, err
-		}
-		pending += len(open)
-		bad, err := s.store.List(ctx, d, 0, syndicate.StatusParked, syndicate.StatusUnknown)
-		if err != nil {
-			return 0, nil, err
-		}
-		for _, j := range bad {
-			failed = append(failed, fmt.Sprintf("%s %s %s: %s", d, j.ArticleKey, j.Status, j.LastError))
-		}
-	}
-	return pending, failed, nil
+	return workertest.Unfinished(ctx, s.store, s.destinations())
 }
 
 // telegram429s counts the calls Telegram answered with 429.

@@ -1,12 +1,15 @@
 package workertest
 
 import (
+	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 
 	"github.com/syndicate-bot/syndicate/bots/mastodon/mastodonfake"
 	"github.com/syndicate-bot/syndicate/bots/telegram/telegramfake"
+	"github.com/syndicate-bot/syndicate/syndicate"
 )
 
 // Articles finds the numbers of the articles a post links to.
@@ -132,3 +135,25 @@ func (tl Tally) Duplicates(dest string) int {
 
 // Head returns at most the first n of xs, for messages.
 func Head(xs []int, n int) []int { return xs[:min(n, len(xs))] }
+
+// Unfinished counts the jobs the store still has queued or being sent to
+// dests, and lists the parked or unknown ones with their reasons.
+func Unfinished(ctx context.Context, st syndicate.Store, dests []string) (int, []string, error) {
+	pending := 0
+	var failed []string
+	for _, d := range dests {
+		open, err := st.List(ctx, d, 0, syndicate.StatusQueued, syndicate.StatusSending)
+		if err != nil {
+			return 0, nil, err
+		}
+		pending += len(open)
+		bad, err := st.List(ctx, d, 0, syndicate.StatusParked, syndicate.StatusUnknown)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, j := range bad {
+			failed = append(failed, fmt.Sprintf("%s %s %s: %s", d, j.ArticleKey, j.Status, j.LastError))
+		}
+	}
+	return pending, failed, nil
+}
