@@ -934,6 +934,9 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, res FetchResult
 			seen[en.Key] = mark{fp: m.fp, hash: m.hash, day: day}.String()
 		}
 	}
+	if res.Heads != nil {
+		want = narrow(res.Heads, want, stored, routes)
+	}
 	if len(want) == 0 {
 		return nil, seen, nil
 	}
@@ -1012,6 +1015,47 @@ func (e *Engine) plan(ctx context.Context, f Feed, st FeedState, res FetchResult
 		}
 	}
 	return jobs, seen, nil
+}
+
+// narrow keeps, of the entries to normalise, those whose item a route
+// may take and those that may have been posted (their mark holds a
+// fingerprint, so an edit must be looked for), judged by the items' heads
+// when no route's filter reads more than that. The others stay marked
+// with their raw hash and no fingerprint: nothing was posted of them, so
+// there is no post to edit if they change.
+func narrow(heads func([]int) []Item, want []int, stored map[string]string, routes []Route) []int {
+	for _, r := range routes {
+		if r.Filter.ReadsText() {
+			return want
+		}
+	}
+	hs := heads(want)
+	if len(hs) != len(want) {
+		return want
+	}
+	var keep []int
+	for k, h := range hs {
+		if v, ok := stored[h.Key]; ok && parseMark(v).fp != "" || takes(routes, h) {
+			keep = append(keep, want[k])
+		}
+	}
+	return keep
+}
+
+// takes reports whether a route lets an item through, with the route's
+// language in place of one the item does not declare itself, as match
+// applies it.
+func takes(routes []Route, it Item) bool {
+	for _, r := range routes {
+		cp := it
+		if r.Language != "" && cp.LanguageFrom != LanguageFromItem {
+			cp.Language, cp.LanguageFrom = r.Language, LanguageFromOperator
+		}
+		if r.Filter.Match(cp) {
+			return true
+		}
+	}
+	return false
 }
 
 // refreshMarks is, in days, how old a seen mark may grow before a poll

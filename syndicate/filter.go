@@ -35,6 +35,13 @@ func CompileRegexps(patterns []string) ([]*regexp.Regexp, error) {
 	return out, nil
 }
 
+// ReadsText reports whether Match reads more of an item than its head
+// (see FetchResult.Heads): its words, or its language, which a check of
+// the text may correct.
+func (f Filter) ReadsText() bool {
+	return len(f.Languages)+len(f.IncludeKeywords)+len(f.ExcludeKeywords)+len(f.IncludeRegexps)+len(f.ExcludeRegexps) > 0
+}
+
 // Match reports whether the filter lets the item through.
 func (f Filter) Match(it Item) bool {
 	if len(f.Languages) > 0 && !matchLanguage(f.Languages, it.Language) {

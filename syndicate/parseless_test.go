@@ -17,6 +17,9 @@ type entrySource struct {
 	mu         sync.Mutex
 	items      []syndicate.Item
 	normalised int
+	// withHeads offers heads (FetchResult.Heads), counted in headed.
+	withHeads bool
+	headed    int
 }
 
 func (s *entrySource) Fetch(_ context.Context, spec syndicate.FeedSpec, _ syndicate.FeedState) (syndicate.FetchResult, error) {
@@ -40,7 +43,31 @@ func (s *entrySource) Fetch(_ context.Context, spec syndicate.FeedSpec, _ syndic
 		}
 		return out
 	}
+	if s.withHeads {
+		res.Heads = func(idx []int) []syndicate.Item {
+			s.mu.Lock()
+			s.headed += len(idx)
+			s.mu.Unlock()
+			var out []syndicate.Item
+			for _, i := range idx {
+				it := items[i]
+				// A head has no summary, image or attachments.
+				out = append(out, syndicate.Item{Key: it.Key, FeedID: spec.ID, GUID: it.GUID, Link: it.Link, Title: it.Title,
+					Published: it.Published, Updated: it.Updated, Categories: it.Categories, Language: it.Language, LanguageFrom: it.LanguageFrom})
+			}
+			return out
+		}
+	}
 	return res, nil
+}
+
+// takeHeads returns how many heads were asked for since the last call.
+func (s *entrySource) takeHeads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.headed
+	s.headed = 0
+	return n
 }
 
 func (s *entrySource) set(items ...syndicate.Item) {
@@ -126,4 +153,83 @@ func TestOnlyNewOrChangedItemsAreNormalised(t *testing.T) {
 	h.clock.Advance(31 * 24 * time.Hour)
 	step("marks a month old", 0, 11)
 	step("marks refreshed", 0, 0)
+}
+
+// TestOnlyItemsARouteTakesAreNormalisedWhole: when no route's filter reads
+// more than an item's head, the heads of new and changed items decide, and
+// only the items a route takes, or that were posted (an edit must be
+// looked for), are normalised whole; a filter on words or languages needs
+// every new item whole.
+func TestOnlyItemsARouteTakesAreNormalisedWhole(t *testing.T) {
+	byCategory := syndicate.Filter{IncludeCategories: []string{"news"}}
+	byWord := syndicate.Filter{IncludeKeywords: []string{"about"}}
+	byLanguage := syndicate.Filter{Languages: []string{"en"}}
+	type step struct {
+		what                string
+		change              func(items []syndicate.Item) []syndicate.Item
+		heads, whole, posts int
+	}
+	newNewsAndSport := func(items []syndicate.Item) []syndicate.Item {
+		return append([]syndicate.Item{item("n1", 0, "News"), item("s1", 0, "sport")}, items...)
+	}
+	retitle := func(key string) func(items []syndicate.Item) []syndicate.Item {
+		return func(items []syndicate.Item) []syndicate.Item {
+			for i := range items {
+				if items[i].Key == "guid:"+key {
+					items[i].Title += ", corrected"
+				}
+			}
+			return items
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		filter syndicate.Filter
+		steps  []step
+	}{
+		{"categories", byCategory, []step{
+			{"a new news item and a new sport item", newNewsAndSport, 2, 1, 1},
+			{"the sport item changes", retitle("s1"), 1, 0, 0},
+			{"the posted news item changes", retitle("n1"), 1, 1, 1},
+		}},
+		{"keywords", byWord, []step{
+			{"a new news item and a new sport item", newNewsAndSport, 0, 2, 2},
+			{"the sport item changes", retitle("s1"), 0, 1, 1},
+		}},
+		{"languages", byLanguage, []step{
+			{"a new news item and a new sport item", newNewsAndSport, 0, 2, 2},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, syndicate.Route{Feeds: []string{"en"}, To: []string{"tg"}, Language: "en", Filter: tc.filter})
+			src := &entrySource{withHeads: true}
+			items := []syndicate.Item{item("old", 2, "news")}
+			src.set(items...)
+			e, err := syndicate.New(syndicate.Options{Store: h.store, Source: src, Feeds: h.feeds, Routes: h.routes,
+				Destinations: []syndicate.Destination{{ID: "tg", Publisher: h.pubs["tg"], Policy: h.policy}},
+				Clock:        h.clock, Owner: "test", Retention: 90 * 24 * time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, err := e.Once(ctx); err != nil {
+				t.Fatal(err)
+			}
+			src.take()
+			src.takeHeads()
+			for _, st := range tc.steps {
+				items = st.change(items)
+				src.set(items...)
+				before := len(h.pubs["tg"].titles())
+				if _, err := e.Once(ctx); err != nil {
+					t.Fatal(err)
+				}
+				posts := len(h.pubs["tg"].titles()) - before
+				if heads, whole := src.takeHeads(), src.take(); heads != st.heads || whole != st.whole || posts != st.posts {
+					t.Errorf("%s: %d heads, %d whole, %d posts and edits; want %d, %d, %d (sent %v)",
+						st.what, heads, whole, posts, st.heads, st.whole, st.posts, h.pubs["tg"].titles())
+				}
+			}
+		})
+	}
 }

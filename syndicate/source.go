@@ -38,6 +38,13 @@ type FetchResult struct {
 	// Normalise returns the items of the entries at the given indices, in
 	// the order given, leaving out those with nothing to post.
 	Normalise func(idx []int) []Item
+	// Heads, when set, returns the heads of the entries at the given
+	// indices, one per index in the order given: the items with only the
+	// fields that need no HTML scanning (key, GUID, link, title, author,
+	// dates, categories, language), which is what a route's filter reads
+	// unless it matches words or languages. The engine normalises whole
+	// only the items a route takes, so an item none takes costs no more.
+	Heads func(idx []int) []Item
 	// ETag and LastModified are the new validators.
 	ETag         string
 	LastModified string

@@ -22,11 +22,19 @@ import (
 // normaliser that must reach items already seen).
 const normaliseVersion = "1"
 
+// listing is a parsed feed's items as entries, with the functions that
+// normalise the ones asked for, whole or only their heads.
+type listing struct {
+	entries   []syndicate.Entry
+	normalise func([]int) []syndicate.Item
+	heads     func([]int) []syndicate.Item
+}
+
 // entries lists a parsed feed's items as entries (key, raw hash, date)
-// and returns the function that normalises the ones asked for, so that a
-// poll pays for normalising (HTML scanning, images, summaries) only for
-// items that are new or changed.
-func entries(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) ([]syndicate.Entry, func([]int) []syndicate.Item) {
+// with the functions that normalise the ones asked for, so that a poll
+// pays for normalising (HTML scanning, images, summaries) only for items
+// that are new or changed, and only for the head of those no route takes.
+func entries(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) listing {
 	fc := feedContext{feedID: spec.ID, base: feedURL}
 	if u, ok := resolve(feedURL, f.Link); ok {
 		fc.base = u
@@ -80,15 +88,16 @@ func entries(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) ([]syndi
 		at = append(at, i)
 		keys = append(keys, key)
 	}
-	normalise := func(idx []int) []syndicate.Item {
+	// each makes the items of the entries asked for with build, leaving
+	// out those that ask to be dropped.
+	each := func(idx []int, build func(i int) (syndicate.Item, bool)) []syndicate.Item {
 		items := make([]syndicate.Item, 0, len(idx))
 		for _, e := range idx {
 			if e < 0 || e >= len(at) {
 				continue
 			}
-			i := at[e]
-			item := fc.item(i, f.Items[i], links[i], keepFragment)
-			if empty(item) {
+			item, ok := build(at[e])
+			if !ok {
 				continue
 			}
 			item.Key = keys[e]
@@ -96,18 +105,31 @@ func entries(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) ([]syndi
 		}
 		return items
 	}
-	return out, normalise
+	return listing{
+		entries: out,
+		normalise: func(idx []int) []syndicate.Item {
+			return each(idx, func(i int) (syndicate.Item, bool) {
+				item := fc.item(i, f.Items[i], links[i], keepFragment)
+				return item, !empty(item)
+			})
+		},
+		heads: func(idx []int) []syndicate.Item {
+			return each(idx, func(i int) (syndicate.Item, bool) {
+				return fc.head(i, f.Items[i], links[i], keepFragment), true
+			})
+		},
+	}
 }
 
 // normalise maps a parsed feed to items in document order, with keys that
 // are unique within the feed.
 func normalise(f *gofeed.Feed, spec syndicate.FeedSpec, feedURL *url.URL) []syndicate.Item {
-	es, norm := entries(f, spec, feedURL)
-	idx := make([]int, len(es))
+	l := entries(f, spec, feedURL)
+	idx := make([]int, len(l.entries))
 	for i := range idx {
 		idx[i] = i
 	}
-	return norm(idx)
+	return l.normalise(idx)
 }
 
 // rawEmpty reports an item that cannot have anything to post whatever

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/syndicate-bot/syndicate/syndicate"
@@ -16,7 +17,7 @@ func entriesOf(t *testing.T, name string, body []byte, spec syndicate.FeedSpec) 
 	if err != nil || salvaged != nil {
 		t.Fatal(err, salvaged)
 	}
-	es, _ := entries(f, spec, fixtureURL(name))
+	es := entries(f, spec, fixtureURL(name)).entries
 	return es
 }
 
@@ -75,5 +76,54 @@ func TestEntryHashes(t *testing.T) {
 		if e.Hash == first[i].Hash {
 			t.Errorf("entry %d: hash unchanged after the feed's language changed", i)
 		}
+	}
+}
+
+// TestHeadsAreTheItemsHeads: over every fixture, the head of an item (what
+// a filter reads without HTML scanning) is its normalised item with only
+// the head's fields kept, so that a filter judges a head as it would the
+// whole item.
+func TestHeadsAreTheItemsHeads(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join("testdata", "feeds", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, path := range names {
+		name := filepath.Base(path)
+		body, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _, err := parse(body, "", "")
+		if err != nil {
+			continue // fixtures of broken feeds
+		}
+		spec := syndicate.FeedSpec{ID: "f", URL: fixtureURL(name).String()}
+		l := entries(f, spec, fixtureURL(name))
+		idx := make([]int, len(l.entries))
+		for i := range idx {
+			idx[i] = i
+		}
+		heads := l.heads(idx)
+		if len(heads) != len(idx) {
+			t.Errorf("%s: %d heads of %d entries", name, len(heads), len(idx))
+			continue
+		}
+		byKey := map[string]syndicate.Item{}
+		for _, h := range heads {
+			byKey[h.Key] = h
+		}
+		for _, it := range l.normalise(idx) {
+			want := syndicate.Item{Key: it.Key, FeedID: it.FeedID, GUID: it.GUID, Link: it.Link, Title: it.Title, Author: it.Author,
+				Published: it.Published, Updated: it.Updated, Categories: it.Categories, Language: it.Language, LanguageFrom: it.LanguageFrom}
+			if got := byKey[it.Key]; !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: head of %s\n got %+v\nwant %+v", name, it.Key, got, want)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Errorf("checked %d items; want the fixtures' hundreds", checked)
 	}
 }

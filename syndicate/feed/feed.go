@@ -126,7 +126,8 @@ func (s *Source) Fetch(ctx context.Context, spec syndicate.FeedSpec, st syndicat
 	if err != nil {
 		return res, &syndicate.FetchError{Err: err}
 	}
-	res.Entries, res.Normalise = entries(f, spec, requestURL(resp, spec.URL))
+	l := entries(f, spec, requestURL(resp, spec.URL))
+	res.Entries, res.Normalise, res.Heads = l.entries, l.normalise, l.heads
 	res.Hubs, res.Self = discoverHubs(resp.Header, body, requestURL(resp, spec.URL))
 	res.Title = cleanLine(f.Title)
 	res.Salvaged = salvaged

@@ -128,20 +128,44 @@ func (fc *feedContext) itemLink(it *gofeed.Item) *url.URL {
 	return nil
 }
 
-func (fc *feedContext) item(i int, it *gofeed.Item, link *url.URL, keepFragment map[string]bool) syndicate.Item {
+// head is the part of an item that costs no HTML scanning: its
+// identity, link, title, author, dates, categories and language, which is
+// all a route's filter reads unless it matches words or languages.
+func (fc *feedContext) head(i int, it *gofeed.Item, link *url.URL, keepFragment map[string]bool) syndicate.Item {
 	item := syndicate.Item{FeedID: fc.feedID, GUID: guid(it.GUID)}
-	contentBase := fc.base
 	if link != nil {
 		item.Link = canonicalLink(link, keepFragment[canonicalLink(link, false)])
-		contentBase = link
 	}
 	item.Title = capRunes(cleanLine(it.Title), maxTitleRunes)
+	item.Author = author(it)
+	item.Published = date(it.PublishedParsed)
+	item.Updated = date(it.UpdatedParsed)
+	item.Categories = categories(it)
+	item.Language = normLang(itemLanguage(it, fc.jsonItem(i)))
+	item.LanguageFrom = syndicate.LanguageFromItem
+	if item.Language == "" {
+		item.Language, item.LanguageFrom = fc.lang, fc.langFrom
+	}
+	return item
+}
+
+// jsonItem is the JSON Feed item behind the i-th parsed one, if any.
+func (fc *feedContext) jsonItem(i int) *jsonfeed.Item {
+	if i < len(fc.json) {
+		return fc.json[i]
+	}
+	return nil
+}
+
+func (fc *feedContext) item(i int, it *gofeed.Item, link *url.URL, keepFragment map[string]bool) syndicate.Item {
+	item := fc.head(i, it, link, keepFragment)
+	contentBase := fc.base
+	if link != nil {
+		contentBase = link
+	}
 
 	content, desc := it.Content, it.Description
-	var jsonItem *jsonfeed.Item
-	if i < len(fc.json) {
-		jsonItem = fc.json[i]
-	}
+	jsonItem := fc.jsonItem(i)
 	if jsonItem != nil && jsonItem.ContentHTML == "" && jsonItem.ContentText != "" {
 		content = plainToHTML(jsonItem.ContentText)
 	}
@@ -161,17 +185,6 @@ func (fc *feedContext) item(i int, it *gofeed.Item, link *url.URL, keepFragment 
 		text = scanHTML(plainOrHTML(mediaDescription(it)), contentBase, false).text
 	}
 	item.Summary = summarise(dropC1(fixMojibake(text)), item.Title)
-
-	item.Author = author(it)
-	item.Published = date(it.PublishedParsed)
-	item.Updated = date(it.UpdatedParsed)
-	item.Categories = categories(it)
-
-	item.Language = normLang(itemLanguage(it, jsonItem))
-	item.LanguageFrom = syndicate.LanguageFromItem
-	if item.Language == "" {
-		item.Language, item.LanguageFrom = fc.lang, fc.langFrom
-	}
 
 	contentImages := append(fromContent.images, fromDesc.images...)
 	item.Image, item.LeadAlternates = leadImage(it, contentBase, contentImages, jsonItem)
