@@ -31,44 +31,35 @@ func (s *entrySource) Fetch(_ context.Context, spec syndicate.FeedSpec, _ syndic
 		// The raw hash: what changes when the entry's fields change.
 		res.Entries = append(res.Entries, syndicate.Entry{Key: it.Key, Hash: fmt.Sprintf("%x", it.Title+"|"+it.Summary), Date: it.Published})
 	}
-	res.Normalise = func(idx []int) []syndicate.Item {
-		s.mu.Lock()
-		s.normalised += len(idx)
-		s.mu.Unlock()
-		var out []syndicate.Item
-		for _, i := range idx {
-			it := items[i]
-			it.FeedID = spec.ID
-			out = append(out, it)
-		}
-		return out
-	}
-	if s.withHeads {
-		res.Heads = func(idx []int) []syndicate.Item {
+	// serve counts the items asked for in n and returns them made by build.
+	serve := func(n *int, build func(syndicate.Item) syndicate.Item) func([]int) []syndicate.Item {
+		return func(idx []int) []syndicate.Item {
 			s.mu.Lock()
-			s.headed += len(idx)
+			*n += len(idx)
 			s.mu.Unlock()
 			var out []syndicate.Item
 			for _, i := range idx {
-				it := items[i]
-				// A head has no summary, image or attachments.
-				out = append(out, syndicate.Item{Key: it.Key, FeedID: spec.ID, GUID: it.GUID, Link: it.Link, Title: it.Title,
-					Published: it.Published, Updated: it.Updated, Categories: it.Categories, Language: it.Language, LanguageFrom: it.LanguageFrom})
+				out = append(out, build(items[i]))
 			}
 			return out
 		}
+	}
+	res.Normalise = serve(&s.normalised, func(it syndicate.Item) syndicate.Item {
+		it.FeedID = spec.ID
+		return it
+	})
+	if s.withHeads {
+		res.Heads = serve(&s.headed, func(it syndicate.Item) syndicate.Item {
+			// A head has no summary, image or attachments.
+			return syndicate.Item{Key: it.Key, FeedID: spec.ID, GUID: it.GUID, Link: it.Link, Title: it.Title,
+				Published: it.Published, Updated: it.Updated, Categories: it.Categories, Language: it.Language, LanguageFrom: it.LanguageFrom}
+		})
 	}
 	return res, nil
 }
 
 // takeHeads returns how many heads were asked for since the last call.
-func (s *entrySource) takeHeads() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := s.headed
-	s.headed = 0
-	return n
-}
+func (s *entrySource) takeHeads() int { return s.reset(&s.headed) }
 
 func (s *entrySource) set(items ...syndicate.Item) {
 	s.mu.Lock()
@@ -76,12 +67,16 @@ func (s *entrySource) set(items ...syndicate.Item) {
 	s.items = items
 }
 
-func (s *entrySource) take() int {
+// take returns how many items were normalised since the last call.
+func (s *entrySource) take() int { return s.reset(&s.normalised) }
+
+// reset returns a count and sets it to zero.
+func (s *entrySource) reset(n *int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.normalised
-	s.normalised = 0
-	return n
+	v := *n
+	*n = 0
+	return v
 }
 
 // markStore records how many seen marks each EndPoll writes.
