@@ -19,7 +19,10 @@
 // Layout (top-level buckets; integers are big-endian):
 //
 //	feeds          feed id → JSON FeedState
-//	seen/<feed>    item key → last seen (8 bytes, Unix ns) + fingerprint
+//	marks          uvarint length of the feed id + feed id + item key →
+//	               last seen (8 bytes, Unix ns) + fingerprint (see markKey);
+//	               earlier versions kept seen/<feed> → item key → the same,
+//	               moved over when the file is opened for writing
 //	deliveries/<d> article key → JSON Delivery
 //	order/<d>      Seq (8 bytes) → due time (8 bytes) + article key, for queued and sending records
 //	done/<d>       finish time (8 bytes) + article key → nothing, for final records
@@ -144,10 +147,13 @@ func Open(path string, opts Options) (*Store, error) {
 		return &Store{db: db, path: path, polls: newPolls()}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketFeeds, bucketSeen, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations, bucketLeases, bucketPush} {
+		for _, name := range [][]byte{bucketFeeds, bucketMarks, bucketDeliveries, bucketOrder, bucketDone, bucketDestinations, bucketLeases, bucketPush} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
+		}
+		if _, err := migrateMarks(tx); err != nil {
+			return err
 		}
 		// The lock just taken proves that whoever claimed jobs before is
 		// gone: their claims are released now rather than when their
@@ -276,12 +282,8 @@ func (s *Store) SaveFeed(ctx context.Context, feedID string, st syndicate.FeedSt
 func (s *Store) SeenFingerprints(ctx context.Context, feedID string, keys []string) (map[string]string, error) {
 	out := make(map[string]string)
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSeen).Bucket([]byte(feedID))
-		if b == nil {
-			return nil
-		}
 		for _, k := range keys {
-			if v := b.Get([]byte(k)); v != nil {
+			if v := getMark(tx, feedID, k); v != nil {
 				if len(v) < 8 {
 					return fmt.Errorf("seen %q: corrupt value", k)
 				}
@@ -306,25 +308,6 @@ func (s *Store) MarkSeen(ctx context.Context, feedID string, seen map[string]str
 	})
 	if err != nil {
 		return fmt.Errorf("mark seen in feed %s: %w", feedID, err)
-	}
-	return nil
-}
-
-func markSeen(tx *bolt.Tx, feedID string, seen map[string]string, now time.Time) error {
-	if len(seen) == 0 {
-		return nil
-	}
-	b, err := tx.Bucket(bucketSeen).CreateBucketIfNotExists([]byte(feedID))
-	if err != nil {
-		return err
-	}
-	for k, fp := range seen {
-		v := make([]byte, 8+len(fp))
-		binary.BigEndian.PutUint64(v, uint64(unixNano(now)))
-		copy(v[8:], fp)
-		if err := b.Put([]byte(k), v); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -833,17 +816,12 @@ func eachStale(tx *bolt.Tx, cut int64, fn func(staleKey) bool) error {
 	}
 	// A file opened read-only may predate a bucket.
 	var err error
-	if seen := tx.Bucket(bucketSeen); seen != nil {
-		err = seen.ForEachBucket(func(feed []byte) error {
-			b := seen.Bucket(feed)
-			return b.ForEach(func(k, v []byte) error {
-				if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
-					return visit(staleKey{bucket: b, key: k})
-				}
-				return nil
-			})
-		})
-	}
+	err = eachMark(tx, func(b *bolt.Bucket, k, v []byte) error {
+		if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) < cut {
+			return visit(staleKey{bucket: b, key: k})
+		}
+		return nil
+	})
 	if leases := tx.Bucket(bucketLeases); err == nil && leases != nil {
 		err = leases.ForEach(func(k, v []byte) error {
 			if until, _, err := parseLease(v); err != nil || until < cut {
