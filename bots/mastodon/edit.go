@@ -39,15 +39,17 @@ func (a *Account) edit(ctx context.Context, job syndicate.Delivery) (syndicate.R
 	var sh shortening
 	for {
 		toot := &gomastodon.Toot{Status: st.Text, SpoilerText: st.SpoilerText, Language: st.Language, Sensitive: st.Sensitive, MediaIDs: ids}
-		if err := a.wait(ctx, "requests"); err != nil {
+		done, err := a.wait(ctx, "requests")
+		if err != nil {
 			return syndicate.Receipt{}, err
 		}
 		var updated *gomastodon.Status
-		err := a.call(ctx, func(ctx context.Context) error {
+		err = a.call(ctx, func(ctx context.Context) error {
 			var err error
 			updated, err = a.client.UpdateStatus(ctx, toot, id)
 			return err
 		})
+		done()
 		if err == nil {
 			return syndicate.Receipt{MessageIDs: []string{string(updated.ID)}, URL: updated.URL}, nil
 		}

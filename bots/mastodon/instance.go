@@ -273,9 +273,11 @@ func (a *Account) apiURL(path string) string {
 // when auth is set.
 func (a *Account) getJSON(ctx context.Context, u string, auth bool, v any) error {
 	if auth {
-		if err := a.wait(ctx, "requests"); err != nil {
+		done, err := a.wait(ctx, "requests")
+		if err != nil {
 			return err
 		}
+		defer done()
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
 	defer cancel()

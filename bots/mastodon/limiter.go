@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/syndicate-bot/syndicate/syndicate/window"
@@ -20,6 +21,11 @@ type Limiter interface {
 	// take longer than the limiter waits in place (the caller gives the
 	// job back to its scheduler).
 	Wait(ctx context.Context, keys ...string) error
+	// Start is Wait for a request whose answer the caller waits for: it
+	// calls done once the answer came back or the request failed, and the
+	// limiter counts the request where the server may have counted it
+	// (window.Claim.Settle). done may be called more than once.
+	Start(ctx context.Context, keys ...string) (done func(), err error)
 	// Block holds every event under key back until the given time (the
 	// server said the budget is spent).
 	Block(key string, until time.Time)
@@ -134,23 +140,29 @@ func Claims(budgets map[string]Budget, keys []string) []window.Claim {
 
 // Wait implements Limiter.
 func (l *LocalLimiter) Wait(ctx context.Context, keys ...string) error {
+	_, err := l.Start(ctx, keys...)
+	return err
+}
+
+// Start implements Limiter.
+func (l *LocalLimiter) Start(ctx context.Context, keys ...string) (func(), error) {
 	claims := Claims(l.opts.Budgets, keys)
 	for {
-		delay, key, err := l.logs.Take(claims...)
+		at, delay, key, err := l.logs.TakeAt(claims...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if delay <= 0 {
-			return nil
+			return sync.OnceFunc(func() { l.logs.Done(claims, at) }), nil
 		}
 		if delay > l.opts.MaxWait {
-			return &WaitError{Key: key, Delay: delay}
+			return nil, &WaitError{Key: key, Delay: delay}
 		}
 		if dl, ok := ctx.Deadline(); ok && l.opts.Now().Add(delay).After(dl) {
-			return &WaitError{Key: key, Delay: delay}
+			return nil, &WaitError{Key: key, Delay: delay}
 		}
 		if err := l.opts.Sleep(ctx, delay); err != nil {
-			return err
+			return nil, err
 		}
 	}
 }

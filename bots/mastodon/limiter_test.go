@@ -125,18 +125,18 @@ func TestObserveRateHoldsWhatIsSpent(t *testing.T) {
 	}
 	var we *WaitError
 	e.acct.observeRate(req(http.MethodPost, "/api/v1/statuses"), rateState{Limit: 300, Remaining: 1, Reset: now.Add(time.Minute)}, false)
-	if err := e.acct.wait(ctx, "statuses", "requests"); err != nil {
+	if _, err := e.acct.wait(ctx, "statuses", "requests"); err != nil {
 		t.Errorf("one status left but held back: %v", err)
 	}
 	e.acct.observeRate(req(http.MethodPost, "/api/v2/media"), rateState{Limit: 30, Remaining: 0, Reset: now.Add(10 * time.Minute)}, false)
-	if err := e.acct.wait(ctx, "media", "requests"); !errors.As(err, &we) || we.Key != "masto/media" || we.Delay != 10*time.Minute {
+	if _, err := e.acct.wait(ctx, "media", "requests"); !errors.As(err, &we) || we.Key != "masto/media" || we.Delay != 10*time.Minute {
 		t.Errorf("upload after the media budget was spent: %v, want a WaitError of 10m for the media", err)
 	}
-	if err := e.acct.wait(ctx, "statuses", "requests"); err != nil {
+	if _, err := e.acct.wait(ctx, "statuses", "requests"); err != nil {
 		t.Errorf("a status held back by the spent media budget: %v", err)
 	}
 	e.acct.observeRate(req(http.MethodGet, "/api/v1/accounts/verify_credentials"), rateState{Limit: 300, Remaining: 5, Reset: now.Add(4 * time.Minute)}, true)
-	if err := e.acct.wait(ctx, "statuses", "requests"); !errors.As(err, &we) || we.Delay != 4*time.Minute {
+	if _, err := e.acct.wait(ctx, "statuses", "requests"); !errors.As(err, &we) || we.Delay != 4*time.Minute {
 		t.Errorf("a status after a 429: %v, want a WaitError until the reset", err)
 	}
 }

@@ -123,7 +123,8 @@ func (a *Account) uploadOne(ctx context.Context, m Media, lim Limits) (gomastodo
 	if err != nil {
 		return "", err
 	}
-	if err := a.wait(ctx, "media", "requests"); err != nil {
+	done, err := a.wait(ctx, "media", "requests")
+	if err != nil {
 		return "", err
 	}
 	var att *gomastodon.Attachment
@@ -132,6 +133,7 @@ func (a *Account) uploadOne(ctx context.Context, m Media, lim Limits) (gomastodo
 		att, err = a.client.UploadMediaFromMedia(ctx, &gomastodon.Media{File: bytes.NewReader(data), Description: m.Alt})
 		return err
 	})
+	done()
 	if err != nil {
 		if code, _, ok := apiStatus(err); ok && (code == http.StatusUnprocessableEntity || code == http.StatusRequestEntityTooLarge) {
 			return "", fmt.Errorf("%w: server refused the file: %v", errSkipMedia, err)
@@ -147,10 +149,12 @@ func (a *Account) uploadOne(ctx context.Context, m Media, lim Limits) (gomastodo
 		if err := a.opts.Sleep(ctx, a.opts.MediaPollInterval); err != nil {
 			return "", err
 		}
-		if err := a.wait(ctx, "requests"); err != nil {
+		done, err := a.wait(ctx, "requests")
+		if err != nil {
 			return "", err
 		}
-		err := a.call(ctx, func(ctx context.Context) error { return a.client.GetMediaStatus(ctx, att) })
+		err = a.call(ctx, func(ctx context.Context) error { return a.client.GetMediaStatus(ctx, att) })
+		done()
 		switch {
 		case err == nil:
 			return att.ID, nil
@@ -174,10 +178,12 @@ func (a *Account) waitMediaReady(ctx context.Context, ids []gomastodon.ID) error
 			if i >= a.opts.MediaPolls {
 				return fmt.Errorf("%w: media %s still processing", errSkipMedia, id)
 			}
-			if err := a.wait(ctx, "requests"); err != nil {
+			done, err := a.wait(ctx, "requests")
+			if err != nil {
 				return err
 			}
-			err := a.call(ctx, func(ctx context.Context) error { return a.client.GetMediaStatus(ctx, att) })
+			err = a.call(ctx, func(ctx context.Context) error { return a.client.GetMediaStatus(ctx, att) })
+			done()
 			if err == nil {
 				break
 			}

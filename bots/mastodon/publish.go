@@ -227,13 +227,14 @@ func ownFamily(req *http.Request) string {
 }
 
 // wait takes a slot in each of the account's budget families at once, so
-// that a request held back by one family spends nothing of another.
-func (a *Account) wait(ctx context.Context, families ...string) error {
+// that a request held back by one family spends nothing of another; done
+// settles the slots once the answer came back (Limiter.Start).
+func (a *Account) wait(ctx context.Context, families ...string) (done func(), err error) {
 	keys := make([]string, len(families))
 	for i, f := range families {
 		keys[i] = a.opts.ID + "/" + f
 	}
-	return a.opts.Limiter.Wait(ctx, keys...)
+	return a.opts.Limiter.Start(ctx, keys...)
 }
 
 // call bounds one API call: go-mastodon's own client has no timeout.
@@ -328,7 +329,8 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 			Status: st.Text, SpoilerText: st.SpoilerText, Visibility: st.Visibility,
 			Language: st.Language, Sensitive: st.Sensitive, MediaIDs: ids,
 		}
-		if err := a.wait(ctx, "statuses", "requests"); err != nil {
+		done, err := a.wait(ctx, "statuses", "requests")
+		if err != nil {
 			return syndicate.Receipt{}, err
 		}
 		var posted *gomastodon.Status
@@ -341,11 +343,12 @@ func (a *Account) publish(ctx context.Context, job syndicate.Delivery) (syndicat
 			pctx = withIdempotencyKey(ctx, generationKey(key, at.gen))
 			a.mu.Unlock()
 		}
-		err := a.call(pctx, func(ctx context.Context) error {
+		err = a.call(pctx, func(ctx context.Context) error {
 			var err error
 			posted, err = a.client.PostStatus(ctx, toot)
 			return err
 		})
+		done()
 		if err == nil {
 			a.done(key)
 			return syndicate.Receipt{MessageIDs: []string{string(posted.ID)}, URL: posted.URL}, nil
@@ -547,11 +550,12 @@ func (a *Account) findPosted(ctx context.Context, it syndicate.Item) (syndicate.
 	if !ok {
 		return syndicate.Receipt{}, false
 	}
-	if err := a.wait(ctx, "requests", "requests"); err != nil {
+	done, err := a.wait(ctx, "requests", "requests")
+	if err != nil {
 		return syndicate.Receipt{}, false
 	}
 	var statuses []*gomastodon.Status
-	err := a.call(ctx, func(ctx context.Context) error {
+	err = a.call(ctx, func(ctx context.Context) error {
 		acct, err := a.client.GetAccountCurrentUser(ctx)
 		if err != nil {
 			return err
@@ -559,6 +563,7 @@ func (a *Account) findPosted(ctx context.Context, it syndicate.Item) (syndicate.
 		statuses, err = a.client.GetAccountStatuses(ctx, acct.ID, &gomastodon.Pagination{Limit: 40})
 		return err
 	})
+	done()
 	if err != nil {
 		a.opts.Logger.Warn("mastodon lookup of earlier status failed", "destination", a.opts.ID, "error", scrubError(err, a.opts.Token))
 		return syndicate.Receipt{}, false

@@ -12,6 +12,9 @@ import (
 // WaitOr asks giveUp, before every sleep, whether to wait d for key.
 type Windows interface {
 	WaitOr(ctx context.Context, claims []window.Claim, giveUp func(key string, d time.Duration) error) error
+	// StartOr is WaitOr for a request whose answer the caller waits for
+	// (see Limiter.Start).
+	StartOr(ctx context.Context, claims []window.Claim, giveUp func(key string, d time.Duration) error) (done func(), err error)
 	Block(key string, until time.Time)
 }
 
@@ -30,7 +33,13 @@ type sharedLimiter struct {
 
 // Wait implements Limiter.
 func (s *sharedLimiter) Wait(ctx context.Context, keys ...string) error {
-	return s.w.WaitOr(ctx, Claims(s.o.Budgets, keys), func(key string, d time.Duration) error {
+	_, err := s.Start(ctx, keys...)
+	return err
+}
+
+// Start implements Limiter.
+func (s *sharedLimiter) Start(ctx context.Context, keys ...string) (func(), error) {
+	return s.w.StartOr(ctx, Claims(s.o.Budgets, keys), func(key string, d time.Duration) error {
 		if d > s.o.MaxWait {
 			return &WaitError{Key: key, Delay: d}
 		}

@@ -41,10 +41,13 @@ func (b *Bot) identity(ctx context.Context) (*models.User, error) {
 // ask makes a call that posts nothing, paced by the bot's limit only (a
 // chat's limit is for messages), with the token kept out of its error.
 func (b *Bot) ask(ctx context.Context, method string, do func(context.Context) error) error {
-	if err := b.limiter.Wait(ctx, Limit{Key: "tg:bot:" + b.id, Rate: b.rate}); err != nil {
+	done, err := b.limiter.Start(ctx, Limit{Key: "tg:bot:" + b.id, Rate: b.rate})
+	if err != nil {
 		return fmt.Errorf("%s: waiting for the rate limit: %w", method, err)
 	}
-	if err := do(ctx); err != nil {
+	err = do(ctx)
+	done()
+	if err != nil {
 		return &apiError{msg: method + ": " + describe(err, b.token)}
 	}
 	return nil

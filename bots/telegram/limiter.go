@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/syndicate-bot/syndicate/syndicate/window"
@@ -79,6 +80,12 @@ type Limiter interface {
 	// counts it under all of them at once, or returns an error when ctx
 	// is done first. The limit most often full should come first.
 	Wait(ctx context.Context, limits ...Limit) error
+	// Start is Wait for a call whose answer the caller waits for: it
+	// calls done once the answer came back or the call failed, and the
+	// limiter counts the call where Telegram may have counted it
+	// (window.Claim.Settle), so that a call slow to arrive does not let
+	// the next one in early. done may be called more than once.
+	Start(ctx context.Context, limits ...Limit) (done func(), err error)
 	// Block holds every call under key back until the given time (after
 	// Telegram answered 429).
 	Block(key string, until time.Time)
@@ -108,22 +115,30 @@ func NewLocalLimiter(clock Clock) *LocalLimiter {
 	return &LocalLimiter{clock: clock, logs: window.NewLogs(clock.Now)}
 }
 
-// Wait blocks until a call may go under every one of limits.
+// Wait blocks until a call may go under every one of limits, and counts
+// it at its admission.
 func (l *LocalLimiter) Wait(ctx context.Context, limits ...Limit) error {
+	_, err := l.Start(ctx, limits...)
+	return err
+}
+
+// Start blocks until a call may go under every one of limits; done
+// settles it (see Limiter).
+func (l *LocalLimiter) Start(ctx context.Context, limits ...Limit) (func(), error) {
 	claims := Claims(limits)
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
-		d, _, err := l.logs.Take(claims...)
+		at, d, _, err := l.logs.TakeAt(claims...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if d <= 0 {
-			return nil
+			return sync.OnceFunc(func() { l.logs.Done(claims, at) }), nil
 		}
 		if err := l.clock.Sleep(ctx, d); err != nil {
-			return err
+			return nil, err
 		}
 	}
 }

@@ -16,13 +16,13 @@ func TestRateLimits(t *testing.T) {
 		r    Rate
 		want []window.Limit
 	}{
-		{Rate{Events: 30, Per: time.Second, Burst: 5}, []window.Limit{{N: 30, Per: 1025 * time.Millisecond}, {N: 5, Per: time.Second / 6}}},
-		{Rate{Events: 30.7, Per: time.Second, Burst: 5}, []window.Limit{{N: 30, Per: 1025 * time.Millisecond}, {N: 5, Per: time.Second / 6}}},
-		{Rate{Events: 20, Per: time.Minute, Burst: 3}, []window.Limit{{N: 20, Per: 61500 * time.Millisecond}, {N: 3, Per: 9 * time.Second}}},
-		{Rate{Events: 20, Per: time.Minute}, []window.Limit{{N: 20, Per: 61500 * time.Millisecond}}},
-		{Rate{Events: 5, Per: time.Second, Burst: 5}, []window.Limit{{N: 5, Per: 1025 * time.Millisecond}}},
-		{Rate{Events: 3, Per: time.Second, Burst: 5}, []window.Limit{{N: 3, Per: 1025 * time.Millisecond}}},
-		{Rate{Events: 0.5, Per: time.Second, Burst: 3}, []window.Limit{{N: 1, Per: 2050 * time.Millisecond}}},
+		{Rate{Events: 30, Per: time.Second, Burst: 5}, []window.Limit{{N: 30, Per: 1025 * time.Millisecond, Margin: 25 * time.Millisecond}, {N: 5, Per: time.Second / 6}}},
+		{Rate{Events: 30.7, Per: time.Second, Burst: 5}, []window.Limit{{N: 30, Per: 1025 * time.Millisecond, Margin: 25 * time.Millisecond}, {N: 5, Per: time.Second / 6}}},
+		{Rate{Events: 20, Per: time.Minute, Burst: 3}, []window.Limit{{N: 20, Per: 61500 * time.Millisecond, Margin: 1500 * time.Millisecond}, {N: 3, Per: 9 * time.Second}}},
+		{Rate{Events: 20, Per: time.Minute}, []window.Limit{{N: 20, Per: 61500 * time.Millisecond, Margin: 1500 * time.Millisecond}}},
+		{Rate{Events: 5, Per: time.Second, Burst: 5}, []window.Limit{{N: 5, Per: 1025 * time.Millisecond, Margin: 25 * time.Millisecond}}},
+		{Rate{Events: 3, Per: time.Second, Burst: 5}, []window.Limit{{N: 3, Per: 1025 * time.Millisecond, Margin: 25 * time.Millisecond}}},
+		{Rate{Events: 0.5, Per: time.Second, Burst: 3}, []window.Limit{{N: 1, Per: 2050 * time.Millisecond, Margin: 50 * time.Millisecond}}},
 		{Rate{Events: 0, Per: time.Second, Burst: 3}, nil},
 		{Rate{Events: 5, Per: 0, Burst: 3}, nil},
 	}

@@ -280,11 +280,13 @@ func (c *Channel) call(ctx context.Context, method string, do func(context.Conte
 	// is made, so that neither limit counts it long before it reaches
 	// Telegram; the chat, full more often, is asked first.
 	chatRate := Rate{Events: c.opts.PerMinute, Per: time.Minute, Burst: chatBurst}
-	if err := c.bot.limiter.Wait(ctx, Limit{Key: "tg:chat:" + chat, Rate: chatRate}, Limit{Key: "tg:bot:" + c.bot.id, Rate: c.bot.rate}); err != nil {
+	done, err := c.bot.limiter.Start(ctx, Limit{Key: "tg:chat:" + chat, Rate: chatRate}, Limit{Key: "tg:bot:" + c.bot.id, Rate: c.bot.rate})
+	if err != nil {
 		return &apiError{kind: syndicate.ErrTemporary, msg: method + ": waiting for the rate limits: " + err.Error()}
 	}
 	cctx, info := withCallInfo(ctx)
-	err := do(cctx)
+	err = do(cctx)
+	done()
 	if err == nil {
 		return nil
 	}

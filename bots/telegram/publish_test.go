@@ -646,7 +646,10 @@ func TestFlood(t *testing.T) {
 type noWait struct{}
 
 func (noWait) Wait(context.Context, ...Limit) error { return nil }
-func (noWait) Block(string, time.Time)              {}
+func (noWait) Start(context.Context, ...Limit) (func(), error) {
+	return func() {}, nil
+}
+func (noWait) Block(string, time.Time) {}
 
 func TestFloodWithoutPacingIsRefused(t *testing.T) {
 	e := newEnv(t, envOptions{format: Format{Image: ImageNone}, limiter: noWait{}})

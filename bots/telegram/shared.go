@@ -11,6 +11,9 @@ import (
 // claims, possibly shared between replicas (syndicate/ratelimit).
 type Windows interface {
 	Wait(ctx context.Context, claims ...window.Claim) error
+	// Start is Wait for a call whose answer the caller waits for (see
+	// Limiter.Start).
+	Start(ctx context.Context, claims ...window.Claim) (done func(), err error)
 	Block(key string, until time.Time)
 }
 
@@ -24,6 +27,11 @@ type sharedLimiter struct{ w Windows }
 // (Rate.Limits).
 func (s sharedLimiter) Wait(ctx context.Context, limits ...Limit) error {
 	return s.w.Wait(ctx, Claims(limits)...)
+}
+
+// Start implements Limiter like Wait.
+func (s sharedLimiter) Start(ctx context.Context, limits ...Limit) (func(), error) {
+	return s.w.Start(ctx, Claims(limits)...)
 }
 
 // Block implements Limiter.

@@ -175,7 +175,15 @@ func (l *Limiter) logKey(key string) string { return l.tagged(key) + ":log" }
 // error when ctx ends, when its deadline comes before the call could go
 // (at once, without sleeping), or when Redis fails.
 func (l *Limiter) Wait(ctx context.Context, claims ...window.Claim) error {
-	return l.WaitOr(ctx, claims, func(key string, d time.Duration) error {
+	_, err := l.Start(ctx, claims...)
+	return err
+}
+
+// Start is Wait for a call whose answer the caller waits for: done, called
+// once the answer came back or the call failed, settles the call's slots
+// (see StartOr).
+func (l *Limiter) Start(ctx context.Context, claims ...window.Claim) (done func(), err error) {
+	return l.StartOr(ctx, claims, func(key string, d time.Duration) error {
 		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
 			return fmt.Errorf("rate limit %s: a wait of %s would pass the deadline: %w", key, d, context.DeadlineExceeded)
 		}
@@ -190,27 +198,39 @@ func (l *Limiter) Wait(ctx context.Context, claims ...window.Claim) error {
 // its turn on that key in this process, and keeps it until the key lets
 // it through or another key refuses it.
 func (l *Limiter) WaitOr(ctx context.Context, claims []window.Claim, giveUp func(key string, d time.Duration) error) error {
+	_, err := l.StartOr(ctx, claims, giveUp)
+	return err
+}
+
+// StartOr is WaitOr for a call whose answer the caller waits for: done,
+// called once the answer came back or the call failed, moves each of the
+// call's slots to where it settles (window.Claim.Settle, on the server's
+// clock), so that a call slow to reach the platform does not let the next
+// one in early. A slot that cannot be moved is logged: it stays where it
+// was admitted, as a call counted by Wait does. done may be called more
+// than once.
+func (l *Limiter) StartOr(ctx context.Context, claims []window.Claim, giveUp func(key string, d time.Duration) error) (done func(), err error) {
 	var held *turn
 	defer func() { held.leave() }()
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("rate limit %s: %w", claimKeys(claims), err)
+			return nil, fmt.Errorf("rate limit %s: %w", claimKeys(claims), err)
 		}
-		d, key, err := l.take(ctx, claims)
+		d, key, taken, err := l.take(ctx, claims)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if d <= 0 {
-			return nil
+			return sync.OnceFunc(func() { l.settle(taken) }), nil
 		}
 		if err := giveUp(key, d); err != nil {
-			return err
+			return nil, err
 		}
 		if t := l.turn(key); t != held {
 			held.leave()
 			held = nil
 			if err := t.enter(ctx); err != nil {
-				return fmt.Errorf("rate limit %s: %w", key, err)
+				return nil, fmt.Errorf("rate limit %s: %w", key, err)
 			}
 			held = t
 			// Whoever had the turn may have let the key through meanwhile:
@@ -218,7 +238,7 @@ func (l *Limiter) WaitOr(ctx context.Context, claims []window.Claim, giveUp func
 			continue
 		}
 		if err := l.sleep(ctx, d); err != nil {
-			return fmt.Errorf("rate limit %s: %w", key, err)
+			return nil, fmt.Errorf("rate limit %s: %w", key, err)
 		}
 	}
 }
@@ -266,7 +286,7 @@ func (t *turn) leave() {
 // nothing, then takes a slot of each claim in turn, giving back what it
 // took when one refuses. It returns 0, or how long until the call may be
 // asked for again and the key that holds it back.
-func (l *Limiter) take(ctx context.Context, claims []window.Claim) (time.Duration, string, error) {
+func (l *Limiter) take(ctx context.Context, claims []window.Claim) (time.Duration, string, []admitted, error) {
 	var wait time.Duration
 	var by string
 	gets := make([]*redis.StringCmd, len(claims))
@@ -280,28 +300,28 @@ func (l *Limiter) take(ctx context.Context, claims []window.Claim) (time.Duratio
 	for i, c := range claims {
 		until, err := blockedUntil(c.Key, gets[i])
 		if err != nil {
-			return 0, "", err
+			return 0, "", nil, err
 		}
 		if d := until.Sub(l.now()); d > wait {
 			wait, by = d, c.Key
 		}
 	}
 	if wait > 0 {
-		return wait, by, nil
+		return wait, by, nil, nil
 	}
 	var taken []admitted
 	for _, c := range claims {
 		d, member, err := l.takeWindow(ctx, c)
 		if err == nil && d <= 0 {
 			if member != "" {
-				taken = append(taken, admitted{key: c.Key, member: member})
+				taken = append(taken, admitted{key: c.Key, member: member, claim: c})
 			}
 			continue
 		}
 		l.giveBack(taken)
-		return d, c.Key, err
+		return d, c.Key, nil, err
 	}
-	return 0, "", nil
+	return 0, "", taken, nil
 }
 
 // blockedUntil reads the key's block from its GET; the zero time means

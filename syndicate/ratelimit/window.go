@@ -51,6 +51,7 @@ return 0
 // refuses the call.
 type admitted struct {
 	key, member string
+	claim       window.Claim
 }
 
 // takeWindow takes a slot of the claim's limits from the key's log and
@@ -96,4 +97,57 @@ func (l *Limiter) giveBack(taken []admitted) {
 			l.log.Warn("rate limit slot not given back", "key", a.key, "error", err)
 		}
 	}
+}
+
+// settleScript moves a slot to where its call settles (window.Claim.Settle)
+// once the answer came back: to the server's now less the claim's margin
+// when that is later than its admission. It keeps the log alive for a
+// window after that, as an admission would.
+// KEYS[1] the log; ARGV[1] the slot's member; ARGV[2] the margin (µs);
+// ARGV[3] the log's lifetime (ms).
+var settleScript = redis.NewScript(`
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not at then
+  return 0
+end
+local t = redis.call('TIME')
+local to = tonumber(t[1]) * 1000000 + tonumber(t[2]) - tonumber(ARGV[2])
+if to <= tonumber(at) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], 'XX', string.format('%d', to), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// settle moves the slots a finished call took (see settleScript). A slot
+// that cannot be moved stays where it was admitted, as with the margin
+// alone, so a failure is logged, not returned.
+func (l *Limiter) settle(taken []admitted) {
+	if len(taken) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), l.blockTimeout)
+	defer cancel()
+	for _, a := range taken {
+		margin, ok := a.claim.Margin()
+		if !ok {
+			continue
+		}
+		lifetime := (longestPer(a.claim) + time.Millisecond - 1).Milliseconds() + 1
+		if err := settleScript.Run(ctx, l.rdb, []string{l.logKey(a.key)}, a.member, margin.Microseconds(), lifetime).Err(); err != nil {
+			l.log.Warn("rate limit slot not settled", "key", a.key, "error", err)
+		}
+	}
+}
+
+// longestPer is the longest window of the claim's limits.
+func longestPer(c window.Claim) time.Duration {
+	var longest time.Duration
+	for _, lim := range c.Limits {
+		if lim.N > 0 && lim.Per > 0 {
+			longest = max(longest, lim.Per)
+		}
+	}
+	return longest
 }

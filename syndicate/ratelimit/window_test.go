@@ -286,3 +286,91 @@ func TestWaitSpreads(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleScript: on a server clock the test moves, a finished call's
+// slot moves to its answer less the claim's margin when that is later,
+// stays when the answer came within the margin, and the next call a full
+// window refuses waits for the moved slot; a slot already gone is left
+// alone.
+func TestSettleScript(t *testing.T) {
+	c := newServerClock(t)
+	rdb := newClient(t, "redis://"+c.m.Addr())
+	l := newLimiter(t, rdb, Options{Prefix: "p", Sleep: func(context.Context, time.Duration) error { return errors.New("no waiting here") }})
+	ctx := context.Background()
+	claim := budget("tg:bot:1", 1, time.Second) // a window of 1.025s, margin 25ms
+	score := func() time.Time {
+		t.Helper()
+		zs := rdb.ZRangeWithScores(ctx, l.logKey("tg:bot:1"), 0, -1).Val()
+		if len(zs) != 1 {
+			t.Fatalf("log holds %d slots, want 1", len(zs))
+		}
+		return time.UnixMicro(int64(zs[0].Score)).UTC()
+	}
+	start := c.now
+	done, err := l.Start(ctx, claim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.advance(10 * time.Millisecond)
+	done()
+	if got := score(); !got.Equal(start) {
+		t.Errorf("answered within the margin: slot at %s, want its admission %s", got.Sub(start), time.Duration(0))
+	}
+
+	c.advance(2 * time.Second)
+	start = c.now
+	done, err = l.Start(ctx, claim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.advance(400 * time.Millisecond)
+	done()
+	done() // a second call changes nothing
+	if got, want := score().Sub(start), 375*time.Millisecond; got != want {
+		t.Errorf("answered 400ms after admission: slot moved by %s, want %s", got, want)
+	}
+	d, _, err := l.takeWindow(ctx, claim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The slot, at +375ms, leaves the 1.025s window just after +1.4s; now
+	// is +400ms.
+	if want := time.Second + time.Microsecond; d != want {
+		t.Errorf("the next call waits %s, want %s", d, want)
+	}
+
+	// A slot given back (or expired) before the answer is not made again.
+	rdb.Del(ctx, l.logKey("tg:bot:1"))
+	l.settle([]admitted{{key: "tg:bot:1", member: "gone", claim: claim}})
+	if n := rdb.Exists(ctx, l.logKey("tg:bot:1")).Val(); n != 0 {
+		t.Errorf("settling a slot that is gone made the log again")
+	}
+}
+
+// TestSettleOnARealServer: against redis-server, a call answered 200ms
+// after its admission has its slot moved by at least 175ms (its answer
+// less the 25ms margin), on the server's own clock.
+func TestSettleOnARealServer(t *testing.T) {
+	rdb := newClient(t, redistest.URL(t))
+	l := newLimiter(t, rdb, Options{Prefix: redistest.Prefix(t)})
+	ctx := context.Background()
+	claim := budget("tg:bot:2", 30, time.Second)
+	score := func() time.Time {
+		t.Helper()
+		zs := rdb.ZRangeWithScores(ctx, l.logKey("tg:bot:2"), 0, -1).Val()
+		if len(zs) != 1 {
+			t.Fatalf("log holds %d slots, want 1", len(zs))
+		}
+		return time.UnixMicro(int64(zs[0].Score))
+	}
+	done, err := l.Start(ctx, claim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admitted := score()
+	time.Sleep(200 * time.Millisecond)
+	done()
+	if moved := score().Sub(admitted); moved < 175*time.Millisecond {
+		t.Errorf("slot moved by %s after a 200ms call; want at least 175ms", moved)
+	}
+}

@@ -26,10 +26,12 @@ import (
 )
 
 // Limit allows at most N calls in any closed window of length Per; N or
-// Per ≤ 0 means no limit.
+// Per ≤ 0 means no limit. Margin is how much of Per was added to a
+// platform's window (see Platform), 0 for a limit of our own.
 type Limit struct {
-	N   int
-	Per time.Duration
+	N      int
+	Per    time.Duration
+	Margin time.Duration
 }
 
 func (l Limit) none() bool { return l.N <= 0 || l.Per <= 0 }
@@ -51,7 +53,42 @@ func Margin(per time.Duration) time.Duration { return per / marginShare }
 // Platform is the limit a limiter keeps for a platform that refuses more
 // than n calls in any window of per: the window lengthened by Margin.
 func Platform(n int, per time.Duration) Limit {
-	return Limit{N: n, Per: per + Margin(per)}
+	return Limit{N: n, Per: per + Margin(per), Margin: Margin(per)}
+}
+
+// Margin is the smallest margin of the claim's platform limits, and false
+// when it has none: limits of our own (spreading a burst) are not the
+// platform's to refuse, so they do not settle calls.
+func (c Claim) Margin() (time.Duration, bool) {
+	m, ok := time.Duration(0), false
+	for _, lim := range c.Limits {
+		if !lim.none() && lim.Margin > 0 && (!ok || lim.Margin < m) {
+			m, ok = lim.Margin, true
+		}
+	}
+	return m, ok
+}
+
+// Settle is where a finished call's admission moves in the log of a
+// claim: the margin covers the spread of the time from admission to
+// arrival only while that time is short, and on a busy machine it is not.
+// The platform counted the call no later than its answer came back, at
+// done, so its admission moves to done less the claim's smallest margin
+// when that is later. Then the next call a full window lets in is
+// admitted no earlier than done plus the platform's window, after the
+// finished call arrived whatever its delay; a call answered within the
+// margin keeps its admission and costs nothing. A claim with no platform
+// limit never moves; its limits of our own see a moved call later, which
+// only spreads calls a little more.
+func (c Claim) Settle(admitted, done time.Time) time.Time {
+	m, ok := c.Margin()
+	if !ok {
+		return admitted
+	}
+	if at := done.Add(-m); at.After(admitted) {
+		return at
+	}
+	return admitted
 }
 
 // Claim asks for one call under Key within each of Limits.
@@ -86,9 +123,44 @@ func NewLogs(now func() time.Time) *Logs {
 // It fails only when claims under one key ask for more calls than one of
 // its limits allows in a window, which no wait can grant.
 func (l *Logs) Take(claims ...Claim) (time.Duration, string, error) {
+	_, wait, by, err := l.TakeAt(claims...)
+	return wait, by, err
+}
+
+// TakeAt is Take that also returns the time of the admission, for Done.
+func (l *Logs) TakeAt(claims ...Claim) (time.Time, time.Duration, string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	wait, by, err := l.take(now, claims)
+	return now, wait, by, err
+}
+
+// Done moves the admission at admitted of a call under every claim to
+// where it settles now that its answer came back (Claim.Settle). Calls
+// admitted at the same time are alike in a log, so which of them moves
+// does not matter; an admission already gone is left alone.
+func (l *Logs) Done(claims []Claim, admitted time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	for _, c := range claims {
+		to := c.Settle(admitted, now)
+		if !to.After(admitted) {
+			continue
+		}
+		log := l.logs[c.Key]
+		i, found := slices.BinarySearchFunc(log, admitted, func(t, at time.Time) int { return t.Compare(at) })
+		if !found {
+			continue
+		}
+		log = slices.Delete(log, i, i+1)
+		j, _ := slices.BinarySearchFunc(log, to, func(t, at time.Time) int { return t.Compare(at) })
+		l.logs[c.Key] = slices.Insert(log, j, to)
+	}
+}
+
+func (l *Logs) take(now time.Time, claims []Claim) (time.Duration, string, error) {
 	var wait time.Duration
 	var by string
 	hold := func(d time.Duration, key string) {
@@ -128,7 +200,15 @@ func (l *Logs) Take(claims ...Claim) (time.Duration, string, error) {
 		return wait, by, nil
 	}
 	for _, c := range claims {
-		l.logs[c.Key] = append(l.logs[c.Key], now)
+		// A settled admission may lie after now: keep the log in order.
+		log := l.logs[c.Key]
+		j, _ := slices.BinarySearchFunc(log, now, func(t, at time.Time) int {
+			if t.After(at) {
+				return 1
+			}
+			return -1
+		})
+		l.logs[c.Key] = slices.Insert(log, j, now)
 	}
 	return 0, "", nil
 }

@@ -206,13 +206,106 @@ func TestPlatform(t *testing.T) {
 		per  time.Duration
 		want Limit
 	}{
-		{30, time.Second, Limit{N: 30, Per: 1025 * time.Millisecond}},
-		{20, time.Minute, Limit{N: 20, Per: 61500 * time.Millisecond}},
-		{300, 3 * time.Hour, Limit{N: 300, Per: 3*time.Hour + 270*time.Second}},
+		{30, time.Second, Limit{N: 30, Per: 1025 * time.Millisecond, Margin: 25 * time.Millisecond}},
+		{20, time.Minute, Limit{N: 20, Per: 61500 * time.Millisecond, Margin: 1500 * time.Millisecond}},
+		{300, 3 * time.Hour, Limit{N: 300, Per: 3*time.Hour + 270*time.Second, Margin: 270 * time.Second}},
 	}
 	for _, tt := range tests {
 		if got := Platform(tt.n, tt.per); got != tt.want {
 			t.Errorf("Platform(%d, %s) = %+v, want %+v", tt.n, tt.per, got, tt.want)
 		}
+	}
+}
+
+// TestSettle: a finished call's admission moves to its answer less the
+// claim's smallest margin when that is later, never earlier; a limit of
+// our own does not settle calls; a claim without limits never moves.
+func TestSettle(t *testing.T) {
+	a := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	bot := Platform(30, time.Second) // margin 25ms
+	burst := Limit{N: 3, Per: 3 * time.Second}
+	tests := []struct {
+		name  string
+		c     Claim
+		after time.Duration
+		want  time.Duration
+	}{
+		{"answered within the margin", Claim{Key: "b", Limits: []Limit{bot}}, 10 * time.Millisecond, 0},
+		{"answered at the margin", Claim{Key: "b", Limits: []Limit{bot}}, 25 * time.Millisecond, 0},
+		{"answered late", Claim{Key: "b", Limits: []Limit{bot}}, 400 * time.Millisecond, 375 * time.Millisecond},
+		{"a limit of our own too", Claim{Key: "c", Limits: []Limit{Platform(20, time.Minute), burst}}, 2 * time.Second, 500 * time.Millisecond},
+		{"only a limit of our own", Claim{Key: "o", Limits: []Limit{burst}}, 2 * time.Second, 0},
+		{"no limits", Claim{Key: "x"}, time.Second, 0},
+	}
+	for _, tt := range tests {
+		if got := tt.c.Settle(a, a.Add(tt.after)).Sub(a); got != tt.want {
+			t.Errorf("%s: settles %s after admission; want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestSlowAnswersKeepThePlatformWindow simulates a platform that counts
+// arrivals in its own window of 1s and calls whose arrival comes up to
+// 300ms after their admission, ten times the margin: every window of the
+// platform holds at most N arrivals when each call is settled when its
+// answer comes back, and more than N when calls are only counted at
+// admission, as before.
+func TestSlowAnswersKeepThePlatformWindow(t *testing.T) {
+	const n = 5
+	per := time.Second
+	lim := Platform(n, per)
+	claims := []Claim{{Key: "bot", Limits: []Limit{lim}}}
+	most := func(settle bool) int {
+		now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+		l := NewLogs(func() time.Time { return now })
+		type call struct{ admitted, arrives, answered time.Time }
+		var open, all []call
+		for i := 0; len(all) < 200; i++ {
+			// Answers come back as the clock passes them.
+			rest := open[:0]
+			for _, c := range open {
+				if c.answered.After(now) {
+					rest = append(rest, c)
+					continue
+				}
+				if settle {
+					l.Done(claims, c.admitted)
+				}
+			}
+			open = rest
+			at, wait, _, err := l.TakeAt(claims...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wait > 0 {
+				now = now.Add(min(wait, time.Millisecond))
+				continue
+			}
+			// Every third call is slow to arrive; each is answered 1ms after
+			// it arrives.
+			delay := time.Millisecond
+			if i%3 == 0 {
+				delay = 300 * time.Millisecond
+			}
+			c := call{admitted: at, arrives: at.Add(delay), answered: at.Add(delay + time.Millisecond)}
+			open, all = append(open, c), append(all, c)
+		}
+		worst := 0
+		for _, c := range all {
+			in := 0
+			for _, d := range all {
+				if !d.arrives.Before(c.arrives) && !d.arrives.After(c.arrives.Add(per)) {
+					in++
+				}
+			}
+			worst = max(worst, in)
+		}
+		return worst
+	}
+	if got := most(true); got > n {
+		t.Errorf("settled at their answers: %d arrivals in one platform window; want at most %d", got, n)
+	}
+	if got := most(false); got <= n {
+		t.Errorf("counted at admission only: at most %d arrivals in a window; the simulation should show the overrun", got)
 	}
 }

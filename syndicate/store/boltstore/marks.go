@@ -31,7 +31,6 @@ func markKey(feedID, key string) []byte {
 	return append(b, key...)
 }
 
-
 // getMark returns the mark of key in the feed, in either layout, or nil.
 func getMark(tx *bolt.Tx, feedID, key string) []byte {
 	if b := tx.Bucket(bucketMarks); b != nil {
