@@ -182,22 +182,20 @@ func TestScaleOutKeepsLimits(t *testing.T) {
 			t.Logf("%d replica(s), %d items (%d posts): drained in %s (%.2f Telegram posts/s); most calls of the bot in a second %d (limit %d), to a chat in a minute %d and %d (limit %d); 429s: Telegram %d, Mastodon %d",
 				n, items, 2*items+len(r.expected(destMd)), drain.Round(time.Millisecond), float64(2*items)/drain.Seconds(), botMax, perSecond, maxA, maxB, perMinute, tg429, md429)
 			// The replicas share the limits: unshared, three would make 9
-			// calls a second. The limiter admits at most the limit in any
-			// window lengthened by its margin (31 ms of the bot's second);
-			// the stand-in judges arrival times, and on a machine busy with
-			// other tests a call can wait longer than the margin between
-			// the two, so one call over, and the 429 it draws (held back and
-			// sent again: exactly once is checked above), is that wait, not
-			// an unshared limit. The pace itself, quiet, is bench deliver's.
-			if botMax > perSecond+1 {
+			// calls a second. The stand-in judges arrival times; a call
+			// stays counted until its answer comes back, so however long a
+			// busy machine holds a call between admission and arrival, no
+			// window of the stand-in's sees more than the limit. The pace
+			// itself, quiet, is bench deliver's.
+			if botMax > perSecond {
 				t.Errorf("the bot made %d calls in the second up to %s; the limit is %d", botMax, botAt.Format("15:04:05.000"), perSecond)
 			}
 			if maxA > perMinute || maxB > perMinute {
 				t.Errorf("a chat got %d (until %s) and %d (until %s) calls in a minute; the limit is %d",
 					maxA, atA.Format("15:04:05.000"), maxB, atB.Format("15:04:05.000"), perMinute)
 			}
-			if tg429 > 2*items/20 || md429 > 0 {
-				t.Errorf("the platforms answered 429: Telegram %d (at most %d allowed for a busy machine), Mastodon %d", tg429, 2*items/20, md429)
+			if tg429 > 0 || md429 > 0 {
+				t.Errorf("the platforms answered 429: Telegram %d, Mastodon %d", tg429, md429)
 			}
 		})
 	}
