@@ -13,7 +13,10 @@
 // the window. The windows are the platforms' lengthened by their margin
 // (window.Platform), which covers the time from admission to arrival at
 // the platform where it differs between calls, the replicas' round trips
-// to Redis included. The bound does not survive changing a key's limit
+// to Redis included; a call that Start admitted is settled when its answer
+// comes back (window.Claim.Settle, one more script on the server's clock),
+// so that a call held longer than the margin does not let the next one in
+// early. The bound does not survive changing a key's limit
 // while calls are under way, nor a failover that loses the latest write
 // or moves to a server whose clock runs behind. Taking the time inside a
 // writing script needs Redis 5 or later.
@@ -54,8 +57,9 @@
 //
 //	P:{l:<key>}:blocked          STRING  blocked until (Unix ms); expires a minute after that
 //	P:{l:<key>}:log              ZSET    sliding-window log: one random member per admission,
-//	                                     scored by its time (Unix µs, server clock); expires a
-//	                                     window after the latest admission
+//	                                     scored by its time (Unix µs, server clock): its
+//	                                     admission, or where it settled; expires a window
+//	                                     after the latest admission or settling
 package ratelimit
 
 import (

@@ -16,6 +16,12 @@
 // platform's window by Margin, so that two calls admitted one limiter
 // window apart still arrive more than the platform's window apart unless
 // the later one travels faster than the earlier by more than the margin.
+// A busy machine can hold a call longer than that, so a caller that waits
+// for the answer reports it (Logs.Done), and the call's admission moves to
+// the answer less the margin when that is later (Claim.Settle): the next
+// call is then let in a full platform window after the finished one
+// arrived, whatever held it. Only a call whose answer takes longer than a
+// whole window is not covered: it may leave the log before it arrives.
 package window
 
 import (
