@@ -58,21 +58,16 @@ type admitted struct {
 // returns 0 and the slot's member, or how long until one may be free. A
 // claim without limits takes nothing.
 func (l *Limiter) takeWindow(ctx context.Context, c window.Claim) (time.Duration, string, error) {
-	args := []any{rand.Text(), 0}
-	var longest time.Duration
+	args := []any{rand.Text(), lifetime(c)}
 	for _, lim := range c.Limits {
 		if lim.N <= 0 || lim.Per <= 0 {
 			continue
 		}
 		args = append(args, lim.N, max(lim.Per.Microseconds(), 1))
-		longest = max(longest, lim.Per)
 	}
 	if len(args) == 2 {
 		return 0, "", nil
 	}
-	// A lifetime of the longest window, rounded up, plus a millisecond: by
-	// then the latest admission has left every window.
-	args[1] = (longest + time.Millisecond - 1).Milliseconds() + 1
 	wait, err := windowScript.Run(ctx, l.rdb, []string{l.logKey(c.Key)}, args...).Int64()
 	if err != nil {
 		return 0, "", fmt.Errorf("rate limit %s: take a slot: %w", c.Key, err)
@@ -87,14 +82,22 @@ func (l *Limiter) takeWindow(ctx context.Context, c window.Claim) (time.Duration
 // given back only leaves its key a call short for a window, so a failure
 // is logged, not returned.
 func (l *Limiter) giveBack(taken []admitted) {
+	l.eachSlot(taken, "rate limit slot not given back", func(ctx context.Context, a admitted) error {
+		return l.rdb.ZRem(ctx, l.logKey(a.key), a.member).Err()
+	})
+}
+
+// eachSlot runs fn on each slot within the block timeout and logs its
+// failures with msg.
+func (l *Limiter) eachSlot(taken []admitted, msg string, fn func(ctx context.Context, a admitted) error) {
 	if len(taken) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), l.blockTimeout)
 	defer cancel()
 	for _, a := range taken {
-		if err := l.rdb.ZRem(ctx, l.logKey(a.key), a.member).Err(); err != nil {
-			l.log.Warn("rate limit slot not given back", "key", a.key, "error", err)
+		if err := fn(ctx, a); err != nil {
+			l.log.Warn(msg, "key", a.key, "error", err)
 		}
 	}
 }
@@ -124,30 +127,24 @@ return 1
 // that cannot be moved stays where it was admitted, as with the margin
 // alone, so a failure is logged, not returned.
 func (l *Limiter) settle(taken []admitted) {
-	if len(taken) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), l.blockTimeout)
-	defer cancel()
-	for _, a := range taken {
+	l.eachSlot(taken, "rate limit slot not settled", func(ctx context.Context, a admitted) error {
 		margin, ok := a.claim.Margin()
 		if !ok {
-			continue
+			return nil
 		}
-		lifetime := (longestPer(a.claim) + time.Millisecond - 1).Milliseconds() + 1
-		if err := settleScript.Run(ctx, l.rdb, []string{l.logKey(a.key)}, a.member, margin.Microseconds(), lifetime).Err(); err != nil {
-			l.log.Warn("rate limit slot not settled", "key", a.key, "error", err)
-		}
-	}
+		return settleScript.Run(ctx, l.rdb, []string{l.logKey(a.key)}, a.member, margin.Microseconds(), lifetime(a.claim)).Err()
+	})
 }
 
-// longestPer is the longest window of the claim's limits.
-func longestPer(c window.Claim) time.Duration {
+// lifetime is how long a claim's log lives after an admission or a
+// settling, in ms: the longest window, rounded up, plus a millisecond; by
+// then the latest admission has left every window.
+func lifetime(c window.Claim) int64 {
 	var longest time.Duration
 	for _, lim := range c.Limits {
 		if lim.N > 0 && lim.Per > 0 {
 			longest = max(longest, lim.Per)
 		}
 	}
-	return longest
+	return (longest + time.Millisecond - 1).Milliseconds() + 1
 }
